@@ -1,0 +1,159 @@
+"""Configuration: one frozen dataclass per stage, filled from TOML presets.
+
+Every default number lives in ``drumgen/presets/default.toml``; another preset (``smoke``) holds
+only the values it changes. The resolved configuration is saved next to every artifact
+(:func:`Config.to_dict`), so a result always says what made it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from drumgen.exceptions import ParameterError
+
+PRESETS = ("default", "smoke")
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """FluidSynth rendering of the non-drum part (step 1)."""
+
+    sample_rate: int
+    peak: float
+    gain: float
+    soundfont: str
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Constant-Q spectrogram and its per-bar pooling (step 1)."""
+
+    hop_length: int
+    n_bins: int
+    bins_per_octave: int
+    fmin_hz: float
+    top_db: float
+    n_cells: int
+
+
+@dataclass(frozen=True)
+class SimilarityConfig:
+    """Bar-to-bar distance scales of the melodic and drum SSMs (step 2)."""
+
+    melodic_scale: float
+    drum_scale: float
+
+
+@dataclass(frozen=True)
+class SelectionConfig:
+    """Choice of each bar's most similar bars (step 3)."""
+
+    n_neighbors: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """The resolved configuration of a run: one section per stage."""
+
+    preset: str
+    render: RenderConfig
+    features: FeatureConfig
+    similarity: SimilarityConfig
+    selection: SelectionConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as plain JSON-ready data."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **sections: dict[str, Any]) -> Config:
+        """Return a copy with some fields of some sections changed.
+
+        Example: ``config.replace(render={"soundfont": "/path/to/my.sf2"})``.
+        """
+        return _build(self.preset, _merge(self.to_dict(), sections))
+
+
+_SECTIONS = {
+    "render": RenderConfig,
+    "features": FeatureConfig,
+    "similarity": SimilarityConfig,
+    "selection": SelectionConfig,
+}
+
+
+def _read_preset(name: str) -> dict[str, Any]:
+    if name not in PRESETS:
+        raise ParameterError(f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}")
+    text = resources.files("drumgen.presets").joinpath(f"{name}.toml").read_text()
+    return tomllib.loads(text)
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = {key: dict(value) if isinstance(value, dict) else value for key, value in base.items()}
+    for section, fields in changes.items():
+        if section not in _SECTIONS:
+            raise ParameterError(
+                f"unknown config section {section!r}; expected one of {', '.join(_SECTIONS)}"
+            )
+        known = {field.name for field in dataclasses.fields(_SECTIONS[section])}
+        for key, value in fields.items():
+            if key not in known:
+                raise ParameterError(
+                    f"unknown field {section}.{key}; expected one of {', '.join(sorted(known))}"
+                )
+            merged[section][key] = value
+    return merged
+
+
+def _build(preset: str, data: dict[str, Any]) -> Config:
+    sections = {name: cls(**data[name]) for name, cls in _SECTIONS.items()}
+    config = Config(preset=preset, **sections)
+    _validate(config)
+    return config
+
+
+def _validate(config: Config) -> None:
+    if config.selection.source not in ("melodic", "oracle"):
+        raise ParameterError(
+            f"selection.source must be 'melodic' or 'oracle', got {config.selection.source!r}"
+        )
+    if config.selection.n_neighbors < 1:
+        raise ParameterError(f"selection.n_neighbors must be >= 1, got {config.selection.n_neighbors}")
+    nyquist = config.render.sample_rate / 2
+    top_hz = config.features.fmin_hz * 2 ** (config.features.n_bins / config.features.bins_per_octave)
+    if top_hz >= nyquist:
+        raise ParameterError(
+            f"the CQT's top bin ({top_hz:.0f} Hz) must lie below Nyquist ({nyquist:.0f} Hz)"
+        )
+
+
+def load_config(preset: str = "default", **overrides: dict[str, Any]) -> Config:
+    """Load a preset, optionally overriding fields section by section.
+
+    Parameters
+    ----------
+    preset : str
+        ``"default"`` or ``"smoke"`` (fast settings for tests and notebook smoke runs).
+    **overrides : dict
+        Per-section field changes, e.g. ``render={"soundfont": "my.sf2"}``.
+
+    Returns
+    -------
+    Config
+        The frozen, validated configuration.
+    """
+    data = _read_preset("default")
+    if preset != "default":
+        data = _merge(data, _read_preset(preset))
+    return _build(preset, _merge(data, overrides))
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """Rebuild a :class:`Config` saved with :meth:`Config.to_dict` (e.g. from a JSON sidecar)."""
+    fields = {name: data[name] for name in _SECTIONS}
+    return _build(data.get("preset", "default"), fields)

@@ -1,0 +1,37 @@
+"""The exceptions drumgen raises on purpose.
+
+Every error a user can cause derives from :class:`DrumgenError`; its message is one line that says
+what was expected and what was received. The CLI prints that line and exits with status 1.
+"""
+
+
+class DrumgenError(Exception):
+    """Base class of every error drumgen raises on purpose."""
+
+
+class ParameterError(DrumgenError, ValueError):
+    """A function or command received an argument outside its documented domain."""
+
+
+class MidiError(DrumgenError):
+    """A MIDI file is missing, unreadable, or has no usable content."""
+
+
+class TimeSignatureError(MidiError):
+    """A bar's meter cannot be served by the model's 16-step 4/4 grid."""
+
+
+class SynthError(DrumgenError):
+    """FluidSynth or the General MIDI soundfont is missing or failed."""
+
+
+class ModelError(DrumgenError):
+    """A saved model is missing, corrupted, or of an unsupported version."""
+
+
+class OutputExistsError(DrumgenError):
+    """An output already exists and overwriting it was not requested (``--force``)."""
+
+
+class RunFolderError(DrumgenError):
+    """A run folder lacks the result of an earlier step, or holds a broken file."""

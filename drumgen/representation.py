@@ -1,0 +1,141 @@
+"""Drum tracks as grids: 46 General MIDI drum rows x 16 steps per bar, and back.
+
+A grid cell holds the velocity (1-127) of the hit on that row and step, 0 for none. Every GM drum
+pitch maps to one row: the 46 rows are the pitches listed in ``DRUM_PITCHES``; any other drum
+pitch goes to the row of the musically nearest instrument (``EXTRA_PITCH_TO_ROW_PITCH``), or to the
+nearest row pitch when it is not a GM drum sound at all. Decoding writes each row's own pitch.
+
+Used by notebooks ``step_1_midi_data_preprocessing`` and ``step_5``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pretty_midi
+
+from drumgen.bars import N_STEPS
+
+DRUM_PITCHES: tuple[int, ...] = (
+    27, 28, 33, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 51, 53, 54, 55, 56,
+    57, 59, 60, 61, 62, 63, 64, 65, 67, 68, 69, 70, 73, 74, 75, 76, 77, 80, 81, 82, 83, 85, 87,
+)
+"""GM pitch of each of the 46 grid rows, ascending."""
+N_ROWS = len(DRUM_PITCHES)
+
+EXTRA_PITCH_TO_ROW_PITCH: dict[int, int] = {
+    29: 28,  # Scratch Push -> Slap
+    30: 28,  # Scratch Pull -> Slap
+    31: 37,  # Sticks -> Side Stick
+    32: 33,  # Square Click -> Metronome Click
+    34: 33,  # Metronome Bell -> Metronome Click
+    50: 48,  # High Tom -> Hi-Mid Tom
+    52: 57,  # Chinese Cymbal -> Crash Cymbal 2
+    58: 70,  # Vibraslap -> Maracas
+    66: 65,  # Low Timbale -> High Timbale
+    71: 73,  # Short Whistle -> Short Guiro
+    72: 74,  # Long Whistle -> Long Guiro
+    78: 77,  # Mute Cuica -> Low Wood Block
+    79: 76,  # Open Cuica -> Hi Wood Block
+    84: 83,  # Belltree -> Jingle Bell
+    86: 87,  # Mute Surdo -> Open Surdo
+}
+"""GM drum pitches without a row of their own, and the row pitch that stands in for them."""
+
+DEFAULT_VELOCITY = 100
+"""Velocity written for hits of a grid that holds no velocities (a boolean grid)."""
+
+
+def _build_pitch_to_row() -> np.ndarray:
+    rows = np.asarray(DRUM_PITCHES)
+    table = np.empty(128, dtype=np.int64)
+    for pitch in range(128):
+        target = EXTRA_PITCH_TO_ROW_PITCH.get(pitch, pitch)
+        table[pitch] = int(np.argmin(np.abs(rows - target)))  # exact match, else nearest pitch
+    return table
+
+
+PITCH_TO_ROW = _build_pitch_to_row()
+"""``PITCH_TO_ROW[p]`` is the grid row of MIDI drum pitch ``p`` (0-127)."""
+
+
+def pitch_to_row(pitch: int) -> int:
+    """Grid row of a MIDI drum pitch (0-127)."""
+    return int(PITCH_TO_ROW[pitch])
+
+
+def row_to_pitch(row: int) -> int:
+    """GM pitch written for grid row ``row`` (0-45)."""
+    return DRUM_PITCHES[row]
+
+
+def drums_to_grid(drums: list[pretty_midi.Instrument], step_times: np.ndarray) -> np.ndarray:
+    """Quantise drum notes to the nearest step of the song's own grid.
+
+    Parameters
+    ----------
+    drums : list of pretty_midi.Instrument
+        Drum instruments (their notes' pitches are GM drum pitches).
+    step_times : np.ndarray [shape=(n_bars, n_steps + 1), seconds]
+        From :func:`drumgen.bars.step_times`.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars, 46, n_steps), uint8]
+        Velocity of the loudest hit per cell, 0 where none. Hits nearer the end of the last bar
+        than to its last step, or before the first bar, are dropped.
+    """
+    n_bars, n_steps = step_times.shape[0], step_times.shape[1] - 1
+    grid = np.zeros((n_bars, N_ROWS, n_steps), dtype=np.uint8)
+    # All step starts in order, plus the end of the last bar: nearest one wins.
+    points = np.concatenate([step_times[:, :-1].ravel(), step_times[-1:, -1]])
+    notes = [note for instrument in drums for note in instrument.notes]
+    if not notes or n_bars == 0:
+        return grid
+    onsets = np.array([note.start for note in notes])
+    right = np.clip(np.searchsorted(points, onsets), 1, len(points) - 1)
+    nearer_left = (onsets - points[right - 1]) <= (points[right] - onsets)
+    flat_steps = np.where(nearer_left, right - 1, right)
+    for note, flat_step, onset in zip(notes, flat_steps, onsets, strict=True):
+        if flat_step >= n_bars * n_steps or onset < points[0] - (points[1] - points[0]) / 2:
+            continue
+        bar_idx, step_idx = divmod(int(flat_step), n_steps)
+        row = PITCH_TO_ROW[note.pitch]
+        grid[bar_idx, row, step_idx] = max(grid[bar_idx, row, step_idx], note.velocity)
+    return grid
+
+
+def grid_to_drums(grid: np.ndarray, step_times: np.ndarray, *, name: str = "drumgen drums",
+                  note_steps: float = 0.5) -> pretty_midi.Instrument:
+    """Write a drum grid as a GM drum instrument on the song's own step times.
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, n_steps)]
+        Velocities (integers 1-127, 0 = no hit) or booleans (hits get ``DEFAULT_VELOCITY``).
+    step_times : np.ndarray [shape=(n_bars, n_steps + 1), seconds]
+    name : str
+        Instrument name.
+    note_steps : float
+        Length of every note as a fraction of its step (drum sounds ignore note-off mostly).
+
+    Returns
+    -------
+    pretty_midi.Instrument
+        ``is_drum=True``; notes sorted by time then pitch.
+    """
+    grid = np.asarray(grid)
+    velocities = np.where(grid.astype(bool), DEFAULT_VELOCITY, 0) if grid.dtype == bool else grid
+    instrument = pretty_midi.Instrument(program=0, is_drum=True, name=name)
+    bar_idx, row_idx, step_idx = np.nonzero(velocities)
+    for bar, row, step in zip(bar_idx, row_idx, step_idx, strict=True):
+        start = step_times[bar, step]
+        end = start + note_steps * (step_times[bar, step + 1] - start)
+        velocity = int(np.clip(velocities[bar, row, step], 1, 127))
+        instrument.notes.append(pretty_midi.Note(velocity, DRUM_PITCHES[row], float(start), float(end)))
+    instrument.notes.sort(key=lambda note: (note.start, note.pitch))
+    return instrument
+
+
+def hits(grid: np.ndarray) -> np.ndarray:
+    """Boolean hit grid of a velocity grid (same shape)."""
+    return np.asarray(grid) > 0
