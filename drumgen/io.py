@@ -7,6 +7,7 @@ A run folder holds one song's results, step by step::
       step_1_melody.wav             the rendered non-drum part (16-bit PCM)
       step_2_ssm.npz / .json        melodic SSM, true drum SSM (when the song has drums)
       step_3_selection.npz / .json  each bar's 7 neighbours and their weights
+      analysis.png                  a picture of steps 1-3 (written by the CLI)
 
 Arrays are saved without pickling; each sidecar records the resolved config, the source song
 (path, MD5) and the versions of drumgen and its main dependencies. Files appear only when
@@ -43,6 +44,7 @@ STEP_FILES = {
 }
 """Stem of each step's result in a run folder."""
 MELODY_AUDIO = "step_1_melody.wav"
+ANALYSIS_PLOT = "analysis.png"
 DEFAULT_RUNS_DIR = Path("runs")
 _VERSIONED_PACKAGES = ("numpy", "librosa", "pretty_midi", "pyfluidsynth", "scipy")
 
@@ -194,3 +196,8 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
 def melody_audio_path(run_dir: str | Path) -> Path:
     """Path of the rendered non-drum audio in a run folder."""
     return Path(run_dir) / MELODY_AUDIO
+
+
+def analysis_plot_path(run_dir: str | Path) -> Path:
+    """Path of the picture of steps 1-3 in a run folder."""
+    return Path(run_dir) / ANALYSIS_PLOT

@@ -1,0 +1,200 @@
+"""Plots of drumgen's data: the only module that imports matplotlib.
+
+Each function draws on a given ``ax`` (or a new figure) and returns the matplotlib object it
+made, so notebooks can compose figures. Used by every notebook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pretty_midi
+
+from drumgen.representation import DRUM_PITCHES
+
+_DRUM_NAMES = {pitch: pretty_midi.note_number_to_drum_name(pitch) for pitch in DRUM_PITCHES}
+
+
+def _axes(ax: Any | None, figsize: tuple[float, float]) -> Any:
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_bar_cqts(bar_cqts: np.ndarray, *, ax: Any | None = None, max_bars: int | None = 16,
+                  title: str = "CQT per bar (84 bins x 96 cells)") -> Any:
+    """Show per-bar CQTs side by side with bar lines.
+
+    Parameters
+    ----------
+    bar_cqts : np.ndarray [shape=(n_bars, n_bins, n_cells), in [0, 1]]
+    max_bars : int or None
+        Show only the first bars (None: all).
+    """
+    shown = bar_cqts if max_bars is None else bar_cqts[:max_bars]
+    n_bars, n_bins, n_cells = shown.shape
+    ax = _axes(ax, (12, 3.5))
+    image = ax.imshow(np.concatenate(list(shown), axis=1), origin="lower", aspect="auto",
+                      cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+    for bar in range(1, n_bars):
+        ax.axvline(bar * n_cells - 0.5, color="white", linewidth=0.8)
+    ax.set_xticks(np.arange(n_bars) * n_cells + n_cells / 2, [str(b) for b in range(n_bars)])
+    octaves = np.arange(0, n_bins, 12)
+    ax.set_yticks(octaves, [f"C{1 + o // 12}" for o in octaves])
+    ax.set_xlabel("bar")
+    ax.set_ylabel("pitch")
+    ax.set_title(title)
+    ax.figure.colorbar(image, ax=ax, label="(dB + 80) / 80", fraction=0.03)
+    return image
+
+
+def plot_cqt(cqt_db: np.ndarray, *, sr: int, hop_length: int, bar_times: np.ndarray | None = None,
+             ax: Any | None = None, title: str = "CQT (dB)") -> Any:
+    """Show a whole-song CQT in dB against time, with bar lines.
+
+    Parameters
+    ----------
+    cqt_db : np.ndarray [shape=(n_bins, n_frames), dB]
+    bar_times : np.ndarray [shape=(n_bars + 1,), seconds], optional
+    """
+    ax = _axes(ax, (12, 3.5))
+    duration = cqt_db.shape[1] * hop_length / sr
+    image = ax.imshow(cqt_db, origin="lower", aspect="auto", cmap="magma",
+                      extent=(0, duration, 0, cqt_db.shape[0]), interpolation="nearest")
+    if bar_times is not None:
+        for time in bar_times:
+            ax.axvline(time, color="white", linewidth=0.6, alpha=0.7)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("CQT bin (C1 = 0)")
+    ax.set_title(title)
+    ax.figure.colorbar(image, ax=ax, label="dB", fraction=0.03)
+    return image
+
+
+def plot_ssm(ssm: np.ndarray, *, ax: Any | None = None, title: str = "SSM",
+             as_similarity: bool = True) -> Any:
+    """Show a distance SSM, by default as similarity ``1 - distance`` (bright = alike)."""
+    ax = _axes(ax, (5, 4.5))
+    shown = 1.0 - ssm if as_similarity else ssm
+    image = ax.imshow(shown, origin="upper", cmap="viridis", interpolation="nearest",
+                      vmin=float(shown.min()), vmax=1.0)
+    ax.set_xlabel("bar")
+    ax.set_ylabel("bar")
+    ax.set_title(title)
+    ax.figure.colorbar(image, ax=ax, label="1 - distance" if as_similarity else "distance",
+                       fraction=0.046)
+    return image
+
+
+def plot_ssms(ssms: dict[str, np.ndarray | None]) -> Any:
+    """Show several SSMs side by side (``None`` entries are skipped). Returns the figure."""
+    present = {name: ssm for name, ssm in ssms.items() if ssm is not None}
+    figure, axes = plt.subplots(1, len(present), figsize=(5.2 * len(present), 4.5), squeeze=False)
+    for ax, (name, ssm) in zip(axes[0], present.items(), strict=True):
+        plot_ssm(ssm, ax=ax, title=name)
+    figure.tight_layout()
+    return figure
+
+
+def plot_drum_grid(grid: np.ndarray, *, ax: Any | None = None, title: str = "drums",
+                   only_used_rows: bool = True) -> Any:
+    """Show drum grids of consecutive bars as a piano roll of drum rows.
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)] or [shape=(46, 16)]
+        Velocities, hits or probabilities.
+    only_used_rows : bool
+        Hide rows without any hit.
+    """
+    grid = np.asarray(grid, dtype=float)
+    if grid.ndim == 2:
+        grid = grid[None]
+    n_bars, n_rows, n_steps = grid.shape
+    rolled = np.concatenate(list(grid), axis=1)
+    rows = np.arange(n_rows)
+    if only_used_rows and rolled.any():
+        rows = rows[rolled.any(axis=1)]
+    ax = _axes(ax, (12, 0.25 * len(rows) + 1.5))
+    image = ax.imshow(rolled[rows], origin="lower", aspect="auto", cmap="Greys",
+                      interpolation="nearest", vmin=0)
+    for bar in range(1, n_bars):
+        ax.axvline(bar * n_steps - 0.5, color="tab:red", linewidth=0.8)
+    ax.set_yticks(np.arange(len(rows)), [f"{DRUM_PITCHES[r]} {_DRUM_NAMES[DRUM_PITCHES[r]]}" for r in rows],
+                  fontsize=7)
+    ax.set_xticks(np.arange(n_bars) * n_steps + n_steps / 2 - 0.5, [str(b) for b in range(n_bars)])
+    ax.set_xlabel("bar")
+    ax.set_title(title)
+    return image
+
+
+def plot_piano_roll(song: pretty_midi.PrettyMIDI, *, fs: int = 20, ax: Any | None = None,
+                    bar_times: np.ndarray | None = None, title: str = "piano roll") -> Any:
+    """Show the non-drum notes of a song as a piano roll (``fs`` columns per second)."""
+    roll = song.get_piano_roll(fs=fs)
+    ax = _axes(ax, (12, 3.5))
+    used = np.nonzero(roll.any(axis=1))[0]
+    low, high = (int(used.min()), int(used.max()) + 1) if used.size else (0, 128)
+    image = ax.imshow(roll[low:high], origin="lower", aspect="auto", cmap="Blues",
+                      extent=(0, roll.shape[1] / fs, low, high), interpolation="nearest")
+    if bar_times is not None:
+        for time in bar_times:
+            ax.axvline(time, color="grey", linewidth=0.5)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("MIDI pitch")
+    ax.set_title(title)
+    return image
+
+
+def plot_selection(ssm: np.ndarray, neighbor_idx: np.ndarray, *, ax: Any | None = None,
+                   title: str = "selected neighbours") -> Any:
+    """Show an SSM (as similarity) with each bar's chosen neighbours marked."""
+    ax = _axes(ax, (5, 4.5))
+    image = plot_ssm(ssm, ax=ax, title=title)
+    rows = np.repeat(np.arange(len(neighbor_idx)), neighbor_idx.shape[1])
+    ax.scatter(neighbor_idx.ravel(), rows, s=8, c="red", marker="s", label="neighbour")
+    ax.legend(loc="upper right", fontsize=7)
+    return image
+
+
+def audio(samples: np.ndarray, *, sr: int) -> Any:
+    """An inline audio player for a notebook."""
+    from IPython.display import Audio
+
+    return Audio(samples, rate=sr)
+
+
+def save_figure(figure: Any, path: str | Path) -> Path:
+    """Save a figure as PNG and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    return path
+
+
+def analysis_summary(bar_cqts: np.ndarray, melodic_ssm: np.ndarray, neighbor_idx: np.ndarray,
+                     drum_ssm: np.ndarray | None = None, *, oracle: bool = False,
+                     title: str = "") -> Any:
+    """One figure of steps 1-3: the first bars' CQTs, the SSMs, and the chosen neighbours
+    (drawn on the SSM that chose them: the drum SSM if ``oracle``, else the melodic one)."""
+    n_panels = 3 if drum_ssm is not None else 2
+    figure = plt.figure(figsize=(5.2 * n_panels, 8.5))
+    grid = figure.add_gridspec(2, n_panels, height_ratios=[1, 1.4])
+    plot_bar_cqts(bar_cqts, ax=figure.add_subplot(grid[0, :]), max_bars=8)
+    plot_ssm(melodic_ssm, ax=figure.add_subplot(grid[1, 0]), title="melodic SSM")
+    panel = 1
+    if drum_ssm is not None:
+        plot_ssm(drum_ssm, ax=figure.add_subplot(grid[1, panel]), title="true drum SSM")
+        panel += 1
+    chooser = drum_ssm if oracle and drum_ssm is not None else melodic_ssm
+    plot_selection(chooser, neighbor_idx, ax=figure.add_subplot(grid[1, panel]),
+                   title=f"{neighbor_idx.shape[1]} nearest bars" + (" (oracle)" if oracle else ""))
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure

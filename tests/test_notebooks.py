@@ -1,0 +1,79 @@
+"""The numbered notebooks: stripped in git, thin, and runnable top to bottom (smoke preset)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from drumgen import io, testing
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+PIPELINE_NOTEBOOKS = (
+    "step_1_midi_data_preprocessing.ipynb",
+    "step_2_generate_drum_ssm_from_melodic_ssm.ipynb",
+    "step_3_extract_bar_selection_info.ipynb",
+)
+ALL_NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+def _parameters_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    tagged = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
+    assert len(tagged) == 1, "each notebook has exactly one cell tagged 'parameters'"
+    return tagged[0]
+
+
+def run_notebook(name: str, parameters: dict[str, object], *, timeout: int = 600) -> nbformat.NotebookNode:
+    """Execute a notebook with its parameters overridden; return the executed notebook."""
+    notebook = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    cell = _parameters_cell(notebook)
+    overrides = "\n".join(f"{key} = {value!r}" for key, value in parameters.items())
+    cell.source = f"{cell.source}\n# overridden by the test\n{overrides}\n"
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS_DIR)}})
+    client.execute()
+    return notebook
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stripped_and_thin(path: Path) -> None:
+    notebook = json.loads(path.read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        assert cell["outputs"] == [], f"{path.name}: outputs must be stripped in git"
+        assert cell["execution_count"] is None, f"{path.name}: execution counts must be stripped"
+        source = "".join(cell["source"])
+        assert "def " not in source and "class " not in source, f"{path.name}: no definitions in notebooks"
+
+
+def test_pipeline_notebooks_exist() -> None:
+    for name in PIPELINE_NOTEBOOKS:
+        assert (NOTEBOOKS_DIR / name).is_file(), name
+
+
+@pytest.mark.slow
+def test_steps_1_to_3_notebooks_run_through_the_run_folder(tmp_path: Path) -> None:
+    song_path = tmp_path / "song.mid"
+    testing.make_song("AABA", bars_per_section=2, drums=True).write(str(song_path))
+    run_dir = tmp_path / "run"
+    common = {"RUN_DIR": str(run_dir), "PRESET": "smoke", "FORCE": True}
+
+    executed = run_notebook(PIPELINE_NOTEBOOKS[0], {"SONG": str(song_path), **common})
+    assert io.step_path(run_dir, "step_1").is_file()
+    printed = "".join(out.get("text", "") for cell in executed.cells if cell.cell_type == "code"
+                      for out in cell.outputs)
+    assert "8 bars" in printed
+
+    run_notebook(PIPELINE_NOTEBOOKS[1], common)
+    arrays, _ = io.load_step(run_dir, "step_2")
+    assert arrays["melodic_ssm"].shape == (8, 8)
+    assert "drum_ssm" in arrays
+
+    run_notebook(PIPELINE_NOTEBOOKS[2], {**common, "SOURCE": "oracle"})
+    arrays, meta = io.load_step(run_dir, "step_3")
+    assert arrays["neighbor_idx"].shape == (8, 7)
+    assert meta["source"] == "oracle"
