@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -130,7 +131,7 @@ def _run_preprocess(args: argparse.Namespace) -> int:
     config = _config(args)
     songs = find_songs(args.songs)
     with Renderer(soundfont=config.render.soundfont, sr=config.render.sample_rate,
-                  gain=config.render.gain) as renderer:
+                  gain=config.render.gain, threads=os.cpu_count() or 1) as renderer:
         def work(song: Path) -> None:
             run_dir = io.default_run_dir(song, runs_dir=args.runs_dir)
             result = pipeline.step_1_preprocess(song, run_dir, config=config, force=args.force,
@@ -173,7 +174,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
     config = _config(args)
     songs = find_songs(args.songs)
     with Renderer(soundfont=config.render.soundfont, sr=config.render.sample_rate,
-                  gain=config.render.gain) as renderer:
+                  gain=config.render.gain, threads=os.cpu_count() or 1) as renderer:
         def work(song: Path) -> None:
             run_dir = io.default_run_dir(song, runs_dir=args.runs_dir)
             result = pipeline.analyze_song(song, run_dir, config=config, force=args.force,

@@ -21,9 +21,10 @@ from drumgen.exceptions import SynthError
 
 log = logging.getLogger(__name__)
 
-DRUM_CHANNEL = 9
-"""MIDI channel 10 (0-based 9): General MIDI percussion."""
-MELODIC_CHANNELS = tuple(channel for channel in range(16) if channel != DRUM_CHANNEL)
+DRUM_BANK = 128
+"""Soundfont bank of General MIDI percussion kits (any channel plays drums from it)."""
+N_CHANNELS = 256
+"""Synth channels: one per instrument, so instruments never share controllers."""
 
 _SOUNDFONT_HINT = "install it with `apt-get install fluid-soundfont-gm` or pass --soundfont PATH"
 
@@ -91,13 +92,22 @@ class Renderer:
         Sample rate in Hz.
     gain : float
         FluidSynth master gain; the mix is 16-bit, so keep it low enough not to clip.
+    effects : bool
+        Keep FluidSynth's reverb and chorus (off by default: they smear each bar into the next
+        and cost time).
+    threads : int
+        CPU cores FluidSynth may use (1 inside a pool of worker processes).
     """
 
-    def __init__(self, *, soundfont: str | Path, sr: int, gain: float) -> None:
+    def __init__(self, *, soundfont: str | Path, sr: int, gain: float, effects: bool = False,
+                 threads: int = 1) -> None:
         self.soundfont = find_soundfont(soundfont)
         self.sr = int(sr)
         fluidsynth = _import_fluidsynth()
-        self._synth = fluidsynth.Synth(gain=gain, samplerate=float(self.sr))
+        switches = {"synth.reverb.active": int(effects), "synth.chorus.active": int(effects),
+                    "synth.cpu-cores": max(1, int(threads))}
+        self._synth = fluidsynth.Synth(gain=gain, samplerate=float(self.sr), channels=N_CHANNELS,
+                                       **switches)
         self._font_id = self._synth.sfload(str(self.soundfont))
         if self._font_id == -1:
             raise SynthError(f"FluidSynth could not load the soundfont {self.soundfont}")
@@ -117,7 +127,7 @@ class Renderer:
 
     def render(self, song: pretty_midi.PrettyMIDI, *, duration: float | None = None,
                peak: float | None) -> np.ndarray:
-        """Render every instrument of a song (drums on the GM percussion channel).
+        """Render every instrument of a song (drum instruments with the soundfont's drum kits).
 
         Parameters
         ----------
@@ -137,32 +147,24 @@ class Renderer:
         if duration is None:
             duration = max((n.end for i in song.instruments for n in i.notes), default=0.0) + 1.0
         n_samples = int(np.ceil(duration * self.sr))
-        mix = np.zeros(n_samples, dtype=np.float32)
-        melodic = [inst for inst in song.instruments if not inst.is_drum]
-        drums = [inst for inst in song.instruments if inst.is_drum]
-        # One channel per melodic instrument; more than 15 are rendered in further passes.
-        n_channels = len(MELODIC_CHANNELS)
-        passes = [melodic[i:i + n_channels] for i in range(0, len(melodic), n_channels)] or [[]]
-        for pass_idx, instruments in enumerate(passes):
-            assigned = list(zip(MELODIC_CHANNELS, instruments, strict=False))
-            if pass_idx == 0:
-                assigned += [(DRUM_CHANNEL, drum) for drum in drums]
-            mix += self._render_pass(assigned, n_samples)
+        instruments = [inst for inst in song.instruments if inst.notes]
+        if len(instruments) > N_CHANNELS:
+            raise SynthError(f"a song may have at most {N_CHANNELS} instruments, this one has {len(instruments)}")
+        mix = self._render_channels(instruments, n_samples)
         if peak is not None:
             loudest = float(np.max(np.abs(mix))) if mix.size else 0.0
             if loudest > 0:
                 mix *= peak / loudest
         return mix
 
-    def _render_pass(self, assigned: list[tuple[int, pretty_midi.Instrument]], n_samples: int) -> np.ndarray:
+    def _render_channels(self, instruments: list[pretty_midi.Instrument], n_samples: int) -> np.ndarray:
+        """Render each instrument on its own channel; return float32 mono."""
         synth = self._synth
         synth.system_reset()
         events: list[_Event] = []
-        for channel, instrument in assigned:
-            if channel == DRUM_CHANNEL:
-                synth.program_select(channel, self._font_id, 128, instrument.program)
-            else:
-                synth.program_select(channel, self._font_id, 0, instrument.program)
+        for channel, instrument in enumerate(instruments):
+            bank = DRUM_BANK if instrument.is_drum else 0
+            synth.program_select(channel, self._font_id, bank, instrument.program)
             events.extend(_instrument_events(instrument, channel, self.sr))
         events.sort()
         chunks: list[np.ndarray] = []
@@ -184,7 +186,7 @@ class Renderer:
                 synth.pitch_bend(event.channel, event.data1)
         if position < n_samples:
             chunks.append(synth.get_samples(n_samples - position))
-        for channel, _ in assigned:
+        for channel in range(len(instruments)):
             synth.all_sounds_off(channel)
         stereo = np.concatenate(chunks).astype(np.float32).reshape(-1, 2) if chunks else np.zeros((0, 2))
         return stereo.mean(axis=1) / 32768.0

@@ -10,6 +10,7 @@ ratios measured in one run on this machine; they are not asserted by any test.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -70,6 +71,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("songs", nargs="*", type=Path, help="MIDI files (default: a 3-minute synthetic song)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per stage; the best counts")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="CPU cores FluidSynth may use (default: all, as the CLI does)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         songs = args.songs
@@ -81,7 +84,7 @@ def main() -> None:
             songs = [path]
         config = load_config("default")
         with Renderer(soundfont=config.render.soundfont, sr=config.render.sample_rate,
-                      gain=config.render.gain) as renderer:
+                      gain=config.render.gain, threads=args.threads) as renderer:
             # warm-up: librosa's first CQT compiles numba code, which is not per-song work
             features.cqt_db(np.zeros(config.render.sample_rate, np.float32), sr=renderer.sr,
                             hop_length=256, fmin_hz=config.features.fmin_hz, n_bins=84,
