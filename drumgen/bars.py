@@ -59,18 +59,24 @@ class TempoMap:
         ticks = np.asarray(ticks, dtype=float)
         segment = np.searchsorted(self.start_ticks, ticks, side="right") - 1
         segment = np.clip(segment, 0, None)
-        return self.start_times[segment] + (ticks - self.start_ticks[segment]) * self.seconds_per_tick[segment]
+        return (
+            self.start_times[segment] + (ticks - self.start_ticks[segment]) * self.seconds_per_tick[segment]
+        )
 
     def times_to_ticks(self, times: np.ndarray) -> np.ndarray:
         """Convert seconds to (fractional) MIDI ticks."""
         times = np.asarray(times, dtype=float)
         segment = np.searchsorted(self.start_times, times, side="right") - 1
         segment = np.clip(segment, 0, None)
-        return self.start_ticks[segment] + (times - self.start_times[segment]) / self.seconds_per_tick[segment]
+        return (
+            self.start_ticks[segment] + (times - self.start_times[segment]) / self.seconds_per_tick[segment]
+        )
 
     def qpm_at(self, times: np.ndarray) -> np.ndarray:
         """Tempo in quarter notes per minute in force at each time."""
-        segment = np.clip(np.searchsorted(self.start_times, np.asarray(times, float), side="right") - 1, 0, None)
+        segment = np.clip(
+            np.searchsorted(self.start_times, np.asarray(times, float), side="right") - 1, 0, None
+        )
         return 60.0 / (self.seconds_per_tick[segment] * self.resolution)
 
 
@@ -122,8 +128,9 @@ def bar_times(song: pretty_midi.PrettyMIDI, *, end_time: float | None = None) ->
     return TempoMap.from_song(song).ticks_to_times(bar_ticks(song, end_time=end_time))
 
 
-def step_times(song: pretty_midi.PrettyMIDI, *, n_steps: int = N_STEPS,
-               end_time: float | None = None) -> np.ndarray:
+def step_times(
+    song: pretty_midi.PrettyMIDI, *, n_steps: int = N_STEPS, end_time: float | None = None
+) -> np.ndarray:
     """Start time of every grid step of every bar, plus each bar's end.
 
     Steps divide each bar equally in ticks (i.e. in beats), so a tempo change inside a bar

@@ -26,31 +26,44 @@ MIDI_SUFFIXES = (".mid", ".midi")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="default", choices=("default", "smoke"),
-                        help="configuration preset (default: %(default)s; smoke is fast, for tests)")
+    parser.add_argument(
+        "--preset",
+        default="default",
+        choices=("default", "smoke"),
+        help="configuration preset (default: %(default)s; smoke is fast, for tests)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite existing results")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
 
 
 def _add_soundfont(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--soundfont", metavar="PATH",
-                        help="General MIDI .sf2 to render with (default: see soundfonts/README.md)")
+    parser.add_argument(
+        "--soundfont",
+        metavar="PATH",
+        help="General MIDI .sf2 to render with (default: see soundfonts/README.md)",
+    )
 
 
 def _add_runs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--runs-dir", default="runs", metavar="DIR",
-                        help="folder holding one run folder per song (default: %(default)s)")
+    parser.add_argument(
+        "--runs-dir",
+        default="runs",
+        metavar="DIR",
+        help="folder holding one run folder per song (default: %(default)s)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``drumgen`` command."""
     parser = argparse.ArgumentParser(
-        prog="drumgen", description="Structured drum tracks for MIDI songs (VAE + self-similarity).")
+        prog="drumgen", description="Structured drum tracks for MIDI songs (VAE + self-similarity)."
+    )
     parser.add_argument("--version", action="version", version=f"drumgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     preprocess = commands.add_parser(
-        "preprocess", help="step 1: render a song, cut it into bars, compute per-bar CQTs")
+        "preprocess", help="step 1: render a song, cut it into bars, compute per-bar CQTs"
+    )
     preprocess.add_argument("songs", nargs="+", metavar="SONG", help="MIDI files or folders of them")
     _add_runs(preprocess)
     _add_soundfont(preprocess)
@@ -62,16 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     select = commands.add_parser("select", help="step 3: each bar's most similar bars")
     select.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders made by step 2")
-    select.add_argument("--oracle", action="store_true",
-                        help="choose from the song's own drum SSM (evaluation only: an upper bound)")
+    select.add_argument(
+        "--oracle",
+        action="store_true",
+        help="choose from the song's own drum SSM (evaluation only: an upper bound)",
+    )
     _add_common(select)
 
     analyze = commands.add_parser("analyze", help="steps 1-3 on a song or a folder of songs")
     analyze.add_argument("songs", nargs="+", metavar="SONG", help="MIDI files or folders of them")
     _add_runs(analyze)
     _add_soundfont(analyze)
-    analyze.add_argument("--oracle", action="store_true",
-                         help="choose neighbours from the song's own drum SSM (evaluation only)")
+    analyze.add_argument(
+        "--oracle",
+        action="store_true",
+        help="choose neighbours from the song's own drum SSM (evaluation only)",
+    )
     analyze.add_argument("--no-plot", action="store_true", help="skip RUN_DIR/analysis.png")
     _add_common(analyze)
     return parser
@@ -130,12 +149,18 @@ def _run_preprocess(args: argparse.Namespace) -> int:
 
     config = _config(args)
     songs = find_songs(args.songs)
-    with Renderer(soundfont=config.render.soundfont, sr=config.render.sample_rate,
-                  gain=config.render.gain, threads=os.cpu_count() or 1) as renderer:
+    with Renderer(
+        soundfont=config.render.soundfont,
+        sr=config.render.sample_rate,
+        gain=config.render.gain,
+        threads=os.cpu_count() or 1,
+    ) as renderer:
+
         def work(song: Path) -> None:
             run_dir = io.default_run_dir(song, runs_dir=args.runs_dir)
-            result = pipeline.step_1_preprocess(song, run_dir, config=config, force=args.force,
-                                                renderer=renderer)
+            result = pipeline.step_1_preprocess(
+                song, run_dir, config=config, force=args.force, renderer=renderer
+            )
             log.info("%s: %d bars -> %s", song.name, result.n_bars, run_dir)
 
         return _for_each(songs, work, what="songs")
@@ -148,8 +173,12 @@ def _run_ssm(args: argparse.Namespace) -> int:
 
     def work(run_dir: Path) -> None:
         result = pipeline.step_2_similarity(run_dir, config=config, force=args.force)
-        log.info("%s: melodic SSM %s%s", run_dir, result.melodic_ssm.shape,
-                 ", true drum SSM" if result.drum_ssm is not None else "")
+        log.info(
+            "%s: melodic SSM %s%s",
+            run_dir,
+            result.melodic_ssm.shape,
+            ", true drum SSM" if result.drum_ssm is not None else "",
+        )
 
     return _for_each([Path(p) for p in args.run_dirs], work, what="run folders")
 
@@ -160,8 +189,9 @@ def _run_select(args: argparse.Namespace) -> int:
     config = _config(args)
 
     def work(run_dir: Path) -> None:
-        result = pipeline.step_3_select(run_dir, config=config, force=args.force,
-                                        source="oracle" if args.oracle else None)
+        result = pipeline.step_3_select(
+            run_dir, config=config, force=args.force, source="oracle" if args.oracle else None
+        )
         log.info("%s: neighbours chosen from the %s SSM", run_dir, result.source)
 
     return _for_each([Path(p) for p in args.run_dirs], work, what="run folders")
@@ -173,19 +203,34 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
     config = _config(args)
     songs = find_songs(args.songs)
-    with Renderer(soundfont=config.render.soundfont, sr=config.render.sample_rate,
-                  gain=config.render.gain, threads=os.cpu_count() or 1) as renderer:
+    with Renderer(
+        soundfont=config.render.soundfont,
+        sr=config.render.sample_rate,
+        gain=config.render.gain,
+        threads=os.cpu_count() or 1,
+    ) as renderer:
+
         def work(song: Path) -> None:
             run_dir = io.default_run_dir(song, runs_dir=args.runs_dir)
-            result = pipeline.analyze_song(song, run_dir, config=config, force=args.force,
-                                           renderer=renderer, source="oracle" if args.oracle else None)
+            result = pipeline.analyze_song(
+                song,
+                run_dir,
+                config=config,
+                force=args.force,
+                renderer=renderer,
+                source="oracle" if args.oracle else None,
+            )
             if not args.no_plot:
                 from drumgen import display
 
                 figure = display.analysis_summary(
-                    result.step_1.bar_cqts, result.step_2.melodic_ssm,
-                    result.step_3.selection.neighbor_idx, result.step_2.drum_ssm,
-                    oracle=result.step_3.source == "oracle", title=song.name)
+                    result.step_1.bar_cqts,
+                    result.step_2.melodic_ssm,
+                    result.step_3.selection.neighbor_idx,
+                    result.step_2.drum_ssm,
+                    oracle=result.step_3.source == "oracle",
+                    title=song.name,
+                )
                 display.save_figure(figure, io.analysis_plot_path(run_dir))
             log.info("%s: %d bars analysed -> %s", song.name, result.step_1.n_bars, run_dir)
 
@@ -203,8 +248,9 @@ _HANDLERS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``drumgen`` command; return its exit status."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="drumgen: %(message)s", force=True)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="drumgen: %(message)s", force=True
+    )
     for noisy in ("numba", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from drumgen.exceptions import DrumgenError

@@ -127,9 +127,7 @@ def _validate(config: Config) -> None:
     nyquist = config.render.sample_rate / 2
     top_hz = config.features.fmin_hz * 2 ** (config.features.n_bins / config.features.bins_per_octave)
     if top_hz >= nyquist:
-        raise ParameterError(
-            f"the CQT's top bin ({top_hz:.0f} Hz) must lie below Nyquist ({nyquist:.0f} Hz)"
-        )
+        raise ParameterError(f"the CQT's top bin ({top_hz:.0f} Hz) must lie below Nyquist ({nyquist:.0f} Hz)")
 
 
 def load_config(preset: str = "default", **overrides: dict[str, Any]) -> Config:

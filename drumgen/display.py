@@ -25,8 +25,13 @@ def _axes(ax: Any | None, figsize: tuple[float, float]) -> Any:
     return ax
 
 
-def plot_bar_cqts(bar_cqts: np.ndarray, *, ax: Any | None = None, max_bars: int | None = 16,
-                  title: str = "CQT per bar (84 bins x 96 cells)") -> Any:
+def plot_bar_cqts(
+    bar_cqts: np.ndarray,
+    *,
+    ax: Any | None = None,
+    max_bars: int | None = 16,
+    title: str = "CQT per bar (84 bins x 96 cells)",
+) -> Any:
     """Show per-bar CQTs side by side with bar lines.
 
     Parameters
@@ -38,8 +43,15 @@ def plot_bar_cqts(bar_cqts: np.ndarray, *, ax: Any | None = None, max_bars: int 
     shown = bar_cqts if max_bars is None else bar_cqts[:max_bars]
     n_bars, n_bins, n_cells = shown.shape
     ax = _axes(ax, (12, 3.5))
-    image = ax.imshow(np.concatenate(list(shown), axis=1), origin="lower", aspect="auto",
-                      cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+    image = ax.imshow(
+        np.concatenate(list(shown), axis=1),
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+    )
     for bar in range(1, n_bars):
         ax.axvline(bar * n_cells - 0.5, color="white", linewidth=0.8)
     ax.set_xticks(np.arange(n_bars) * n_cells + n_cells / 2, [str(b) for b in range(n_bars)])
@@ -52,8 +64,15 @@ def plot_bar_cqts(bar_cqts: np.ndarray, *, ax: Any | None = None, max_bars: int 
     return image
 
 
-def plot_cqt(cqt_db: np.ndarray, *, sr: int, hop_length: int, bar_times: np.ndarray | None = None,
-             ax: Any | None = None, title: str = "CQT (dB)") -> Any:
+def plot_cqt(
+    cqt_db: np.ndarray,
+    *,
+    sr: int,
+    hop_length: int,
+    bar_times: np.ndarray | None = None,
+    ax: Any | None = None,
+    title: str = "CQT (dB)",
+) -> Any:
     """Show a whole-song CQT in dB against time, with bar lines.
 
     Parameters
@@ -63,8 +82,14 @@ def plot_cqt(cqt_db: np.ndarray, *, sr: int, hop_length: int, bar_times: np.ndar
     """
     ax = _axes(ax, (12, 3.5))
     duration = cqt_db.shape[1] * hop_length / sr
-    image = ax.imshow(cqt_db, origin="lower", aspect="auto", cmap="magma",
-                      extent=(0, duration, 0, cqt_db.shape[0]), interpolation="nearest")
+    image = ax.imshow(
+        cqt_db,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=(0, duration, 0, cqt_db.shape[0]),
+        interpolation="nearest",
+    )
     if bar_times is not None:
         for time in bar_times:
             ax.axvline(time, color="white", linewidth=0.6, alpha=0.7)
@@ -75,18 +100,19 @@ def plot_cqt(cqt_db: np.ndarray, *, sr: int, hop_length: int, bar_times: np.ndar
     return image
 
 
-def plot_ssm(ssm: np.ndarray, *, ax: Any | None = None, title: str = "SSM",
-             as_similarity: bool = True) -> Any:
+def plot_ssm(
+    ssm: np.ndarray, *, ax: Any | None = None, title: str = "SSM", as_similarity: bool = True
+) -> Any:
     """Show a distance SSM, by default as similarity ``1 - distance`` (bright = alike)."""
     ax = _axes(ax, (5, 4.5))
     shown = 1.0 - ssm if as_similarity else ssm
-    image = ax.imshow(shown, origin="upper", cmap="viridis", interpolation="nearest",
-                      vmin=float(shown.min()), vmax=1.0)
+    image = ax.imshow(
+        shown, origin="upper", cmap="viridis", interpolation="nearest", vmin=float(shown.min()), vmax=1.0
+    )
     ax.set_xlabel("bar")
     ax.set_ylabel("bar")
     ax.set_title(title)
-    ax.figure.colorbar(image, ax=ax, label="1 - distance" if as_similarity else "distance",
-                       fraction=0.046)
+    ax.figure.colorbar(image, ax=ax, label="1 - distance" if as_similarity else "distance", fraction=0.046)
     return image
 
 
@@ -100,8 +126,9 @@ def plot_ssms(ssms: dict[str, np.ndarray | None]) -> Any:
     return figure
 
 
-def plot_drum_grid(grid: np.ndarray, *, ax: Any | None = None, title: str = "drums",
-                   only_used_rows: bool = True) -> Any:
+def plot_drum_grid(
+    grid: np.ndarray, *, ax: Any | None = None, title: str = "drums", only_used_rows: bool = True
+) -> Any:
     """Show drum grids of consecutive bars as a piano roll of drum rows.
 
     Parameters
@@ -120,27 +147,41 @@ def plot_drum_grid(grid: np.ndarray, *, ax: Any | None = None, title: str = "dru
     if only_used_rows and rolled.any():
         rows = rows[rolled.any(axis=1)]
     ax = _axes(ax, (12, 0.25 * len(rows) + 1.5))
-    image = ax.imshow(rolled[rows], origin="lower", aspect="auto", cmap="Greys",
-                      interpolation="nearest", vmin=0)
+    image = ax.imshow(
+        rolled[rows], origin="lower", aspect="auto", cmap="Greys", interpolation="nearest", vmin=0
+    )
     for bar in range(1, n_bars):
         ax.axvline(bar * n_steps - 0.5, color="tab:red", linewidth=0.8)
-    ax.set_yticks(np.arange(len(rows)), [f"{DRUM_PITCHES[r]} {_DRUM_NAMES[DRUM_PITCHES[r]]}" for r in rows],
-                  fontsize=7)
+    ax.set_yticks(
+        np.arange(len(rows)), [f"{DRUM_PITCHES[r]} {_DRUM_NAMES[DRUM_PITCHES[r]]}" for r in rows], fontsize=7
+    )
     ax.set_xticks(np.arange(n_bars) * n_steps + n_steps / 2 - 0.5, [str(b) for b in range(n_bars)])
     ax.set_xlabel("bar")
     ax.set_title(title)
     return image
 
 
-def plot_piano_roll(song: pretty_midi.PrettyMIDI, *, fs: int = 20, ax: Any | None = None,
-                    bar_times: np.ndarray | None = None, title: str = "piano roll") -> Any:
+def plot_piano_roll(
+    song: pretty_midi.PrettyMIDI,
+    *,
+    fs: int = 20,
+    ax: Any | None = None,
+    bar_times: np.ndarray | None = None,
+    title: str = "piano roll",
+) -> Any:
     """Show the non-drum notes of a song as a piano roll (``fs`` columns per second)."""
     roll = song.get_piano_roll(fs=fs)
     ax = _axes(ax, (12, 3.5))
     used = np.nonzero(roll.any(axis=1))[0]
     low, high = (int(used.min()), int(used.max()) + 1) if used.size else (0, 128)
-    image = ax.imshow(roll[low:high], origin="lower", aspect="auto", cmap="Blues",
-                      extent=(0, roll.shape[1] / fs, low, high), interpolation="nearest")
+    image = ax.imshow(
+        roll[low:high],
+        origin="lower",
+        aspect="auto",
+        cmap="Blues",
+        extent=(0, roll.shape[1] / fs, low, high),
+        interpolation="nearest",
+    )
     if bar_times is not None:
         for time in bar_times:
             ax.axvline(time, color="grey", linewidth=0.5)
@@ -150,8 +191,9 @@ def plot_piano_roll(song: pretty_midi.PrettyMIDI, *, fs: int = 20, ax: Any | Non
     return image
 
 
-def plot_selection(ssm: np.ndarray, neighbor_idx: np.ndarray, *, ax: Any | None = None,
-                   title: str = "selected neighbours") -> Any:
+def plot_selection(
+    ssm: np.ndarray, neighbor_idx: np.ndarray, *, ax: Any | None = None, title: str = "selected neighbours"
+) -> Any:
     """Show an SSM (as similarity) with each bar's chosen neighbours marked."""
     ax = _axes(ax, (5, 4.5))
     image = plot_ssm(ssm, ax=ax, title=title)
@@ -177,9 +219,15 @@ def save_figure(figure: Any, path: str | Path) -> Path:
     return path
 
 
-def analysis_summary(bar_cqts: np.ndarray, melodic_ssm: np.ndarray, neighbor_idx: np.ndarray,
-                     drum_ssm: np.ndarray | None = None, *, oracle: bool = False,
-                     title: str = "") -> Any:
+def analysis_summary(
+    bar_cqts: np.ndarray,
+    melodic_ssm: np.ndarray,
+    neighbor_idx: np.ndarray,
+    drum_ssm: np.ndarray | None = None,
+    *,
+    oracle: bool = False,
+    title: str = "",
+) -> Any:
     """One figure of steps 1-3: the first bars' CQTs, the SSMs, and the chosen neighbours
     (drawn on the SSM that chose them: the drum SSM if ``oracle``, else the melodic one)."""
     n_panels = 3 if drum_ssm is not None else 2
@@ -192,8 +240,12 @@ def analysis_summary(bar_cqts: np.ndarray, melodic_ssm: np.ndarray, neighbor_idx
         plot_ssm(drum_ssm, ax=figure.add_subplot(grid[1, panel]), title="true drum SSM")
         panel += 1
     chooser = drum_ssm if oracle and drum_ssm is not None else melodic_ssm
-    plot_selection(chooser, neighbor_idx, ax=figure.add_subplot(grid[1, panel]),
-                   title=f"{neighbor_idx.shape[1]} nearest bars" + (" (oracle)" if oracle else ""))
+    plot_selection(
+        chooser,
+        neighbor_idx,
+        ax=figure.add_subplot(grid[1, panel]),
+        title=f"{neighbor_idx.shape[1]} nearest bars" + (" (oracle)" if oracle else ""),
+    )
     if title:
         figure.suptitle(title)
     figure.tight_layout()

@@ -14,8 +14,16 @@ import numpy as np
 from drumgen.bars import times_to_frames
 
 
-def cqt_db(audio: np.ndarray, *, sr: int, hop_length: int, fmin_hz: float, n_bins: int,
-           bins_per_octave: int, top_db: float) -> np.ndarray:
+def cqt_db(
+    audio: np.ndarray,
+    *,
+    sr: int,
+    hop_length: int,
+    fmin_hz: float,
+    n_bins: int,
+    bins_per_octave: int,
+    top_db: float,
+) -> np.ndarray:
     """Constant-Q magnitude spectrogram in dB relative to its own maximum.
 
     Parameters
@@ -36,8 +44,14 @@ def cqt_db(audio: np.ndarray, *, sr: int, hop_length: int, fmin_hz: float, n_bin
     import librosa  # imported here: it is slow to import and only this stage needs it
 
     magnitude = np.abs(
-        librosa.cqt(np.asarray(audio, dtype=np.float32), sr=sr, hop_length=hop_length,
-                    fmin=fmin_hz, n_bins=n_bins, bins_per_octave=bins_per_octave)
+        librosa.cqt(
+            np.asarray(audio, dtype=np.float32),
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin_hz,
+            n_bins=n_bins,
+            bins_per_octave=bins_per_octave,
+        )
     )
     if not np.any(magnitude > 0):
         return np.full(magnitude.shape, -top_db, dtype=np.float32)
@@ -50,8 +64,9 @@ def db_to_unit(db: np.ndarray, *, top_db: float) -> np.ndarray:
     return np.clip((np.asarray(db, dtype=np.float32) + top_db) / top_db, 0.0, 1.0)
 
 
-def pool_bars(spectrogram: np.ndarray, bar_times: np.ndarray, *, sr: int, hop_length: int,
-              n_cells: int) -> np.ndarray:
+def pool_bars(
+    spectrogram: np.ndarray, bar_times: np.ndarray, *, sr: int, hop_length: int, n_cells: int
+) -> np.ndarray:
     """Cut a spectrogram into bars of ``n_cells`` equal time cells, averaging frames per cell.
 
     A cell shorter than one frame takes the frame nearest its start, so very fast bars still get
@@ -69,7 +84,9 @@ def pool_bars(spectrogram: np.ndarray, bar_times: np.ndarray, *, sr: int, hop_le
     """
     bar_times = np.asarray(bar_times, dtype=float)
     n_frames = spectrogram.shape[1]
-    cell_times = bar_times[:-1, None] + np.linspace(0.0, 1.0, n_cells + 1)[None, :] * np.diff(bar_times)[:, None]
+    cell_times = (
+        bar_times[:-1, None] + np.linspace(0.0, 1.0, n_cells + 1)[None, :] * np.diff(bar_times)[:, None]
+    )
     edges = np.clip(times_to_frames(cell_times, sr=sr, hop_length=hop_length), 0, n_frames - 1)
     starts = edges[:, :-1]
     stops = np.maximum(edges[:, 1:], starts + 1)  # at least one frame per cell
@@ -80,9 +97,18 @@ def pool_bars(spectrogram: np.ndarray, bar_times: np.ndarray, *, sr: int, hop_le
     return np.transpose(means, (1, 0, 2)).astype(np.float32)
 
 
-def bar_features(audio: np.ndarray, bar_times: np.ndarray, *, sr: int, hop_length: int,
-                 fmin_hz: float, n_bins: int, bins_per_octave: int, top_db: float,
-                 n_cells: int) -> np.ndarray:
+def bar_features(
+    audio: np.ndarray,
+    bar_times: np.ndarray,
+    *,
+    sr: int,
+    hop_length: int,
+    fmin_hz: float,
+    n_bins: int,
+    bins_per_octave: int,
+    top_db: float,
+    n_cells: int,
+) -> np.ndarray:
     """The per-bar CQT matrices of a song, values in [0, 1].
 
     Parameters
@@ -95,7 +121,14 @@ def bar_features(audio: np.ndarray, bar_times: np.ndarray, *, sr: int, hop_lengt
     -------
     np.ndarray [shape=(n_bars, n_bins, n_cells), float32, in [0, 1]]
     """
-    db = cqt_db(audio, sr=sr, hop_length=hop_length, fmin_hz=fmin_hz, n_bins=n_bins,
-                bins_per_octave=bins_per_octave, top_db=top_db)
+    db = cqt_db(
+        audio,
+        sr=sr,
+        hop_length=hop_length,
+        fmin_hz=fmin_hz,
+        n_bins=n_bins,
+        bins_per_octave=bins_per_octave,
+        top_db=top_db,
+    )
     unit = db_to_unit(db, top_db=top_db)
     return pool_bars(unit, bar_times, sr=sr, hop_length=hop_length, n_cells=n_cells)

@@ -121,8 +121,9 @@ def check_writable(path: str | Path, *, force: bool) -> None:
         raise OutputExistsError(f"{path} already exists; pass --force (force=True) to overwrite it")
 
 
-def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str, Any], *,
-                force: bool = False) -> Path:
+def save_arrays(
+    path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str, Any], *, force: bool = False
+) -> Path:
     """Save arrays to ``path`` (``.npz``) with a JSON sidecar beside it (same stem, ``.json``).
 
     The sidecar gets ``meta`` plus ``created`` (UTC, ISO 8601), ``versions`` and ``arrays``
@@ -132,10 +133,12 @@ def save_arrays(path: str | Path, arrays: dict[str, np.ndarray], meta: dict[str,
     check_writable(path, force=force)
     sidecar = {
         **meta,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "versions": versions(),
-        "arrays": {name: {"shape": list(np.shape(a)), "dtype": str(np.asarray(a).dtype)}
-                   for name, a in arrays.items()},
+        "arrays": {
+            name: {"shape": list(np.shape(a)), "dtype": str(np.asarray(a).dtype)}
+            for name, a in arrays.items()
+        },
     }
     write_json(path.with_suffix(".json"), sidecar)
     with atomic_path(path) as temporary, open(temporary, "wb") as handle:
@@ -164,8 +167,14 @@ def step_path(run_dir: str | Path, step: str) -> Path:
     return Path(run_dir) / f"{STEP_FILES[step]}.npz"
 
 
-def save_step(run_dir: str | Path, step: str, arrays: dict[str, np.ndarray], meta: dict[str, Any],
-              *, force: bool = False) -> Path:
+def save_step(
+    run_dir: str | Path,
+    step: str,
+    arrays: dict[str, np.ndarray],
+    meta: dict[str, Any],
+    *,
+    force: bool = False,
+) -> Path:
     """Save a step's result into a run folder (see :func:`save_arrays`)."""
     return save_arrays(step_path(run_dir, step), arrays, {"step": step, **meta}, force=force)
 

@@ -111,8 +111,9 @@ def song_end_time(song: pretty_midi.PrettyMIDI) -> float:
     return max(ends, default=0.0)
 
 
-def check_meter(song: pretty_midi.PrettyMIDI, downbeat_times: list[float] | None = None, *,
-                name: str = "song") -> None:
+def check_meter(
+    song: pretty_midi.PrettyMIDI, downbeat_times: list[float] | None = None, *, name: str = "song"
+) -> None:
     """Check that every bar of ``song`` lasts four quarter notes.
 
     Parameters

@@ -82,9 +82,14 @@ def _resolve(config: Config | None) -> Config:
     return load_config("default") if config is None else config
 
 
-def step_1_preprocess(song_path: str | Path, run_dir: str | Path | None = None, *,
-                      config: Config | None = None, force: bool = False,
-                      renderer: Renderer | None = None) -> Step1Result:
+def step_1_preprocess(
+    song_path: str | Path,
+    run_dir: str | Path | None = None,
+    *,
+    config: Config | None = None,
+    force: bool = False,
+    renderer: Renderer | None = None,
+) -> Step1Result:
     """Read a MIDI song, render its non-drum part, cut it into bars, and compute per-bar CQTs.
 
     Parameters
@@ -131,16 +136,26 @@ def step_1_preprocess(song_path: str | Path, run_dir: str | Path | None = None, 
 
     feat = config.features
     bar_cqts = features.bar_features(
-        audio, bar_times, sr=render.sample_rate, hop_length=feat.hop_length, fmin_hz=feat.fmin_hz,
-        n_bins=feat.n_bins, bins_per_octave=feat.bins_per_octave, top_db=feat.top_db,
+        audio,
+        bar_times,
+        sr=render.sample_rate,
+        hop_length=feat.hop_length,
+        fmin_hz=feat.fmin_hz,
+        n_bins=feat.n_bins,
+        bins_per_octave=feat.bins_per_octave,
+        top_db=feat.top_db,
         n_cells=feat.n_cells,
     )
     drum_grids = None
     if parts.drums is not None:
         drum_grids = representation.drums_to_grid(parts.drums.instruments, step_times)
 
-    arrays = {"bar_times": bar_times, "step_times": step_times, "bar_tempos": bar_tempos,
-              "bar_cqts": bar_cqts}
+    arrays = {
+        "bar_times": bar_times,
+        "step_times": step_times,
+        "bar_tempos": bar_tempos,
+        "bar_cqts": bar_cqts,
+    }
     if drum_grids is not None:
         arrays["drum_grids"] = drum_grids
     meta = {
@@ -152,20 +167,32 @@ def step_1_preprocess(song_path: str | Path, run_dir: str | Path | None = None, 
     }
     io.save_audio(io.melody_audio_path(run_dir), audio, sr=render.sample_rate, force=True)
     io.save_step(run_dir, "step_1", arrays, meta, force=force)
-    return Step1Result(run_dir=run_dir, bar_times=bar_times, step_times=step_times,
-                       bar_tempos=bar_tempos, bar_cqts=bar_cqts, drum_grids=drum_grids)
+    return Step1Result(
+        run_dir=run_dir,
+        bar_times=bar_times,
+        step_times=step_times,
+        bar_tempos=bar_tempos,
+        bar_cqts=bar_cqts,
+        drum_grids=drum_grids,
+    )
 
 
 def load_step_1(run_dir: str | Path) -> Step1Result:
     """Read step 1's result back from a run folder."""
     arrays, _ = io.load_step(run_dir, "step_1")
-    return Step1Result(run_dir=Path(run_dir), bar_times=arrays["bar_times"],
-                       step_times=arrays["step_times"], bar_tempos=arrays["bar_tempos"],
-                       bar_cqts=arrays["bar_cqts"], drum_grids=arrays.get("drum_grids"))
+    return Step1Result(
+        run_dir=Path(run_dir),
+        bar_times=arrays["bar_times"],
+        step_times=arrays["step_times"],
+        bar_tempos=arrays["bar_tempos"],
+        bar_cqts=arrays["bar_cqts"],
+        drum_grids=arrays.get("drum_grids"),
+    )
 
 
-def step_2_similarity(run_dir: str | Path, *, config: Config | None = None,
-                      force: bool = False) -> Step2Result:
+def step_2_similarity(
+    run_dir: str | Path, *, config: Config | None = None, force: bool = False
+) -> Step2Result:
     """Compute the melodic SSM of the bars (and the true drum SSM where the song has drums)."""
     config = _resolve(config)
     io.check_writable(io.step_path(run_dir, "step_2"), force=force)
@@ -176,20 +203,23 @@ def step_2_similarity(run_dir: str | Path, *, config: Config | None = None,
     if step_1.drum_grids is not None:
         drum = similarity.drum_ssm(step_1.drum_grids, scale=config.similarity.drum_scale)
         arrays["drum_ssm"] = drum
-    io.save_step(run_dir, "step_2", arrays, {"config": config.to_dict(), "has_drum_ssm": drum is not None},
-                 force=force)
+    io.save_step(
+        run_dir, "step_2", arrays, {"config": config.to_dict(), "has_drum_ssm": drum is not None}, force=force
+    )
     return Step2Result(run_dir=Path(run_dir), melodic_ssm=melodic, drum_ssm=drum)
 
 
 def load_step_2(run_dir: str | Path) -> Step2Result:
     """Read step 2's result back from a run folder."""
     arrays, _ = io.load_step(run_dir, "step_2")
-    return Step2Result(run_dir=Path(run_dir), melodic_ssm=arrays["melodic_ssm"],
-                       drum_ssm=arrays.get("drum_ssm"))
+    return Step2Result(
+        run_dir=Path(run_dir), melodic_ssm=arrays["melodic_ssm"], drum_ssm=arrays.get("drum_ssm")
+    )
 
 
-def step_3_select(run_dir: str | Path, *, config: Config | None = None, source: str | None = None,
-                  force: bool = False) -> Step3Result:
+def step_3_select(
+    run_dir: str | Path, *, config: Config | None = None, source: str | None = None, force: bool = False
+) -> Step3Result:
     """Choose each bar's most similar bars.
 
     Parameters
@@ -216,18 +246,22 @@ def step_3_select(run_dir: str | Path, *, config: Config | None = None, source: 
     else:
         raise ParameterError(f"source must be 'melodic' or 'oracle', got {source!r}")
     chosen = selection.select_neighbors(ssm, n_neighbors=config.selection.n_neighbors)
-    io.save_step(run_dir, "step_3",
-                 {"neighbor_idx": chosen.neighbor_idx, "neighbor_weights": chosen.neighbor_weights},
-                 {"config": config.to_dict(), "source": source, "oracle": source == "oracle"},
-                 force=force)
+    io.save_step(
+        run_dir,
+        "step_3",
+        {"neighbor_idx": chosen.neighbor_idx, "neighbor_weights": chosen.neighbor_weights},
+        {"config": config.to_dict(), "source": source, "oracle": source == "oracle"},
+        force=force,
+    )
     return Step3Result(run_dir=Path(run_dir), selection=chosen, source=source)
 
 
 def load_step_3(run_dir: str | Path) -> Step3Result:
     """Read step 3's result back from a run folder."""
     arrays, meta = io.load_step(run_dir, "step_3")
-    chosen = selection.BarSelection(neighbor_idx=arrays["neighbor_idx"],
-                                    neighbor_weights=arrays["neighbor_weights"])
+    chosen = selection.BarSelection(
+        neighbor_idx=arrays["neighbor_idx"], neighbor_weights=arrays["neighbor_weights"]
+    )
     return Step3Result(run_dir=Path(run_dir), selection=chosen, source=meta["source"])
 
 
@@ -240,9 +274,15 @@ class AnalysisResult:
     step_3: Step3Result
 
 
-def analyze_song(song_path: str | Path, run_dir: str | Path | None = None, *,
-                 config: Config | None = None, source: str | None = None, force: bool = False,
-                 renderer: Renderer | None = None) -> AnalysisResult:
+def analyze_song(
+    song_path: str | Path,
+    run_dir: str | Path | None = None,
+    *,
+    config: Config | None = None,
+    source: str | None = None,
+    force: bool = False,
+    renderer: Renderer | None = None,
+) -> AnalysisResult:
     """Run steps 1 to 3 on one song (see the step functions for the parameters)."""
     run_dir = Path(run_dir) if run_dir is not None else io.default_run_dir(song_path)
     if not force:  # refuse before any work, not after step 1

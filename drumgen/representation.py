@@ -13,11 +13,53 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 
-from drumgen.bars import N_STEPS
-
 DRUM_PITCHES: tuple[int, ...] = (
-    27, 28, 33, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 51, 53, 54, 55, 56,
-    57, 59, 60, 61, 62, 63, 64, 65, 67, 68, 69, 70, 73, 74, 75, 76, 77, 80, 81, 82, 83, 85, 87,
+    27,
+    28,
+    33,
+    35,
+    36,
+    37,
+    38,
+    39,
+    40,
+    41,
+    42,
+    43,
+    44,
+    45,
+    46,
+    47,
+    48,
+    49,
+    51,
+    53,
+    54,
+    55,
+    56,
+    57,
+    59,
+    60,
+    61,
+    62,
+    63,
+    64,
+    65,
+    67,
+    68,
+    69,
+    70,
+    73,
+    74,
+    75,
+    76,
+    77,
+    80,
+    81,
+    82,
+    83,
+    85,
+    87,
 )
 """GM pitch of each of the 46 grid rows, ascending."""
 N_ROWS = len(DRUM_PITCHES)
@@ -104,8 +146,9 @@ def drums_to_grid(drums: list[pretty_midi.Instrument], step_times: np.ndarray) -
     return grid
 
 
-def grid_to_drums(grid: np.ndarray, step_times: np.ndarray, *, name: str = "drumgen drums",
-                  note_steps: float = 0.5) -> pretty_midi.Instrument:
+def grid_to_drums(
+    grid: np.ndarray, step_times: np.ndarray, *, name: str = "drumgen drums", note_steps: float = 0.5
+) -> pretty_midi.Instrument:
     """Write a drum grid as a GM drum instrument on the song's own step times.
 
     Parameters

@@ -70,6 +70,6 @@ def select_neighbors(ssm: np.ndarray, *, n_neighbors: int) -> BarSelection:
         order = others[np.lexsort((others, np.abs(others - bar), rounded[bar, others]))]
         chosen = order[:n_neighbors]
         neighbor_idx[bar, : len(chosen)] = chosen
-        neighbor_idx[bar, len(chosen):] = bar
+        neighbor_idx[bar, len(chosen) :] = bar
         neighbor_weights[bar, : len(chosen)] = np.clip(1.0 - ssm[bar, chosen], 0.0, 1.0)
     return BarSelection(neighbor_idx=neighbor_idx, neighbor_weights=neighbor_weights)

@@ -67,12 +67,12 @@ class _Event:
 def _instrument_events(instrument: pretty_midi.Instrument, channel: int, sr: int) -> list[_Event]:
     events = []
     for note in instrument.notes:
-        events.append(_Event(int(round(note.start * sr)), 2, channel, "on", note.pitch, note.velocity))
-        events.append(_Event(int(round(note.end * sr)), 0, channel, "off", note.pitch, 0))
+        events.append(_Event(round(note.start * sr), 2, channel, "on", note.pitch, note.velocity))
+        events.append(_Event(round(note.end * sr), 0, channel, "off", note.pitch, 0))
     for bend in instrument.pitch_bends:
-        events.append(_Event(int(round(bend.time * sr)), 1, channel, "bend", bend.pitch, 0))
+        events.append(_Event(round(bend.time * sr), 1, channel, "bend", bend.pitch, 0))
     for control in instrument.control_changes:
-        events.append(_Event(int(round(control.time * sr)), 1, channel, "cc", control.number, control.value))
+        events.append(_Event(round(control.time * sr), 1, channel, "cc", control.number, control.value))
     return events
 
 
@@ -99,15 +99,18 @@ class Renderer:
         CPU cores FluidSynth may use (1 inside a pool of worker processes).
     """
 
-    def __init__(self, *, soundfont: str | Path, sr: int, gain: float, effects: bool = False,
-                 threads: int = 1) -> None:
+    def __init__(
+        self, *, soundfont: str | Path, sr: int, gain: float, effects: bool = False, threads: int = 1
+    ) -> None:
         self.soundfont = find_soundfont(soundfont)
         self.sr = int(sr)
         fluidsynth = _import_fluidsynth()
-        switches = {"synth.reverb.active": int(effects), "synth.chorus.active": int(effects),
-                    "synth.cpu-cores": max(1, int(threads))}
-        self._synth = fluidsynth.Synth(gain=gain, samplerate=float(self.sr), channels=N_CHANNELS,
-                                       **switches)
+        switches = {
+            "synth.reverb.active": int(effects),
+            "synth.chorus.active": int(effects),
+            "synth.cpu-cores": max(1, int(threads)),
+        }
+        self._synth = fluidsynth.Synth(gain=gain, samplerate=float(self.sr), channels=N_CHANNELS, **switches)
         self._font_id = self._synth.sfload(str(self.soundfont))
         if self._font_id == -1:
             raise SynthError(f"FluidSynth could not load the soundfont {self.soundfont}")
@@ -115,8 +118,9 @@ class Renderer:
     def __enter__(self) -> Renderer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -125,8 +129,9 @@ class Renderer:
             self._synth.delete()
             self._synth = None
 
-    def render(self, song: pretty_midi.PrettyMIDI, *, duration: float | None = None,
-               peak: float | None) -> np.ndarray:
+    def render(
+        self, song: pretty_midi.PrettyMIDI, *, duration: float | None = None, peak: float | None
+    ) -> np.ndarray:
         """Render every instrument of a song (drum instruments with the soundfont's drum kits).
 
         Parameters
@@ -149,7 +154,9 @@ class Renderer:
         n_samples = int(np.ceil(duration * self.sr))
         instruments = [inst for inst in song.instruments if inst.notes]
         if len(instruments) > N_CHANNELS:
-            raise SynthError(f"a song may have at most {N_CHANNELS} instruments, this one has {len(instruments)}")
+            raise SynthError(
+                f"a song may have at most {N_CHANNELS} instruments, this one has {len(instruments)}"
+            )
         mix = self._render_channels(instruments, n_samples)
         if peak is not None:
             loudest = float(np.max(np.abs(mix))) if mix.size else 0.0
@@ -192,8 +199,15 @@ class Renderer:
         return stereo.mean(axis=1) / 32768.0
 
 
-def render_song(song: pretty_midi.PrettyMIDI, *, soundfont: str | Path, sr: int, gain: float,
-                peak: float | None, duration: float | None = None) -> np.ndarray:
+def render_song(
+    song: pretty_midi.PrettyMIDI,
+    *,
+    soundfont: str | Path,
+    sr: int,
+    gain: float,
+    peak: float | None,
+    duration: float | None = None,
+) -> np.ndarray:
     """Render one song with a fresh :class:`Renderer` (see there for the parameters)."""
     with Renderer(soundfont=soundfont, sr=sr, gain=gain) as renderer:
         return renderer.render(song, duration=duration, peak=peak)

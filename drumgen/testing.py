@@ -86,8 +86,7 @@ DRUM_TRACK_NAME = "Drums (GM kit)"
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 """Semitones of the major scale's seven degrees above the tonic."""
 
-KEYS = {"C": 0, "Db": 1, "D": 2, "Eb": 3, "E": 4, "F": 5, "Gb": 6, "G": 7, "Ab": 8, "A": 9,
-        "Bb": 10, "B": 11}
+KEYS = {"C": 0, "Db": 1, "D": 2, "Eb": 3, "E": 4, "F": 5, "Gb": 6, "G": 7, "Ab": 8, "A": 9, "Bb": 10, "B": 11}
 """Major keys by name (the names ``mido`` writes in key-signature events) → tonic pitch class."""
 
 STEPS_PER_BEAT = 4
@@ -166,7 +165,9 @@ _STYLES: tuple[_Style, ...] = (
         strings="X...............",
         melody="x...x.x.x...x...",
         groove={KICK: "X.......X.x.....", SNARE: "....X.......X...", CLOSED_HAT: "x.x.x.x.x.x.x.x."},
-        shift=0, bass_low=28, velocity=70,
+        shift=0,
+        bass_low=28,
+        velocity=70,
     ),
     _Style(
         name="chorus: driving beat with open hats, pumping quarter-note chords",
@@ -176,9 +177,15 @@ _STYLES: tuple[_Style, ...] = (
         bass="0.0.0.0.0.0.0.0.",
         strings="X.......X.......",
         melody="x.....x.x.......",
-        groove={KICK: "X.....x.X.x.....", SNARE: "....X.......X..g", OPEN_HAT: "..x...x...x...x.",
-                CLOSED_HAT: "x...x...x...x..."},
-        shift=7, bass_low=33, velocity=88,
+        groove={
+            KICK: "X.....x.X.x.....",
+            SNARE: "....X.......X..g",
+            OPEN_HAT: "..x...x...x...x.",
+            CLOSED_HAT: "x...x...x...x...",
+        },
+        shift=7,
+        bass_low=33,
+        velocity=88,
     ),
     _Style(
         name="bridge: half-time beat on the ride, dotted-eighth arpeggios",
@@ -189,7 +196,9 @@ _STYLES: tuple[_Style, ...] = (
         strings="X...............",
         melody="x.....x.....x...",
         groove={KICK: "X.........x.....", SNARE: "........X.......", RIDE: "x.x.x.x.x.x.x.x."},
-        shift=-5, bass_low=26, velocity=64,
+        shift=-5,
+        bass_low=26,
+        velocity=64,
     ),
     _Style(
         name="dance: four on the floor, off-beat chords, octave bass",
@@ -200,7 +209,9 @@ _STYLES: tuple[_Style, ...] = (
         strings="X.......X.......",
         melody="x.x.x...x.x.x...",
         groove={KICK: "X...X...X...X...", SNARE: "....X.......X...", OPEN_HAT: "..x...x...x...x."},
-        shift=3, bass_low=31, velocity=84,
+        shift=3,
+        bass_low=31,
+        velocity=84,
     ),
     _Style(
         name="funk: sixteenth hats, ghost notes, chord stabs",
@@ -211,7 +222,9 @@ _STYLES: tuple[_Style, ...] = (
         strings="X...............",
         melody="x..x..x...x.x...",
         groove={KICK: "X..x......X..x..", SNARE: "....X..g.g..X..g", CLOSED_HAT: "xxxxxxxxxxxxxxxx"},
-        shift=10, bass_low=35, velocity=80,
+        shift=10,
+        bass_low=35,
+        velocity=80,
     ),
     _Style(
         name="toms: tom groove under a quarter-note ride, 3+3+2 chords",
@@ -221,9 +234,15 @@ _STYLES: tuple[_Style, ...] = (
         bass="0.....0.....2...",
         strings="X...............",
         melody="x.....x.....x.x.",
-        groove={KICK: "X.....X.....X...", LOW_TOM: "..x.....x.....x.", MID_TOM: "....x.......x...",
-                RIDE: "x...x...x...x..."},
-        shift=-3, bass_low=30, velocity=76,
+        groove={
+            KICK: "X.....X.....X...",
+            LOW_TOM: "..x.....x.....x.",
+            MID_TOM: "....x.......x...",
+            RIDE: "x...x...x...x...",
+        },
+        shift=-3,
+        bass_low=30,
+        velocity=76,
     ),
 )
 """The pool of section styles; letter ``L`` plays ``_STYLES[(ord(L) - ord("A") + seed) % 6]``."""
@@ -256,29 +275,53 @@ class _Track:
 # --- public API ----------------------------------------------------------------------------
 
 
-def make_song(form: str = "ABABCA", *, tempo: float = 120.0,
-              tempo_changes: Sequence[tuple[int, float]] = (),
-              time_signatures: Sequence[tuple[int, int, int]] = (), bars_per_section: int = 1,
-              parts: Sequence[str] = ("piano", "bass"), drums: bool = True, seed: int = 0,
-              ticks_per_beat: int = 480, key: str = "C") -> pretty_midi.PrettyMIDI:
+def make_song(
+    form: str = "ABABCA",
+    *,
+    tempo: float = 120.0,
+    tempo_changes: Sequence[tuple[int, float]] = (),
+    time_signatures: Sequence[tuple[int, int, int]] = (),
+    bars_per_section: int = 1,
+    parts: Sequence[str] = ("piano", "bass"),
+    drums: bool = True,
+    seed: int = 0,
+    ticks_per_beat: int = 480,
+    key: str = "C",
+) -> pretty_midi.PrettyMIDI:
     """Compose a multi-instrument song with a known form (see :func:`make_song_bytes`).
 
     Takes the same arguments as :func:`make_song_bytes` and returns its MIDI file loaded by
     ``pretty_midi`` (times in seconds).
     """
-    return read_song_bytes(make_song_bytes(
-        form, tempo=tempo, tempo_changes=tempo_changes, time_signatures=time_signatures,
-        bars_per_section=bars_per_section, parts=parts, drums=drums, seed=seed,
-        ticks_per_beat=ticks_per_beat, key=key,
-    ))
+    return read_song_bytes(
+        make_song_bytes(
+            form,
+            tempo=tempo,
+            tempo_changes=tempo_changes,
+            time_signatures=time_signatures,
+            bars_per_section=bars_per_section,
+            parts=parts,
+            drums=drums,
+            seed=seed,
+            ticks_per_beat=ticks_per_beat,
+            key=key,
+        )
+    )
 
 
-def make_song_bytes(form: str = "ABABCA", *, tempo: float = 120.0,
-                    tempo_changes: Sequence[tuple[int, float]] = (),
-                    time_signatures: Sequence[tuple[int, int, int]] = (),
-                    bars_per_section: int = 1, parts: Sequence[str] = ("piano", "bass"),
-                    drums: bool = True, seed: int = 0, ticks_per_beat: int = 480,
-                    key: str = "C") -> bytes:
+def make_song_bytes(
+    form: str = "ABABCA",
+    *,
+    tempo: float = 120.0,
+    tempo_changes: Sequence[tuple[int, float]] = (),
+    time_signatures: Sequence[tuple[int, int, int]] = (),
+    bars_per_section: int = 1,
+    parts: Sequence[str] = ("piano", "bass"),
+    drums: bool = True,
+    seed: int = 0,
+    ticks_per_beat: int = 480,
+    key: str = "C",
+) -> bytes:
     """Compose a song with a known form and return it as a standard MIDI file.
 
     Parameters
@@ -318,8 +361,16 @@ def make_song_bytes(form: str = "ABABCA", *, tempo: float = 120.0,
         If an argument is outside the domain described above.
     """
     n_bars = len(form) * bars_per_section
-    _check_song_arguments(form, tempo=tempo, bars_per_section=bars_per_section, parts=parts,
-                          drums=drums, seed=seed, ticks_per_beat=ticks_per_beat, key=key)
+    _check_song_arguments(
+        form,
+        tempo=tempo,
+        bars_per_section=bars_per_section,
+        parts=parts,
+        drums=drums,
+        seed=seed,
+        ticks_per_beat=ticks_per_beat,
+        key=key,
+    )
     meters = _bar_meters(n_bars, time_signatures=time_signatures)
     tempos = _bar_tempos(n_bars, tempo=tempo, tempo_changes=tempo_changes)
     bar_starts = _bar_starts(meters)
@@ -333,21 +384,42 @@ def make_song_bytes(form: str = "ABABCA", *, tempo: float = 120.0,
         n_steps = numerator * 4 * STEPS_PER_BEAT // denominator
         style = _style_of(letter, seed=seed)
         for part in parts:
-            bar_notes = _part_bar(part, style, letter=letter, position=position, n_steps=n_steps,
-                                  seed=seed, tonic=KEYS[key], melody=part == melody_part)
+            bar_notes = _part_bar(
+                part,
+                style,
+                letter=letter,
+                position=position,
+                n_steps=n_steps,
+                seed=seed,
+                tonic=KEYS[key],
+                melody=part == melody_part,
+            )
             notes[part].extend(_shifted(bar_notes, bar_starts[bar_idx]))
         if drums:
-            bar_notes = _drum_bar(style, letter=letter, position=position, n_steps=n_steps,
-                                  bars_per_section=bars_per_section, seed=seed)
+            bar_notes = _drum_bar(
+                style,
+                letter=letter,
+                position=position,
+                n_steps=n_steps,
+                bars_per_section=bars_per_section,
+                seed=seed,
+            )
             drum_notes.extend(_shifted(bar_notes, bar_starts[bar_idx]))
 
-    tracks = [_Track(PARTS[part].name, _channel_of(part), PARTS[part].program, tuple(notes[part]))
-              for part in parts]
+    tracks = [
+        _Track(PARTS[part].name, _channel_of(part), PARTS[part].program, tuple(notes[part])) for part in parts
+    ]
     if drums:
         tracks.append(_Track(DRUM_TRACK_NAME, DRUM_CHANNEL, 0, tuple(drum_notes)))
     log.debug("composed form %s: %d bars, parts %s, drums %s", form, n_bars, list(parts), drums)
-    return _write_midi(tracks, meters=meters, tempos=tempos, key=key, ticks_per_beat=ticks_per_beat,
-                       title=f"drumgen synthetic song {form}")
+    return _write_midi(
+        tracks,
+        meters=meters,
+        tempos=tempos,
+        key=key,
+        ticks_per_beat=ticks_per_beat,
+        title=f"drumgen synthetic song {form}",
+    )
 
 
 def read_song_bytes(data: bytes) -> pretty_midi.PrettyMIDI:
@@ -384,8 +456,16 @@ def drum_only_song(n_bars: int = 4, *, tempo: float = 120.0) -> pretty_midi.Pret
     for bar_idx in range(n_bars):
         notes.extend(_shifted(_groove_notes(_STYLES[0].groove, n_steps=16), 4.0 * bar_idx))
     track = _Track(DRUM_TRACK_NAME, DRUM_CHANNEL, 0, tuple(notes))
-    return read_song_bytes(_write_midi([track], meters=[(4, 4)] * n_bars, tempos={0: tempo},
-                                       key="C", ticks_per_beat=480, title="drums only"))
+    return read_song_bytes(
+        _write_midi(
+            [track],
+            meters=[(4, 4)] * n_bars,
+            tempos={0: tempo},
+            key="C",
+            ticks_per_beat=480,
+            title="drums only",
+        )
+    )
 
 
 def empty_song(*, tempo: float = 120.0) -> pretty_midi.PrettyMIDI:
@@ -397,14 +477,18 @@ def empty_song(*, tempo: float = 120.0) -> pretty_midi.PrettyMIDI:
     _check_positive(tempo=tempo)
     piano = PARTS["piano"]
     track = _Track(piano.name, _channel_of("piano"), piano.program, ())
-    song = read_song_bytes(_write_midi([track], meters=[(4, 4)], tempos={0: tempo}, key="C",
-                                       ticks_per_beat=480, title="no notes"))
+    song = read_song_bytes(
+        _write_midi(
+            [track], meters=[(4, 4)], tempos={0: tempo}, key="C", ticks_per_beat=480, title="no notes"
+        )
+    )
     song.instruments.append(pretty_midi.Instrument(program=piano.program, name=piano.name))
     return song
 
 
-def downbeat_click_song(n_bars: int = 8, *, tempo: float = 120.0,
-                        tempo_changes: Sequence[tuple[int, float]] = ()) -> pretty_midi.PrettyMIDI:
+def downbeat_click_song(
+    n_bars: int = 8, *, tempo: float = 120.0, tempo_changes: Sequence[tuple[int, float]] = ()
+) -> pretty_midi.PrettyMIDI:
     """A 4/4 song with one side-stick hit on every downbeat and a quiet C major chord per bar.
 
     Parameters
@@ -425,12 +509,23 @@ def downbeat_click_song(n_bars: int = 8, *, tempo: float = 120.0,
     _check_positive(n_bars=n_bars, tempo=tempo)
     tempos = _bar_tempos(n_bars, tempo=tempo, tempo_changes=tempo_changes)
     clicks = tuple(_Note(SIDE_STICK, 100, 4.0 * bar, 4.0 * bar + DRUM_NOTE_BEATS) for bar in range(n_bars))
-    chords = tuple(_Note(pitch, 40, 4.0 * bar, 4.0 * bar + 4.0)
-                   for bar in range(n_bars) for pitch in (60, 64, 67))
-    tracks = [_Track(PARTS["piano"].name, 0, PROGRAM_ACOUSTIC_GRAND, chords),
-              _Track("Side stick on downbeats", DRUM_CHANNEL, 0, clicks)]
-    return read_song_bytes(_write_midi(tracks, meters=[(4, 4)] * n_bars, tempos=tempos, key="C",
-                                       ticks_per_beat=480, title="downbeat clicks"))
+    chords = tuple(
+        _Note(pitch, 40, 4.0 * bar, 4.0 * bar + 4.0) for bar in range(n_bars) for pitch in (60, 64, 67)
+    )
+    tracks = [
+        _Track(PARTS["piano"].name, 0, PROGRAM_ACOUSTIC_GRAND, chords),
+        _Track("Side stick on downbeats", DRUM_CHANNEL, 0, clicks),
+    ]
+    return read_song_bytes(
+        _write_midi(
+            tracks,
+            meters=[(4, 4)] * n_bars,
+            tempos=tempos,
+            key="C",
+            ticks_per_beat=480,
+            title="downbeat clicks",
+        )
+    )
 
 
 def example_song_bytes() -> dict[str, bytes]:
@@ -448,14 +543,25 @@ def example_song_bytes() -> dict[str, bytes]:
     """
     return {
         "example_pop_aabacb": make_song_bytes(
-            "AABACB", tempo=108.0, bars_per_section=4, parts=("piano", "bass", "guitar"),
-            seed=3, key="G"),
+            "AABACB", tempo=108.0, bars_per_section=4, parts=("piano", "bass", "guitar"), seed=3, key="G"
+        ),
         "example_ballad_tempo_change": make_song_bytes(
-            "AABACB", tempo=96.0, tempo_changes=[(12, 120.0)], bars_per_section=4,
-            parts=("piano", "strings", "bass"), seed=2, key="F"),
+            "AABACB",
+            tempo=96.0,
+            tempo_changes=[(12, 120.0)],
+            bars_per_section=4,
+            parts=("piano", "strings", "bass"),
+            seed=2,
+            key="F",
+        ),
         "example_uptempo": make_song_bytes(
-            "AABABCBB", tempo=138.0, bars_per_section=4,
-            parts=("guitar", "bass", "strings", "lead"), seed=6, key="E"),
+            "AABABCBB",
+            tempo=138.0,
+            bars_per_section=4,
+            parts=("guitar", "bass", "strings", "lead"),
+            seed=6,
+            key="E",
+        ),
     }
 
 
@@ -514,8 +620,11 @@ def _pattern_steps(pattern: str, n_steps: int) -> list[tuple[int, str]]:
 def _legato(onsets: Sequence[tuple[int, list[int], int]], n_steps: int) -> list[_Note]:
     """Notes from (step, pitches, velocity) onsets, each held until the next onset or the bar end."""
     ends = [step for step, _, _ in onsets[1:]] + [n_steps]
-    return [_Note(pitch, velocity, step / STEPS_PER_BEAT, end / STEPS_PER_BEAT)
-            for (step, pitches, velocity), end in zip(onsets, ends, strict=True) for pitch in pitches]
+    return [
+        _Note(pitch, velocity, step / STEPS_PER_BEAT, end / STEPS_PER_BEAT)
+        for (step, pitches, velocity), end in zip(onsets, ends, strict=True)
+        for pitch in pitches
+    ]
 
 
 def _jittered(velocity: int, rng: np.random.Generator) -> int:
@@ -523,8 +632,9 @@ def _jittered(velocity: int, rng: np.random.Generator) -> int:
     return int(np.clip(velocity + rng.integers(-_VELOCITY_JITTER, _VELOCITY_JITTER + 1), 1, 127))
 
 
-def _part_bar(part: str, style: _Style, *, letter: str, position: int, n_steps: int, seed: int,
-              tonic: int, melody: bool) -> list[_Note]:
+def _part_bar(
+    part: str, style: _Style, *, letter: str, position: int, n_steps: int, seed: int, tonic: int, melody: bool
+) -> list[_Note]:
     """The notes of one melodic part in bar ``position`` of a section, in beats from the bar start.
 
     Parameters
@@ -547,8 +657,12 @@ def _part_bar(part: str, style: _Style, *, letter: str, position: int, n_steps: 
     velocity = style.velocity + (-10 if part == "strings" else 0)
     notes: list[_Note] = []
     if part != "lead":
-        pattern = {"piano": style.piano, "guitar": style.guitar, "bass": style.bass,
-                   "strings": style.strings}[part]
+        pattern = {
+            "piano": style.piano,
+            "guitar": style.guitar,
+            "bass": style.bass,
+            "strings": style.strings,
+        }[part]
         if part == "bass":
             voiced = _bass_voicing(chord, low=style.bass_low)
         else:
@@ -564,8 +678,9 @@ def _part_bar(part: str, style: _Style, *, letter: str, position: int, n_steps: 
     return notes
 
 
-def _melody_bar(style: _Style, *, chord: Sequence[int], n_steps: int, tonic: int,
-                rng: np.random.Generator) -> list[_Note]:
+def _melody_bar(
+    style: _Style, *, chord: Sequence[int], n_steps: int, tonic: int, rng: np.random.Generator
+) -> list[_Note]:
     """A melody bar: chord tones on the beats, scale tones between, moving mostly by small steps."""
     centre = PARTS["lead"].low + style.shift
     scale = [(tonic + interval) % 12 for interval in MAJOR_SCALE]
@@ -580,8 +695,9 @@ def _melody_bar(style: _Style, *, chord: Sequence[int], n_steps: int, tonic: int
     return _legato(onsets, n_steps)
 
 
-def _groove_notes(groove: Mapping[int, str], *, n_steps: int,
-                  rng: np.random.Generator | None = None) -> list[_Note]:
+def _groove_notes(
+    groove: Mapping[int, str], *, n_steps: int, rng: np.random.Generator | None = None
+) -> list[_Note]:
     """Drum notes of one bar from drum rows, each a 32nd note on its 16th step."""
     notes = []
     for pitch, row in groove.items():
@@ -594,8 +710,9 @@ def _groove_notes(groove: Mapping[int, str], *, n_steps: int,
     return notes
 
 
-def _drum_bar(style: _Style, *, letter: str, position: int, n_steps: int, bars_per_section: int,
-              seed: int) -> list[_Note]:
+def _drum_bar(
+    style: _Style, *, letter: str, position: int, n_steps: int, bars_per_section: int, seed: int
+) -> list[_Note]:
     """The drums of bar ``position`` of a section: the groove, a crash on the section's first
     downbeat and, when a section has several bars, a tom fill over its last bar's last beat."""
     rows = {pitch: _fit(row, n_steps) for pitch, row in style.groove.items()}
@@ -604,7 +721,7 @@ def _drum_bar(style: _Style, *, letter: str, position: int, n_steps: int, bars_p
         rows = {pitch: row[:fill_start] + "." * len(_FILL) for pitch, row in rows.items()}
         for step, pitch in enumerate(_FILL, start=fill_start):
             row = rows.get(pitch, "." * n_steps)
-            rows[pitch] = row[:step] + "x" + row[step + 1:]
+            rows[pitch] = row[:step] + "x" + row[step + 1 :]
     if position == 0:
         rows[CRASH] = "X" + "." * (n_steps - 1)
     rng = _rng(seed=seed, letter=letter, position=position, voice=len(PARTS))
@@ -625,8 +742,10 @@ def _bar_meters(n_bars: int, *, time_signatures: Sequence[tuple[int, int, int]])
     for bar_idx, numerator, denominator in time_signatures:
         _check_bar_index(bar_idx, n_bars, what="time signature")
         if numerator < 1 or denominator not in (1, 2, 4, 8, 16):
-            raise ParameterError(f"expected a time signature n/d with n >= 1 and d in 1, 2, 4, 8, 16, "
-                                 f"got {numerator}/{denominator} at bar {bar_idx}")
+            raise ParameterError(
+                f"expected a time signature n/d with n >= 1 and d in 1, 2, 4, 8, 16, "
+                f"got {numerator}/{denominator} at bar {bar_idx}"
+            )
         changes[bar_idx] = (numerator, denominator)
     meters = []
     meter = (4, 4)
@@ -657,8 +776,15 @@ def _bar_starts(meters: Sequence[tuple[int, int]]) -> list[float]:
 # --- writing MIDI ---------------------------------------------------------------------------
 
 
-def _write_midi(tracks: Sequence[_Track], *, meters: Sequence[tuple[int, int]], tempos: Mapping[int, float],
-                key: str, ticks_per_beat: int, title: str) -> bytes:
+def _write_midi(
+    tracks: Sequence[_Track],
+    *,
+    meters: Sequence[tuple[int, int]],
+    tempos: Mapping[int, float],
+    key: str,
+    ticks_per_beat: int,
+    title: str,
+) -> bytes:
     """A type-1 MIDI file: a conductor track (meter, tempo, key) and the given tracks, all ending
     at the last bar line."""
     bar_starts = _bar_starts(meters)
@@ -671,8 +797,9 @@ def _write_midi(tracks: Sequence[_Track], *, meters: Sequence[tuple[int, int]], 
     for bar_idx, meter in enumerate(meters):
         if bar_idx == 0 or meter != meters[bar_idx - 1]:
             tick = _ticks(bar_starts[bar_idx], ticks_per_beat)
-            conductor.append((tick, 0, mido.MetaMessage("time_signature", numerator=meter[0],
-                                                        denominator=meter[1])))
+            conductor.append(
+                (tick, 0, mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1]))
+            )
     for bar_idx, bpm in tempos.items():
         tick = _ticks(bar_starts[bar_idx], ticks_per_beat)
         conductor.append((tick, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))))
@@ -720,8 +847,17 @@ def _ticks(beats: float, ticks_per_beat: int) -> int:
 # --- argument checks ------------------------------------------------------------------------
 
 
-def _check_song_arguments(form: str, *, tempo: float, bars_per_section: int, parts: Sequence[str],
-                          drums: bool, seed: int, ticks_per_beat: int, key: str) -> None:
+def _check_song_arguments(
+    form: str,
+    *,
+    tempo: float,
+    bars_per_section: int,
+    parts: Sequence[str],
+    drums: bool,
+    seed: int,
+    ticks_per_beat: int,
+    key: str,
+) -> None:
     """Raise :class:`ParameterError` naming the first argument outside its domain."""
     if not form or not all("A" <= letter <= "Z" for letter in form):
         raise ParameterError(f"expected a form of uppercase letters such as 'ABABCA', got {form!r}")

@@ -38,22 +38,45 @@ def benchmark_song(path: Path, *, repeat: int, renderer: Renderer) -> dict[str, 
     config = load_config("default")
     feat, sim = config.features, config.similarity
     timings: dict[str, float] = {}
-    timings["read + bars"], (song, parts, bar_times, step_times) = _best_of(repeat, lambda: _read(path))
-    timings["render"], audio = _best_of(repeat, lambda: renderer.render(
-        parts.melody, duration=float(bar_times[-1]), peak=config.render.peak))
-    timings["cqt"], db = _best_of(repeat, lambda: features.cqt_db(
-        audio, sr=renderer.sr, hop_length=feat.hop_length, fmin_hz=feat.fmin_hz, n_bins=feat.n_bins,
-        bins_per_octave=feat.bins_per_octave, top_db=feat.top_db))
-    timings["pool bars"], bar_cqts = _best_of(repeat, lambda: features.pool_bars(
-        features.db_to_unit(db, top_db=feat.top_db), bar_times, sr=renderer.sr,
-        hop_length=feat.hop_length, n_cells=feat.n_cells))
-    timings["melodic ssm"], ssm = _best_of(repeat, lambda: similarity.melodic_ssm(
-        bar_cqts, scale=sim.melodic_scale))
+    timings["read + bars"], (_, parts, bar_times, step_times) = _best_of(repeat, lambda: _read(path))
+    timings["render"], audio = _best_of(
+        repeat, lambda: renderer.render(parts.melody, duration=float(bar_times[-1]), peak=config.render.peak)
+    )
+    timings["cqt"], db = _best_of(
+        repeat,
+        lambda: features.cqt_db(
+            audio,
+            sr=renderer.sr,
+            hop_length=feat.hop_length,
+            fmin_hz=feat.fmin_hz,
+            n_bins=feat.n_bins,
+            bins_per_octave=feat.bins_per_octave,
+            top_db=feat.top_db,
+        ),
+    )
+    timings["pool bars"], bar_cqts = _best_of(
+        repeat,
+        lambda: features.pool_bars(
+            features.db_to_unit(db, top_db=feat.top_db),
+            bar_times,
+            sr=renderer.sr,
+            hop_length=feat.hop_length,
+            n_cells=feat.n_cells,
+        ),
+    )
+    timings["melodic ssm"], ssm = _best_of(
+        repeat, lambda: similarity.melodic_ssm(bar_cqts, scale=sim.melodic_scale)
+    )
     if parts.drums is not None:
-        timings["drum grid + ssm"], _ = _best_of(repeat, lambda: similarity.drum_ssm(
-            representation.drums_to_grid(parts.drums.instruments, step_times), scale=sim.drum_scale))
-    timings["selection"], _ = _best_of(repeat, lambda: selection.select_neighbors(
-        ssm, n_neighbors=config.selection.n_neighbors))
+        timings["drum grid + ssm"], _ = _best_of(
+            repeat,
+            lambda: similarity.drum_ssm(
+                representation.drums_to_grid(parts.drums.instruments, step_times), scale=sim.drum_scale
+            ),
+        )
+    timings["selection"], _ = _best_of(
+        repeat, lambda: selection.select_neighbors(ssm, n_neighbors=config.selection.n_neighbors)
+    )
     timings["audio_s"] = float(bar_times[-1])
     return timings
 
@@ -68,27 +91,44 @@ def _read(path: Path) -> tuple[Any, midi.SplitSong, np.ndarray, np.ndarray]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("songs", nargs="*", type=Path, help="MIDI files (default: a 3-minute synthetic song)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per stage; the best counts")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="CPU cores FluidSynth may use (default: all, as the CLI does)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="CPU cores FluidSynth may use (default: all, as the CLI does)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         songs = args.songs
         if not songs:
             # 6 sections x 15 bars of 4/4 at 120 bpm = 90 bars = 180 s
             path = Path(scratch) / "three_minutes.mid"
-            testing.make_song("ABACBA", bars_per_section=15, tempo=120.0,
-                              parts=("piano", "bass", "guitar", "strings")).write(str(path))
+            testing.make_song(
+                "ABACBA", bars_per_section=15, tempo=120.0, parts=("piano", "bass", "guitar", "strings")
+            ).write(str(path))
             songs = [path]
         config = load_config("default")
-        with Renderer(soundfont=config.render.soundfont, sr=config.render.sample_rate,
-                      gain=config.render.gain, threads=args.threads) as renderer:
+        with Renderer(
+            soundfont=config.render.soundfont,
+            sr=config.render.sample_rate,
+            gain=config.render.gain,
+            threads=args.threads,
+        ) as renderer:
             # warm-up: librosa's first CQT compiles numba code, which is not per-song work
-            features.cqt_db(np.zeros(config.render.sample_rate, np.float32), sr=renderer.sr,
-                            hop_length=256, fmin_hz=config.features.fmin_hz, n_bins=84,
-                            bins_per_octave=12, top_db=80.0)
+            features.cqt_db(
+                np.zeros(config.render.sample_rate, np.float32),
+                sr=renderer.sr,
+                hop_length=256,
+                fmin_hz=config.features.fmin_hz,
+                n_bins=84,
+                bins_per_octave=12,
+                top_db=80.0,
+            )
             results = [benchmark_song(path, repeat=args.repeat, renderer=renderer) for path in songs]
     stages = [key for key in results[0] if key != "audio_s"]
     minutes = sum(r["audio_s"] for r in results) / 60.0

@@ -24,8 +24,12 @@ log = logging.getLogger("make_example_songs")
 def main(argv: Sequence[str] | None = None) -> int:
     """Write every example song to ``<out>/<stem>.mid``; return the exit status."""
     parser = argparse.ArgumentParser(description="Write drumgen's bundled example songs as MIDI files.")
-    parser.add_argument("--out", default="input_midi", metavar="DIR",
-                        help="folder to write into, created if missing (default: %(default)s)")
+    parser.add_argument(
+        "--out",
+        default="input_midi",
+        metavar="DIR",
+        help="folder to write into, created if missing (default: %(default)s)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="make_example_songs: %(message)s")

@@ -13,10 +13,12 @@ from drumgen.cli import main
 
 
 def test_help_is_instant_and_does_not_import_tensorflow() -> None:
-    code = ("import sys\nfrom drumgen.cli import main\n"
-            "try:\n    main(['analyze', '--help'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
-            "heavy = [m for m in ('tensorflow', 'keras', 'librosa', 'matplotlib') if m in sys.modules]\n"
-            "assert not heavy, heavy\n")
+    code = (
+        "import sys\nfrom drumgen.cli import main\n"
+        "try:\n    main(['analyze', '--help'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'librosa', 'matplotlib') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "--force" in done.stdout
@@ -61,8 +63,10 @@ def test_analyze_then_refuse_then_force(tmp_path: Path, capsys: pytest.CaptureFi
 
     assert main(["analyze", str(song), "--runs-dir", str(runs), "--preset", "smoke"]) == 1
     assert "--force" in capsys.readouterr().err
-    assert main(["analyze", str(song), "--runs-dir", str(runs), "--preset", "smoke", "--force",
-                 "--no-plot"]) == 0
+    assert (
+        main(["analyze", str(song), "--runs-dir", str(runs), "--preset", "smoke", "--force", "--no-plot"])
+        == 0
+    )
 
 
 @pytest.mark.slow
@@ -103,6 +107,8 @@ def test_empty_folder_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_missing_soundfont_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     song = tmp_path / "song.mid"
     testing.make_song("AB").write(str(song))
-    assert main(["analyze", str(song), "--soundfont", str(tmp_path / "none.sf2"),
-                 "--runs-dir", str(tmp_path)]) == 1
+    assert (
+        main(["analyze", str(song), "--soundfont", str(tmp_path / "none.sf2"), "--runs-dir", str(tmp_path)])
+        == 1
+    )
     assert "fluid-soundfont-gm" in capsys.readouterr().err

@@ -32,8 +32,9 @@ def run_notebook(name: str, parameters: dict[str, object], *, timeout: int = 600
     cell = _parameters_cell(notebook)
     overrides = "\n".join(f"{key} = {value!r}" for key, value in parameters.items())
     cell.source = f"{cell.source}\n# overridden by the test\n{overrides}\n"
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS_DIR)}})
+    client = NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}
+    )
     client.execute()
     return notebook
 
@@ -64,8 +65,9 @@ def test_steps_1_to_3_notebooks_run_through_the_run_folder(tmp_path: Path) -> No
 
     executed = run_notebook(PIPELINE_NOTEBOOKS[0], {"SONG": str(song_path), **common})
     assert io.step_path(run_dir, "step_1").is_file()
-    printed = "".join(out.get("text", "") for cell in executed.cells if cell.cell_type == "code"
-                      for out in cell.outputs)
+    printed = "".join(
+        out.get("text", "") for cell in executed.cells if cell.cell_type == "code" for out in cell.outputs
+    )
     assert "8 bars" in printed
 
     run_notebook(PIPELINE_NOTEBOOKS[1], common)

@@ -36,8 +36,10 @@ def test_structure_recovery_ababca(tmp_path: Path, smoke) -> None:
 
 
 def test_structure_recovery_with_longer_sections(tmp_path: Path, smoke) -> None:
-    song = _write(testing.make_song("ABA", bars_per_section=2, parts=("piano", "guitar", "bass"),
-                                    drums=False, seed=3), tmp_path / "s.mid")
+    song = _write(
+        testing.make_song("ABA", bars_per_section=2, parts=("piano", "guitar", "bass"), drums=False, seed=3),
+        tmp_path / "s.mid",
+    )
     ssm = pipeline.analyze_song(song, tmp_path / "run", config=smoke).step_2.melodic_ssm
     # bar 0 (A, first bar) is closer to bar 4 (A, first bar again) than to any B bar
     assert ssm[0, 4] < min(ssm[0, 2], ssm[0, 3])
@@ -107,8 +109,11 @@ def test_oracle_needs_drums(tmp_path: Path, smoke) -> None:
         (lambda p: p.write_text("this is not a MIDI file\n"), MidiError, "not a readable MIDI"),
         (lambda p: testing.empty_song().write(str(p)), MidiError, "no notes"),
         (lambda p: testing.drum_only_song().write(str(p)), MidiError, "only drum"),
-        (lambda p: testing.make_song("AB", time_signatures=[(1, 3, 4)]).write(str(p)),
-         TimeSignatureError, "bar 2 .* 3/4"),
+        (
+            lambda p: testing.make_song("AB", time_signatures=[(1, 3, 4)]).write(str(p)),
+            TimeSignatureError,
+            "bar 2 .* 3/4",
+        ),
     ],
     ids=["zero-byte", "not-midi", "no-notes", "drums-only", "three-four"],
 )
