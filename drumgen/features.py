@@ -87,7 +87,7 @@ def pool_bars(
     cell_times = (
         bar_times[:-1, None] + np.linspace(0.0, 1.0, n_cells + 1)[None, :] * np.diff(bar_times)[:, None]
     )
-    edges = np.clip(times_to_frames(cell_times, sr=sr, hop_length=hop_length), 0, n_frames - 1)
+    edges = np.clip(times_to_frames(cell_times, sr=sr, hop_length=hop_length), 0, n_frames)
     starts = edges[:, :-1]
     stops = np.maximum(edges[:, 1:], starts + 1)  # at least one frame per cell
     padded = np.concatenate([spectrogram, spectrogram[:, -1:]], axis=1).astype(np.float64)

@@ -35,7 +35,7 @@ import numpy as np
 from scipy.io import wavfile
 
 import drumgen
-from drumgen.exceptions import OutputExistsError, RunFolderError
+from drumgen.exceptions import OutputExistsError, ParameterError, RunFolderError
 
 STEP_FILES = {
     "step_1": "step_1_bars",
@@ -140,9 +140,15 @@ def save_arrays(
             for name, a in arrays.items()
         },
     }
-    write_json(path.with_suffix(".json"), sidecar)
-    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
-        np.savez_compressed(handle, **{name: np.asarray(a) for name, a in arrays.items()})
+    for name, array in arrays.items():
+        if np.asarray(array).dtype == object:
+            raise TypeError(f"array {name!r} holds Python objects; drumgen saves only plain arrays")
+    # Both files are written under temporary names first; only then renamed (.npz first), so a
+    # failure while writing leaves the previous pair untouched.
+    with atomic_path(path.with_suffix(".json")) as json_temporary, atomic_path(path) as npz_temporary:
+        json_temporary.write_text(json.dumps(sidecar, indent=2, default=_json_default) + "\n")
+        with open(npz_temporary, "wb") as handle:
+            np.savez_compressed(handle, allow_pickle=False, **{n: np.asarray(a) for n, a in arrays.items()})
     return path
 
 
@@ -163,7 +169,7 @@ def load_arrays(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]
 def step_path(run_dir: str | Path, step: str) -> Path:
     """Path of a step's ``.npz`` result in a run folder (``step`` is "step_1", "step_2", ...)."""
     if step not in STEP_FILES:
-        raise KeyError(f"unknown step {step!r}; expected one of {', '.join(STEP_FILES)}")
+        raise ParameterError(f"unknown step {step!r}; expected one of {', '.join(STEP_FILES)}")
     return Path(run_dir) / f"{STEP_FILES[step]}.npz"
 
 

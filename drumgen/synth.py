@@ -25,6 +25,12 @@ DRUM_BANK = 128
 """Soundfont bank of General MIDI percussion kits (any channel plays drums from it)."""
 N_CHANNELS = 256
 """Synth channels: one per instrument, so instruments never share controllers."""
+BLOCK = 64
+"""FluidSynth renders in blocks of this many samples and applies events at block starts."""
+FLUSH_SAMPLES = 64 * BLOCK
+"""Samples rendered and discarded before each song, so no sound of the previous song remains."""
+DITHER_LEVEL = 4 / 32768
+"""Peaks at or below this are FluidSynth's 16-bit dither, not sound: such audio is silence."""
 
 _SOUNDFONT_HINT = "install it with `apt-get install fluid-soundfont-gm` or pass --soundfont PATH"
 
@@ -111,6 +117,7 @@ class Renderer:
             "synth.cpu-cores": max(1, int(threads)),
         }
         self._synth = fluidsynth.Synth(gain=gain, samplerate=float(self.sr), channels=N_CHANNELS, **switches)
+        self._samples_rendered = 0
         self._font_id = self._synth.sfload(str(self.soundfont))
         if self._font_id == -1:
             raise SynthError(f"FluidSynth could not load the soundfont {self.soundfont}")
@@ -157,17 +164,33 @@ class Renderer:
             raise SynthError(
                 f"a song may have at most {N_CHANNELS} instruments, this one has {len(instruments)}"
             )
+        if not instruments:
+            return np.zeros(n_samples, dtype=np.float32)
         mix = self._render_channels(instruments, n_samples)
+        loudest = float(np.max(np.abs(mix))) if mix.size else 0.0
+        if loudest <= DITHER_LEVEL:
+            return np.zeros(n_samples, dtype=np.float32)
         if peak is not None:
-            loudest = float(np.max(np.abs(mix))) if mix.size else 0.0
-            if loudest > 0:
-                mix *= peak / loudest
+            mix *= peak / loudest
         return mix
+
+    def _samples(self, n_samples: int) -> np.ndarray:
+        """Render ``n_samples`` stereo frames (int16, interleaved) and count them."""
+        self._samples_rendered += n_samples
+        return self._synth.get_samples(n_samples)
+
+    def _silence_and_align(self) -> None:
+        """End every sound of the previous song and start the next one on a block boundary,
+        so a song renders the same whatever was rendered before it."""
+        for channel in range(N_CHANNELS):
+            self._synth.all_sounds_off(channel)
+        self._synth.system_reset()
+        self._samples(FLUSH_SAMPLES + (-(self._samples_rendered + FLUSH_SAMPLES)) % BLOCK)
 
     def _render_channels(self, instruments: list[pretty_midi.Instrument], n_samples: int) -> np.ndarray:
         """Render each instrument on its own channel; return float32 mono."""
         synth = self._synth
-        synth.system_reset()
+        self._silence_and_align()
         events: list[_Event] = []
         for channel, instrument in enumerate(instruments):
             bank = DRUM_BANK if instrument.is_drum else 0
@@ -179,7 +202,7 @@ class Renderer:
         for event in events:
             target = min(event.sample, n_samples)
             if target > position:
-                chunks.append(synth.get_samples(target - position))
+                chunks.append(self._samples(target - position))
                 position = target
             if position >= n_samples:
                 break
@@ -192,9 +215,7 @@ class Renderer:
             else:
                 synth.pitch_bend(event.channel, event.data1)
         if position < n_samples:
-            chunks.append(synth.get_samples(n_samples - position))
-        for channel in range(len(instruments)):
-            synth.all_sounds_off(channel)
+            chunks.append(self._samples(n_samples - position))
         stereo = np.concatenate(chunks).astype(np.float32).reshape(-1, 2) if chunks else np.zeros((0, 2))
         return stereo.mean(axis=1) / 32768.0
 
