@@ -57,8 +57,7 @@ def build_midi_bytes(spec: SongSpec) -> bytes:
     for tick, bpm in spec.tempos:
         meta.append((tick, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))))
     for tick, numerator, denominator in spec.time_signatures or ():
-        meta.append((tick, mido.MetaMessage("time_signature", numerator=numerator,
-                                            denominator=denominator)))
+        meta.append((tick, mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator)))
     midi.tracks.append(_track_from_events(meta))
     melodic_channels = [c for c in range(16) if c != DRUM_CHANNEL]
     for idx, track in enumerate(spec.tracks):
@@ -71,8 +70,7 @@ def build_midi_bytes(spec: SongSpec) -> bytes:
         events.append((0, mido.Message("program_change", program=track.program, channel=channel)))
         for pitch, start, end, velocity in track.notes:
             events.append((end, mido.Message("note_off", note=pitch, velocity=0, channel=channel)))
-            events.append((start, mido.Message("note_on", note=pitch, velocity=velocity,
-                                               channel=channel)))
+            events.append((start, mido.Message("note_on", note=pitch, velocity=velocity, channel=channel)))
         midi.tracks.append(_track_from_events(events))
     buffer = io.BytesIO()
     midi.save(file=buffer)
@@ -102,8 +100,9 @@ def load_midi_bytes(data: bytes) -> pretty_midi.PrettyMIDI:
     return pretty_midi.PrettyMIDI(io.BytesIO(data))
 
 
-def bar_start_ticks(n_bars: int, meters: Sequence[tuple[int, int, int]] = (),
-                    resolution: int = RESOLUTION) -> list[int]:
+def bar_start_ticks(
+    n_bars: int, meters: Sequence[tuple[int, int, int]] = (), resolution: int = RESOLUTION
+) -> list[int]:
     """Start tick of each bar and the end tick of the last: ``n_bars + 1`` values.
 
     ``meters`` lists ``(bar_idx, numerator, denominator)``; bars before the first are 4/4.
@@ -121,10 +120,15 @@ def bar_start_ticks(n_bars: int, meters: Sequence[tuple[int, int, int]] = (),
     return ticks
 
 
-def simple_song_spec(n_bars: int = 8, *, bpm: float = 120.0,
-                     tempo_changes: Sequence[tuple[int, float]] = (),
-                     meters: Sequence[tuple[int, int, int]] | None = (),
-                     melody: bool = True, drums: bool = True) -> SongSpec:
+def simple_song_spec(
+    n_bars: int = 8,
+    *,
+    bpm: float = 120.0,
+    tempo_changes: Sequence[tuple[int, float]] = (),
+    meters: Sequence[tuple[int, int, int]] | None = (),
+    melody: bool = True,
+    drums: bool = True,
+) -> SongSpec:
     """A song of ``n_bars`` bars: a held chord tone and a bass note per bar, kick + snare on beats.
 
     Parameters
@@ -160,8 +164,15 @@ def simple_song(n_bars: int = 8, **kwargs: object) -> pretty_midi.PrettyMIDI:
     return load_midi_bytes(build_midi_bytes(simple_song_spec(n_bars, **kwargs)))  # type: ignore[arg-type]
 
 
-def single_note_song(pitch: int = 69, *, start: float = 0.0, end: float = 1.0, velocity: int = 100,
-                     program: int = 0, bpm: float = 120.0) -> pretty_midi.PrettyMIDI:
+def single_note_song(
+    pitch: int = 69,
+    *,
+    start: float = 0.0,
+    end: float = 1.0,
+    velocity: int = 100,
+    program: int = 0,
+    bpm: float = 120.0,
+) -> pretty_midi.PrettyMIDI:
     """One melodic note, built directly with pretty_midi (times in seconds)."""
     song = pretty_midi.PrettyMIDI(initial_tempo=bpm)
     instrument = pretty_midi.Instrument(program=program)

@@ -103,8 +103,11 @@ def test_tempo_change_mid_bar_moves_later_steps(midi_kit: SimpleNamespace) -> No
     res = midi_kit.RESOLUTION
     spec = midi_kit.spec(3, bpm=120.0)
     # 120 -> 60 bpm halfway through bar 1 (its third beat)
-    spec = midi_kit.SongSpec(tracks=spec.tracks, tempos=[(0, 120.0), (4 * res + 2 * res, 60.0)],
-                             time_signatures=spec.time_signatures)
+    spec = midi_kit.SongSpec(
+        tracks=spec.tracks,
+        tempos=[(0, 120.0), (4 * res + 2 * res, 60.0)],
+        time_signatures=spec.time_signatures,
+    )
     song = midi_kit.to_song(spec)
     steps = step_times(song)
     assert steps.shape == (3, N_STEPS + 1)

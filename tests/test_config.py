@@ -49,8 +49,9 @@ def test_smoke_overrides_only_sample_rate_and_hop(default_config: Config, smoke_
     assert differing == {("render", "sample_rate"), ("features", "hop_length")}
     assert smoke_config.render.sample_rate == 22050
     # same frame rate as the default: hop / sr unchanged
-    assert (smoke_config.features.hop_length / smoke_config.render.sample_rate
-            == pytest.approx(default_config.features.hop_length / default_config.render.sample_rate))
+    assert smoke_config.features.hop_length / smoke_config.render.sample_rate == pytest.approx(
+        default_config.features.hop_length / default_config.render.sample_rate
+    )
 
 
 def test_presets_listed_all_load() -> None:

@@ -19,9 +19,17 @@ def _sine(freq_hz: float, *, duration: float, sr: int) -> np.ndarray:
 
 def _features(audio: np.ndarray, bar_times: np.ndarray, config: Config) -> np.ndarray:
     f = config.features
-    return bar_features(audio, bar_times, sr=config.render.sample_rate, hop_length=f.hop_length,
-                        fmin_hz=f.fmin_hz, n_bins=f.n_bins, bins_per_octave=f.bins_per_octave,
-                        top_db=f.top_db, n_cells=f.n_cells)
+    return bar_features(
+        audio,
+        bar_times,
+        sr=config.render.sample_rate,
+        hop_length=f.hop_length,
+        fmin_hz=f.fmin_hz,
+        n_bins=f.n_bins,
+        bins_per_octave=f.bins_per_octave,
+        top_db=f.top_db,
+        n_cells=f.n_cells,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +65,7 @@ def test_sine_peaks_in_a4_bin_every_inner_cell(sine_features: np.ndarray) -> Non
 def test_sine_far_bins_are_quiet(sine_features: np.ndarray) -> None:
     per_bar = sine_features[1:3].mean(axis=2)
     assert np.all(per_bar[:, A4_BIN] > 0.9)
-    assert np.all(per_bar[:, :A4_BIN - 24] < per_bar[:, [A4_BIN]] - 0.3)  # two octaves below
+    assert np.all(per_bar[:, : A4_BIN - 24] < per_bar[:, [A4_BIN]] - 0.3)  # two octaves below
 
 
 def test_silence_gives_zeros(smoke_config: Config) -> None:
@@ -70,8 +78,15 @@ def test_silence_gives_zeros(smoke_config: Config) -> None:
 def test_cqt_db_range_and_frames(smoke_config: Config) -> None:
     f, sr = smoke_config.features, smoke_config.render.sample_rate
     audio = _sine(220.0, duration=1.0, sr=sr)
-    db = cqt_db(audio, sr=sr, hop_length=f.hop_length, fmin_hz=f.fmin_hz, n_bins=f.n_bins,
-                bins_per_octave=f.bins_per_octave, top_db=f.top_db)
+    db = cqt_db(
+        audio,
+        sr=sr,
+        hop_length=f.hop_length,
+        fmin_hz=f.fmin_hz,
+        n_bins=f.n_bins,
+        bins_per_octave=f.bins_per_octave,
+        top_db=f.top_db,
+    )
     assert db.shape == (f.n_bins, 1 + len(audio) // f.hop_length)
     assert db.dtype == np.float32
     assert db.max() == pytest.approx(0.0, abs=1e-4)
@@ -92,8 +107,9 @@ def test_downbeat_clicks_fill_the_first_cells(smoke_config: Config) -> None:
 
 
 def test_db_to_unit() -> None:
-    np.testing.assert_allclose(db_to_unit(np.array([-80.0, -40.0, -20.0, 0.0]), top_db=80.0),
-                               [0.0, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(
+        db_to_unit(np.array([-80.0, -40.0, -20.0, 0.0]), top_db=80.0), [0.0, 0.5, 0.75, 1.0]
+    )
     np.testing.assert_allclose(db_to_unit(np.array([-120.0, 5.0]), top_db=80.0), [0.0, 1.0])
     np.testing.assert_allclose(db_to_unit(np.array([-30.0]), top_db=60.0), [0.5])
     assert db_to_unit(np.zeros((2, 3)), top_db=80.0).dtype == np.float32
@@ -112,8 +128,9 @@ def _ramp(n_bins: int, n_frames: int) -> np.ndarray:
     return (np.arange(n_frames)[None, :] + 1000.0 * np.arange(n_bins)[:, None]).astype(np.float32)
 
 
-def _pool_oracle(spectrogram: np.ndarray, bar_times: np.ndarray, *, sr: int, hop_length: int,
-                 n_cells: int) -> np.ndarray:
+def _pool_oracle(
+    spectrogram: np.ndarray, bar_times: np.ndarray, *, sr: int, hop_length: int, n_cells: int
+) -> np.ndarray:
     """Plain loops: cell [t0, t1) averages frames round(t0 * sr / hop) ... round(t1 * sr / hop) - 1,
     at least one frame (the one nearest t0)."""
     n_bins, n_frames = spectrogram.shape

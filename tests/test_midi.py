@@ -199,8 +199,9 @@ def test_time_signature_error_is_a_midi_error() -> None:
 def test_check_meter_ignores_a_change_after_the_last_note(midi_kit: SimpleNamespace) -> None:
     spec = midi_kit.spec(2)
     end_tick = midi_kit.bar_ticks(2)[-1]
-    spec = midi_kit.SongSpec(tracks=spec.tracks, tempos=spec.tempos,
-                             time_signatures=[(0, 4, 4), (end_tick, 3, 4)])
+    spec = midi_kit.SongSpec(
+        tracks=spec.tracks, tempos=spec.tempos, time_signatures=[(0, 4, 4), (end_tick, 3, 4)]
+    )
     check_meter(midi_kit.to_song(spec))
 
 
@@ -224,7 +225,9 @@ def test_ensure_time_signature_prepends_before_a_late_one() -> None:
     song.time_signature_changes.append(pretty_midi.TimeSignature(2, 2, 4.0))
     fixed = ensure_time_signature(song)
     assert [(ts.numerator, ts.denominator, ts.time) for ts in fixed.time_signature_changes] == [
-        (4, 4, 0.0), (2, 2, 4.0)]
+        (4, 4, 0.0),
+        (2, 2, 4.0),
+    ]
 
 
 def test_song_end_time() -> None:

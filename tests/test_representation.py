@@ -23,8 +23,52 @@ from drumgen.representation import (
 )
 
 DESIGN_ROWS = (
-    27, 28, 33, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 51, 53, 54, 55, 56,
-    57, 59, 60, 61, 62, 63, 64, 65, 67, 68, 69, 70, 73, 74, 75, 76, 77, 80, 81, 82, 83, 85, 87,
+    27,
+    28,
+    33,
+    35,
+    36,
+    37,
+    38,
+    39,
+    40,
+    41,
+    42,
+    43,
+    44,
+    45,
+    46,
+    47,
+    48,
+    49,
+    51,
+    53,
+    54,
+    55,
+    56,
+    57,
+    59,
+    60,
+    61,
+    62,
+    63,
+    64,
+    65,
+    67,
+    68,
+    69,
+    70,
+    73,
+    74,
+    75,
+    76,
+    77,
+    80,
+    81,
+    82,
+    83,
+    85,
+    87,
 )
 """The 46 rows as DESIGN.md lists them."""
 
@@ -120,9 +164,11 @@ def test_round_trip_with_tempo_changes(rng: np.random.Generator, midi_kit: Simpl
     res = midi_kit.RESOLUTION
     spec = midi_kit.spec(6, bpm=120.0, tempo_changes=[(2, 67.0)])
     # and one change inside bar 4, on a non-step tick
-    spec = midi_kit.SongSpec(tracks=spec.tracks,
-                             tempos=[*spec.tempos, (4 * 4 * res + 5 * res // 3, 181.0)],
-                             time_signatures=spec.time_signatures)
+    spec = midi_kit.SongSpec(
+        tracks=spec.tracks,
+        tempos=[*spec.tempos, (4 * 4 * res + 5 * res // 3, 181.0)],
+        time_signatures=spec.time_signatures,
+    )
     steps = step_times(midi_kit.to_song(spec))
     assert steps.shape == (6, N_STEPS + 1)
     grid = _random_grid(rng, 6, density=0.2)
@@ -209,8 +255,11 @@ def test_off_grid_hits_quantise_to_nearest_step(rng: np.random.Generator) -> Non
 def test_quantise_with_uneven_steps(midi_kit: SimpleNamespace) -> None:
     res = midi_kit.RESOLUTION
     spec = midi_kit.spec(2, bpm=120.0)
-    spec = midi_kit.SongSpec(tracks=spec.tracks, tempos=[(0, 120.0), (4 * res + 2 * res, 60.0)],
-                             time_signatures=spec.time_signatures)
+    spec = midi_kit.SongSpec(
+        tracks=spec.tracks,
+        tempos=[(0, 120.0), (4 * res + 2 * res, 60.0)],
+        time_signatures=spec.time_signatures,
+    )
     steps = step_times(midi_kit.to_song(spec))  # bar 1: steps of 0.125 s, then 0.25 s
     # after step 8 of bar 1 the steps are 0.25 s apart: the midpoint to step 9 is 0.125 s later
     t8 = steps[1, 8]

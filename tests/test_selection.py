@@ -72,10 +72,9 @@ def test_float_noise_does_not_break_ties() -> None:
 
 
 def test_weights_are_clipped_one_minus_distance() -> None:
-    ssm = np.array([[0.0, 0.25, 1.5, -0.2],
-                    [0.25, 0.0, 0.5, 0.75],
-                    [1.5, 0.5, 0.0, 1.0],
-                    [-0.2, 0.75, 1.0, 0.0]])
+    ssm = np.array(
+        [[0.0, 0.25, 1.5, -0.2], [0.25, 0.0, 0.5, 0.75], [1.5, 0.5, 0.0, 1.0], [-0.2, 0.75, 1.0, 0.0]]
+    )
     selection = select_neighbors(ssm, n_neighbors=3)
     assert selection.neighbor_idx[0].tolist() == [3, 1, 2]
     np.testing.assert_allclose(selection.neighbor_weights[0], [1.0, 0.75, 0.0])
@@ -176,12 +175,25 @@ def test_structure_from_rendered_melody(smoke_config: Config) -> None:
     melody = midi.split_drums(song).melody
     bar_times = bars.bar_times(song)
     render, feat = smoke_config.render, smoke_config.features
-    audio = render_song(melody, soundfont=render.soundfont, sr=render.sample_rate, gain=render.gain,
-                        peak=render.peak, duration=float(bar_times[-1]))
-    cqts = features.bar_features(audio, bar_times, sr=render.sample_rate, hop_length=feat.hop_length,
-                                 fmin_hz=feat.fmin_hz, n_bins=feat.n_bins,
-                                 bins_per_octave=feat.bins_per_octave, top_db=feat.top_db,
-                                 n_cells=feat.n_cells)
+    audio = render_song(
+        melody,
+        soundfont=render.soundfont,
+        sr=render.sample_rate,
+        gain=render.gain,
+        peak=render.peak,
+        duration=float(bar_times[-1]),
+    )
+    cqts = features.bar_features(
+        audio,
+        bar_times,
+        sr=render.sample_rate,
+        hop_length=feat.hop_length,
+        fmin_hz=feat.fmin_hz,
+        n_bins=feat.n_bins,
+        bins_per_octave=feat.bins_per_octave,
+        top_db=feat.top_db,
+        n_cells=feat.n_cells,
+    )
     ssm = similarity.melodic_ssm(cqts, scale=smoke_config.similarity.melodic_scale)
     selection = select_neighbors(ssm, n_neighbors=smoke_config.selection.n_neighbors)
     assert selection.neighbor_idx[0, :2].tolist() == [2, 5]

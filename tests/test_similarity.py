@@ -26,16 +26,24 @@ def _melodic_loop_oracle(bar_cqts: np.ndarray, scale: float) -> np.ndarray:
     out = np.zeros((n_bars, n_bars))
     for i in range(n_bars):
         for j in range(n_bars):
-            out[i, j] = np.mean([
-                np.linalg.norm(bar_cqts[i, :, c].astype(float) - bar_cqts[j, :, c]) for c in range(n_cells)
-            ]) / scale
+            out[i, j] = (
+                np.mean(
+                    [
+                        np.linalg.norm(bar_cqts[i, :, c].astype(float) - bar_cqts[j, :, c])
+                        for c in range(n_cells)
+                    ]
+                )
+                / scale
+            )
     return out
 
 
 def test_melodic_matches_cdist_oracle(bar_cqts: np.ndarray) -> None:
     scale = 3.0
-    oracle = np.mean([cdist(bar_cqts[:, :, c], bar_cqts[:, :, c]) for c in range(bar_cqts.shape[2])],
-                     axis=0) / scale
+    oracle = (
+        np.mean([cdist(bar_cqts[:, :, c], bar_cqts[:, :, c]) for c in range(bar_cqts.shape[2])], axis=0)
+        / scale
+    )
     ssm = melodic_ssm(bar_cqts, scale=scale)
     assert ssm.shape == (7, 7)
     assert ssm.dtype == np.float32
@@ -43,8 +51,9 @@ def test_melodic_matches_cdist_oracle(bar_cqts: np.ndarray) -> None:
 
 
 def test_melodic_matches_loop_oracle(bar_cqts: np.ndarray) -> None:
-    np.testing.assert_allclose(melodic_ssm(bar_cqts, scale=1.7), _melodic_loop_oracle(bar_cqts, 1.7),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        melodic_ssm(bar_cqts, scale=1.7), _melodic_loop_oracle(bar_cqts, 1.7), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_melodic_default_scale_keeps_unit_range(default_config: Config) -> None:
@@ -107,8 +116,9 @@ def test_single_bar() -> None:
 
 
 def test_scale_divides(bar_cqts: np.ndarray) -> None:
-    np.testing.assert_allclose(melodic_ssm(bar_cqts, scale=2.0) * 2.0, melodic_ssm(bar_cqts, scale=1.0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        melodic_ssm(bar_cqts, scale=2.0) * 2.0, melodic_ssm(bar_cqts, scale=1.0), rtol=1e-6
+    )
 
 
 def test_inputs_not_modified(bar_cqts: np.ndarray, drum_grids: np.ndarray) -> None:

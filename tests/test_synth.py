@@ -37,8 +37,9 @@ def soundfont(smoke_config: Config) -> str:
 @pytest.fixture
 def renderer(soundfont: str, smoke_config: Config) -> Iterator[Renderer]:
     """A fresh renderer per test, so no test hears another's leftovers."""
-    with Renderer(soundfont=soundfont, sr=smoke_config.render.sample_rate,
-                  gain=smoke_config.render.gain) as synth:
+    with Renderer(
+        soundfont=soundfont, sr=smoke_config.render.sample_rate, gain=smoke_config.render.gain
+    ) as synth:
         yield synth
 
 
@@ -100,7 +101,7 @@ def test_note_sounds_at_its_time(renderer: Renderer, note_song) -> None:
     audio = renderer.render(note_song(69, start=1.0, end=2.0), peak=0.95)
     assert audio.shape == (3 * sr,)
     before = np.max(np.abs(audio[: int(0.95 * sr)]))
-    during = np.max(np.abs(audio[int(1.0 * sr): int(1.2 * sr)]))
+    during = np.max(np.abs(audio[int(1.0 * sr) : int(1.2 * sr)]))
     assert before < 0.01
     assert during > 0.5
 
@@ -156,7 +157,7 @@ def test_the_last_of_many_instruments_is_heard(renderer: Renderer) -> None:
     last.notes.append(pretty_midi.Note(100, 69, 2.0, 3.0))
     song.instruments.append(last)
     audio = renderer.render(song, peak=None)
-    late = audio[int(2.0 * sr): int(3.0 * sr)]
+    late = audio[int(2.0 * sr) : int(3.0 * sr)]
     assert np.max(np.abs(late)) > 0.01
     assert _peak_frequency(late, sr) == pytest.approx(440.0, abs=5.0)
 
@@ -178,8 +179,12 @@ def test_a_render_does_not_hear_the_previous_song(renderer: Renderer, note_song)
 
 def test_render_song_is_reproducible(renderer: Renderer, smoke_config: Config, make_song) -> None:
     song = make_song(2, drums=False)
-    kwargs = {"soundfont": smoke_config.render.soundfont, "sr": smoke_config.render.sample_rate,
-              "gain": smoke_config.render.gain, "peak": smoke_config.render.peak}
+    kwargs = {
+        "soundfont": smoke_config.render.soundfont,
+        "sr": smoke_config.render.sample_rate,
+        "gain": smoke_config.render.gain,
+        "peak": smoke_config.render.peak,
+    }
     first = render_song(song, **kwargs)
     second = render_song(song, **kwargs)
     np.testing.assert_array_equal(first, second)

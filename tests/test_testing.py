@@ -28,8 +28,9 @@ def _bar_content(song: pretty_midi.PrettyMIDI, bar_idx: int) -> dict[str, Notes]
     content = {}
     for inst in song.instruments:
         notes = [n for n in inst.notes if start - 1e-6 <= n.start < stop - 1e-6]
-        content[inst.name] = sorted((n.pitch, n.velocity, round(n.start - start, 6), round(n.end - start, 6))
-                                    for n in notes)
+        content[inst.name] = sorted(
+            (n.pitch, n.velocity, round(n.start - start, 6), round(n.end - start, 6)) for n in notes
+        )
     return content
 
 
@@ -112,8 +113,12 @@ def test_bar_zero_time_signature_replaces_the_default() -> None:
 
 
 def test_every_part_sounds_in_every_bar() -> None:
-    song = testing.make_song("ABCDEF", parts=tuple(testing.PARTS), time_signatures=[(3, 3, 4), (4, 6, 8)],
-                             tempo_changes=[(2, 100.0)])
+    song = testing.make_song(
+        "ABCDEF",
+        parts=tuple(testing.PARTS),
+        time_signatures=[(3, 3, 4), (4, 6, 8)],
+        tempo_changes=[(2, 100.0)],
+    )
     edges = [*song.get_downbeats(), song.get_end_time()]
     assert len(edges) == 7
     melodic = [inst for inst in song.instruments if not inst.is_drum]
@@ -147,8 +152,12 @@ def test_crash_on_each_section_start_only() -> None:
 
 
 def test_same_arguments_give_the_same_bytes() -> None:
-    arguments = {"tempo_changes": [(2, 100.0)], "time_signatures": [(3, 3, 4)], "seed": 5,
-                 "parts": ("lead", "bass", "strings")}
+    arguments = {
+        "tempo_changes": [(2, 100.0)],
+        "time_signatures": [(3, 3, 4)],
+        "seed": 5,
+        "parts": ("lead", "bass", "strings"),
+    }
     first = testing.make_song_bytes("ABACA", **arguments)
     assert first == testing.make_song_bytes("ABACA", **arguments)
     assert first != testing.make_song_bytes("ABACA", **{**arguments, "seed": 6})
@@ -156,8 +165,10 @@ def test_same_arguments_give_the_same_bytes() -> None:
 
 
 def test_make_song_and_make_song_bytes_share_their_signature() -> None:
-    assert inspect.signature(testing.make_song).parameters == inspect.signature(
-        testing.make_song_bytes).parameters
+    assert (
+        inspect.signature(testing.make_song).parameters
+        == inspect.signature(testing.make_song_bytes).parameters
+    )
 
 
 @pytest.mark.parametrize(
