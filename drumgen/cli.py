@@ -149,10 +149,8 @@ def _run_preprocess(args: argparse.Namespace) -> int:
 
     config = _config(args)
     songs = find_songs(args.songs)
-    with Renderer(
-        soundfont=config.render.soundfont,
-        sr=config.render.sample_rate,
-        gain=config.render.gain,
+    with Renderer.from_config(
+        config.render,
         threads=os.cpu_count() or 1,
     ) as renderer:
 
@@ -203,10 +201,8 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
     config = _config(args)
     songs = find_songs(args.songs)
-    with Renderer(
-        soundfont=config.render.soundfont,
-        sr=config.render.sample_rate,
-        gain=config.render.gain,
+    with Renderer.from_config(
+        config.render,
         threads=os.cpu_count() or 1,
     ) as renderer:
 

@@ -25,6 +25,7 @@ class RenderConfig:
     sample_rate: int
     peak: float
     gain: float
+    polyphony: int
     soundfont: str
 
 

@@ -11,6 +11,7 @@ Each step reads what earlier steps left in the run folder and writes its own res
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,12 +41,12 @@ class Step1Result:
         The song's own drums, if it has any.
     """
 
-    run_dir: Path
     bar_times: np.ndarray
     step_times: np.ndarray
     bar_tempos: np.ndarray
     bar_cqts: np.ndarray
     drum_grids: np.ndarray | None
+    run_dir: Path | None = None
 
     @property
     def n_bars(self) -> int:
@@ -82,40 +83,34 @@ def _resolve(config: Config | None) -> Config:
     return load_config("default") if config is None else config
 
 
-def step_1_preprocess(
-    song_path: str | Path,
-    run_dir: str | Path | None = None,
-    *,
-    config: Config | None = None,
-    force: bool = False,
-    renderer: Renderer | None = None,
-) -> Step1Result:
-    """Read a MIDI song, render its non-drum part, cut it into bars, and compute per-bar CQTs.
+def preprocess_song(
+    song_path: str | Path, *, config: Config | None = None, renderer: Renderer | None = None
+) -> tuple[Step1Result, np.ndarray]:
+    """Step 1 without files: analyse a MIDI song in memory.
 
     Parameters
     ----------
     song_path : str or Path
         A standard MIDI file. Its drums (if any) are set aside as the reference.
-    run_dir : str or Path, optional
-        Where to write the results; default ``runs/<song stem>``.
     config : Config, optional
         Default: the ``default`` preset.
-    force : bool
-        Overwrite an existing result.
     renderer : Renderer, optional
-        A loaded FluidSynth renderer to reuse across songs (its soundfont and sample rate must
-        match ``config.render``); one is made if omitted.
+        A loaded FluidSynth renderer to reuse across songs (its sample rate must match
+        ``config.render``); one is made if omitted.
+
+    Returns
+    -------
+    result : Step1Result
+        With ``run_dir`` None.
+    audio : np.ndarray [shape=(n_samples,), float32]
+        The rendered non-drum part, ``config.render.sample_rate`` Hz.
 
     Raises
     ------
-    MidiError, TimeSignatureError, SynthError, OutputExistsError
+    MidiError, TimeSignatureError, SynthError
     """
     config = _resolve(config)
     song_path = Path(song_path)
-    run_dir = Path(run_dir) if run_dir is not None else io.default_run_dir(song_path)
-    out_path = io.step_path(run_dir, "step_1")
-    io.check_writable(out_path, force=force)
-
     song = midi.ensure_time_signature(midi.read_midi(song_path))
     parts = midi.split_drums(song, name=str(song_path))
     end_time = midi.song_end_time(song)
@@ -123,11 +118,11 @@ def step_1_preprocess(
     midi.check_meter(song, list(bar_times[:-1]), name=str(song_path))
     step_times = bars.step_times(song, end_time=end_time)
     bar_tempos = bars.bar_tempos(song, bar_times)
-    log.info("%s: %d bars, %.1f s", song_path.name, len(bar_times) - 1, bar_times[-1])
+    log.debug("%s: %d bars, %.1f s", song_path.name, len(bar_times) - 1, bar_times[-1])
 
     render = config.render
     if renderer is None:
-        with Renderer(soundfont=render.soundfont, sr=render.sample_rate, gain=render.gain) as own:
+        with Renderer.from_config(render) as own:
             audio = own.render(parts.melody, duration=float(bar_times[-1]), peak=render.peak)
     else:
         if renderer.sr != render.sample_rate:
@@ -149,32 +144,67 @@ def step_1_preprocess(
     drum_grids = None
     if parts.drums is not None:
         drum_grids = representation.drums_to_grid(parts.drums.instruments, step_times)
-
-    arrays = {
-        "bar_times": bar_times,
-        "step_times": step_times,
-        "bar_tempos": bar_tempos,
-        "bar_cqts": bar_cqts,
-    }
-    if drum_grids is not None:
-        arrays["drum_grids"] = drum_grids
-    meta = {
-        "song": {"path": str(song_path), "md5": io.file_md5(song_path), "name": song_path.stem},
-        "n_bars": len(bar_cqts),
-        "has_drums": drum_grids is not None,
-        "soundfont": str(renderer.soundfont if renderer is not None else render.soundfont),
-        "config": config.to_dict(),
-    }
-    io.save_audio(io.melody_audio_path(run_dir), audio, sr=render.sample_rate, force=True)
-    io.save_step(run_dir, "step_1", arrays, meta, force=force)
-    return Step1Result(
-        run_dir=run_dir,
+    result = Step1Result(
         bar_times=bar_times,
         step_times=step_times,
         bar_tempos=bar_tempos,
         bar_cqts=bar_cqts,
         drum_grids=drum_grids,
     )
+    return result, audio
+
+
+def step_1_preprocess(
+    song_path: str | Path,
+    run_dir: str | Path | None = None,
+    *,
+    config: Config | None = None,
+    force: bool = False,
+    renderer: Renderer | None = None,
+) -> Step1Result:
+    """Read a MIDI song, render its non-drum part, cut it into bars, and compute per-bar CQTs;
+    write the results to the run folder.
+
+    Parameters
+    ----------
+    song_path : str or Path
+        A standard MIDI file. Its drums (if any) are set aside as the reference.
+    run_dir : str or Path, optional
+        Where to write the results; default ``runs/<song stem>``.
+    config : Config, optional
+        Default: the ``default`` preset.
+    force : bool
+        Overwrite an existing result.
+    renderer : Renderer, optional
+        See :func:`preprocess_song`.
+
+    Raises
+    ------
+    MidiError, TimeSignatureError, SynthError, OutputExistsError
+    """
+    config = _resolve(config)
+    song_path = Path(song_path)
+    run_dir = Path(run_dir) if run_dir is not None else io.default_run_dir(song_path)
+    io.check_writable(io.step_path(run_dir, "step_1"), force=force)
+    result, audio = preprocess_song(song_path, config=config, renderer=renderer)
+    arrays = {
+        "bar_times": result.bar_times,
+        "step_times": result.step_times,
+        "bar_tempos": result.bar_tempos,
+        "bar_cqts": result.bar_cqts,
+    }
+    if result.drum_grids is not None:
+        arrays["drum_grids"] = result.drum_grids
+    meta = {
+        "song": {"path": str(song_path), "md5": io.file_md5(song_path), "name": song_path.stem},
+        "n_bars": result.n_bars,
+        "has_drums": result.drum_grids is not None,
+        "soundfont": str(renderer.soundfont if renderer is not None else config.render.soundfont),
+        "config": config.to_dict(),
+    }
+    io.save_audio(io.melody_audio_path(run_dir), audio, sr=config.render.sample_rate, force=True)
+    io.save_step(run_dir, "step_1", arrays, meta, force=force)
+    return dataclasses.replace(result, run_dir=run_dir)
 
 
 def load_step_1(run_dir: str | Path) -> Step1Result:

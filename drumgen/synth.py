@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pretty_midi
 
+from drumgen.config import RenderConfig
 from drumgen.exceptions import SynthError
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class Renderer:
 
     Loading a soundfont takes a fraction of a second, so batch work keeps one renderer::
 
-        with Renderer(soundfont=path, sr=44100) as renderer:
+        with Renderer.from_config(load_config().render) as renderer:
             audio = renderer.render(song)
 
     Parameters
@@ -103,10 +104,19 @@ class Renderer:
         and cost time).
     threads : int
         CPU cores FluidSynth may use (1 inside a pool of worker processes).
+    polyphony : int
+        Most voices sounding at once (FluidSynth's default is 256).
     """
 
     def __init__(
-        self, *, soundfont: str | Path, sr: int, gain: float, effects: bool = False, threads: int = 1
+        self,
+        *,
+        soundfont: str | Path,
+        sr: int,
+        gain: float,
+        effects: bool = False,
+        threads: int = 1,
+        polyphony: int = 256,
     ) -> None:
         self.soundfont = find_soundfont(soundfont)
         self.sr = int(sr)
@@ -115,12 +125,24 @@ class Renderer:
             "synth.reverb.active": int(effects),
             "synth.chorus.active": int(effects),
             "synth.cpu-cores": max(1, int(threads)),
+            "synth.polyphony": int(polyphony),
         }
         self._synth = fluidsynth.Synth(gain=gain, samplerate=float(self.sr), channels=N_CHANNELS, **switches)
         self._samples_rendered = 0
         self._font_id = self._synth.sfload(str(self.soundfont))
         if self._font_id == -1:
             raise SynthError(f"FluidSynth could not load the soundfont {self.soundfont}")
+
+    @classmethod
+    def from_config(cls, render: RenderConfig, *, threads: int = 1) -> Renderer:
+        """A renderer with the settings of a config's ``render`` section."""
+        return cls(
+            soundfont=render.soundfont,
+            sr=render.sample_rate,
+            gain=render.gain,
+            polyphony=render.polyphony,
+            threads=threads,
+        )
 
     def __enter__(self) -> Renderer:
         return self

@@ -113,12 +113,7 @@ def main() -> None:
             ).write(str(path))
             songs = [path]
         config = load_config("default")
-        with Renderer(
-            soundfont=config.render.soundfont,
-            sr=config.render.sample_rate,
-            gain=config.render.gain,
-            threads=args.threads,
-        ) as renderer:
+        with Renderer.from_config(config.render, threads=args.threads) as renderer:
             # warm-up: librosa's first CQT compiles numba code, which is not per-song work
             features.cqt_db(
                 np.zeros(config.render.sample_rate, np.float32),
