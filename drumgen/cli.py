@@ -4,6 +4,7 @@
     drumgen ssm RUN_DIR             step 2: melodic SSM (+ true drum SSM when the song has drums)
     drumgen select RUN_DIR          step 3: each bar's 7 most similar bars
     drumgen analyze SONG.mid|DIR    steps 1-3, one song or a folder of songs
+    drumgen dataset build CORPUS OUT  training data from songs with drums
 
 Arguments are parsed before anything heavy is imported, so ``--help`` is instant. An error
 caused by the input prints one line and exits with status 1 (``-v`` adds the traceback).
@@ -93,6 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--no-plot", action="store_true", help="skip RUN_DIR/analysis.png")
     _add_common(analyze)
+
+    dataset = commands.add_parser("dataset", help="training data from a corpus of songs with drums")
+    dataset_commands = dataset.add_subparsers(dest="dataset_command", required=True, metavar="ACTION")
+    build = dataset_commands.add_parser(
+        "build", help="analyse every usable song of a corpus (parallel, resumable)"
+    )
+    build.add_argument("corpus", metavar="CORPUS", help="folder of MIDI files, a .tar.xz, or a corpus folder")
+    build.add_argument("out", metavar="OUT", help="dataset folder (created; resumed if it exists)")
+    build.add_argument("--split", help="with a corpus folder: train, validation or test")
+    build.add_argument("--limit", type=int, help="a seeded random sample of this many songs")
+    build.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    build.add_argument("--seed", type=int, default=0, help="seed of the song sample (default: 0)")
+    build.add_argument("--preset", default="default", choices=("default", "smoke"), help="configuration preset")
+    build.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
     return parser
 
 
@@ -233,11 +248,29 @@ def _run_analyze(args: argparse.Namespace) -> int:
         return _for_each(songs, work, what="songs")
 
 
+def _run_dataset(args: argparse.Namespace) -> int:
+    from drumgen import dataset
+
+    summary = dataset.build_dataset(
+        args.corpus,
+        args.out,
+        config=_config(args),
+        split=args.split,
+        limit=args.limit,
+        workers=args.workers,
+        seed=args.seed,
+    )
+    print(summary.table())
+    log.info("dataset in %s (index.json, log.jsonl with each skipped song's reason)", args.out)
+    return 0
+
+
 _HANDLERS = {
     "preprocess": _run_preprocess,
     "ssm": _run_ssm,
     "select": _run_select,
     "analyze": _run_analyze,
+    "dataset": _run_dataset,
 }
 
 
