@@ -106,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--limit", type=int, help="a seeded random sample of this many songs")
     build.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     build.add_argument("--seed", type=int, default=0, help="seed of the song sample (default: 0)")
-    build.add_argument("--preset", default="default", choices=("default", "smoke"), help="configuration preset")
+    build.add_argument(
+        "--preset", default="default", choices=("default", "smoke"), help="configuration preset"
+    )
     build.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
     return parser
 

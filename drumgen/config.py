@@ -16,6 +16,7 @@ from typing import Any
 from drumgen.exceptions import ParameterError
 
 PRESETS = ("default", "smoke")
+SELECTION_SOURCES = ("predicted", "melodic", "oracle")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,46 @@ class SelectionConfig:
 
 
 @dataclass(frozen=True)
+class VaeConfig:
+    """Architecture and training of the drum VAE (step 4)."""
+
+    latent_dim: int
+    conv_filters: tuple[int, ...]
+    dense_units: int
+    decoder_units: tuple[int, ...]
+    kl_weight: float
+    count_weight: float
+    learning_rate: float
+    batch_size: int
+    epochs: int
+    patience: int
+    max_minutes: float
+
+
+@dataclass(frozen=True)
+class SsmGeneratorConfig:
+    """Architecture and training of the drum-SSM generator (step 2)."""
+
+    channels: int
+    dilations: tuple[int, ...]
+    crop_size: int
+    learning_rate: float
+    batch_size: int
+    epochs: int
+    steps_per_epoch: int
+    patience: int
+    max_minutes: float
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """Sampling of drum patterns (step 4)."""
+
+    seed: int
+    densities: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Config:
     """The resolved configuration of a run: one section per stage."""
 
@@ -66,6 +107,9 @@ class Config:
     features: FeatureConfig
     similarity: SimilarityConfig
     selection: SelectionConfig
+    vae: VaeConfig
+    ssm_generator: SsmGeneratorConfig
+    generation: GenerationConfig
 
     def to_dict(self) -> dict[str, Any]:
         """Return the configuration as plain JSON-ready data."""
@@ -84,6 +128,9 @@ _SECTIONS = {
     "features": FeatureConfig,
     "similarity": SimilarityConfig,
     "selection": SelectionConfig,
+    "vae": VaeConfig,
+    "ssm_generator": SsmGeneratorConfig,
+    "generation": GenerationConfig,
 }
 
 
@@ -112,16 +159,19 @@ def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build(preset: str, data: dict[str, Any]) -> Config:
-    sections = {name: cls(**data[name]) for name, cls in _SECTIONS.items()}
+    sections = {
+        name: cls(**{key: tuple(v) if isinstance(v, list) else v for key, v in data[name].items()})
+        for name, cls in _SECTIONS.items()
+    }
     config = Config(preset=preset, **sections)
     _validate(config)
     return config
 
 
 def _validate(config: Config) -> None:
-    if config.selection.source not in ("melodic", "oracle"):
+    if config.selection.source not in SELECTION_SOURCES:
         raise ParameterError(
-            f"selection.source must be 'melodic' or 'oracle', got {config.selection.source!r}"
+            f"selection.source must be one of {', '.join(SELECTION_SOURCES)}, got {config.selection.source!r}"
         )
     if config.selection.n_neighbors < 1:
         raise ParameterError(f"selection.n_neighbors must be >= 1, got {config.selection.n_neighbors}")

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 GENRES = ("rock", "pop", "country", "rap_hip_hop", "rnb_soul", "classic")
 """Genre labels of the corpus, in the order of the model's one-hot style input."""
 UNKNOWN_GENRE = "unknown"
+DATA_SECTIONS = ("render", "features", "similarity", "selection")
+"""Config sections that shape the stored data (a resumed build must match them)."""
 CQT_LEVELS = 255
 """Stored CQTs are round(value * 255) as uint8 (values in [0, 1]; steps of 0.31 dB)."""
 
@@ -332,8 +334,9 @@ def build_dataset(
     build_path = out_dir / "build.json"
     if build_path.is_file():
         earlier = io.read_json(build_path)["config"]
-        if earlier != config.to_dict():
-            raise ParameterError(f"{out_dir} was built with another config; use a new folder")
+        now = config.to_dict()
+        if any(earlier.get(section) != now[section] for section in DATA_SECTIONS):
+            raise ParameterError(f"{out_dir} was built with another analysis config; use a new folder")
     else:
         io.write_json(
             build_path,
@@ -431,6 +434,7 @@ def load_songs(
     return songs
 
 
-def dataset_config(dataset_dir: str | Path) -> Config:
-    """The config a dataset was built with."""
-    return config_from_dict(io.read_json(Path(dataset_dir) / "build.json")["config"])
+def dataset_sections(dataset_dir: str | Path) -> dict[str, Any]:
+    """The analysis config sections a dataset was built with (see ``DATA_SECTIONS``)."""
+    config = io.read_json(Path(dataset_dir) / "build.json")["config"]
+    return {section: config[section] for section in DATA_SECTIONS}

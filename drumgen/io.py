@@ -7,6 +7,7 @@ A run folder holds one song's results, step by step::
       step_1_melody.wav             the rendered non-drum part (16-bit PCM)
       step_2_ssm.npz / .json        melodic SSM, true drum SSM (when the song has drums)
       step_3_selection.npz / .json  each bar's 7 neighbours and their weights
+      step_4_drums.npz / .json      generated drum grids, one per density offset
       analysis.png                  a picture of steps 1-3 (written by the CLI)
 
 Arrays are saved without pickling; each sidecar records the resolved config, the source song
@@ -41,11 +42,17 @@ STEP_FILES = {
     "step_1": "step_1_bars",
     "step_2": "step_2_ssm",
     "step_3": "step_3_selection",
+    "step_4": "step_4_drums",
 }
 """Stem of each step's result in a run folder."""
 MELODY_AUDIO = "step_1_melody.wav"
 ANALYSIS_PLOT = "analysis.png"
 DEFAULT_RUNS_DIR = Path("runs")
+DEFAULT_OUTPUT_DIR = Path("output_midi")
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "drum_generator_model"
+"""The shipped models: ``drum_generator_model/`` at the repository root."""
+VAE_SUBDIR = "drum_vae"
+SSM_GENERATOR_SUBDIR = "drum_ssm_generator"
 _VERSIONED_PACKAGES = ("numpy", "librosa", "pretty_midi", "pyfluidsynth", "scipy")
 
 
@@ -216,3 +223,24 @@ def melody_audio_path(run_dir: str | Path) -> Path:
 def analysis_plot_path(run_dir: str | Path) -> Path:
     """Path of the picture of steps 1-3 in a run folder."""
     return Path(run_dir) / ANALYSIS_PLOT
+
+
+def output_midi_paths(
+    out_dir: str | Path, song_name: str, *, oracle: bool, density: int
+) -> tuple[Path, Path]:
+    """Where step 5 writes a song's results: (song + drums, drums alone).
+
+    Names: ``<song>_drumgen[_oracle][_density+D].mid`` and the same with ``_drums`` appended.
+    """
+    label = (
+        f"{song_name}_drumgen" + ("_oracle" if oracle else "") + (f"_density{density:+d}" if density else "")
+    )
+    return Path(out_dir) / f"{label}.mid", Path(out_dir) / f"{label}_drums.mid"
+
+
+def write_midi(song: Any, path: str | Path) -> Path:
+    """Write a ``pretty_midi.PrettyMIDI`` atomically (callers check overwriting first)."""
+    path = Path(path)
+    with atomic_path(path) as temporary:
+        song.write(str(temporary))
+    return path

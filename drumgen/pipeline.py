@@ -15,6 +15,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,11 +64,14 @@ class Step2Result:
     melodic_ssm : np.ndarray [shape=(n_bars, n_bars), float32]
     drum_ssm : np.ndarray [shape=(n_bars, n_bars), float32] or None
         From the song's own drum track, if it has one (training / oracle / evaluation only).
+    predicted_drum_ssm : np.ndarray [shape=(n_bars, n_bars), float32] or None
+        Inferred from the melodic SSM by the drum-SSM generator (None without that model).
     """
 
     run_dir: Path
     melodic_ssm: np.ndarray
     drum_ssm: np.ndarray | None
+    predicted_drum_ssm: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -220,10 +224,33 @@ def load_step_1(run_dir: str | Path) -> Step1Result:
     )
 
 
+def _default_ssm_generator() -> Any:
+    """The shipped drum-SSM generator, or None if it is not installed."""
+    folder = io.DEFAULT_MODEL_DIR / io.SSM_GENERATOR_SUBDIR
+    if not (folder / "config.json").is_file():
+        log.info("no drum-SSM generator in %s: no predicted drum SSM", folder)
+        return None
+    from drumgen.model.bundle import load_models
+
+    return load_models(vae=False).ssm_generator
+
+
 def step_2_similarity(
-    run_dir: str | Path, *, config: Config | None = None, force: bool = False
+    run_dir: str | Path,
+    *,
+    config: Config | None = None,
+    force: bool = False,
+    ssm_generator: Any = "default",
 ) -> Step2Result:
-    """Compute the melodic SSM of the bars (and the true drum SSM where the song has drums)."""
+    """Compute the melodic SSM of the bars, the drum SSM the generator infers from it, and the
+    true drum SSM where the song has drums.
+
+    Parameters
+    ----------
+    ssm_generator : keras.Model, None or "default"
+        The drum-SSM generator (see :func:`drumgen.model.bundle.load_models`); "default" loads the
+        shipped one if it is installed; None skips the prediction.
+    """
     config = _resolve(config)
     io.check_writable(io.step_path(run_dir, "step_2"), force=force)
     step_1 = load_step_1(run_dir)
@@ -233,17 +260,33 @@ def step_2_similarity(
     if step_1.drum_grids is not None:
         drum = similarity.drum_ssm(step_1.drum_grids, scale=config.similarity.drum_scale)
         arrays["drum_ssm"] = drum
-    io.save_step(
-        run_dir, "step_2", arrays, {"config": config.to_dict(), "has_drum_ssm": drum is not None}, force=force
+    if isinstance(ssm_generator, str) and ssm_generator == "default":
+        ssm_generator = _default_ssm_generator()
+    predicted = None
+    if ssm_generator is not None:
+        from drumgen.model.ssm_generator import predict_drum_ssm
+
+        predicted = predict_drum_ssm(ssm_generator, melodic)
+        arrays["predicted_drum_ssm"] = predicted
+    meta = {
+        "config": config.to_dict(),
+        "has_drum_ssm": drum is not None,
+        "has_predicted": predicted is not None,
+    }
+    io.save_step(run_dir, "step_2", arrays, meta, force=force)
+    return Step2Result(
+        run_dir=Path(run_dir), melodic_ssm=melodic, drum_ssm=drum, predicted_drum_ssm=predicted
     )
-    return Step2Result(run_dir=Path(run_dir), melodic_ssm=melodic, drum_ssm=drum)
 
 
 def load_step_2(run_dir: str | Path) -> Step2Result:
     """Read step 2's result back from a run folder."""
     arrays, _ = io.load_step(run_dir, "step_2")
     return Step2Result(
-        run_dir=Path(run_dir), melodic_ssm=arrays["melodic_ssm"], drum_ssm=arrays.get("drum_ssm")
+        run_dir=Path(run_dir),
+        melodic_ssm=arrays["melodic_ssm"],
+        drum_ssm=arrays.get("drum_ssm"),
+        predicted_drum_ssm=arrays.get("predicted_drum_ssm"),
     )
 
 
@@ -254,14 +297,16 @@ def step_3_select(
 
     Parameters
     ----------
-    source : {"melodic", "oracle"}, optional
-        Which SSM to choose from; default ``config.selection.source``. "oracle" uses the song's
-        own drum track and is for evaluation only (an upper bound, labelled as such).
+    source : {"predicted", "melodic", "oracle"}, optional
+        Which SSM to choose from; default ``config.selection.source``. "predicted" is the drum SSM
+        inferred from the melody (needs no drums); "melodic" the melodic SSM itself; "oracle" the
+        song's own drum track, for evaluation only (an upper bound, labelled as such).
 
     Raises
     ------
     ParameterError
-        If "oracle" is asked for a song without drums.
+        If the chosen SSM is not in the run folder (no drums for "oracle", no generator model for
+        "predicted").
     """
     config = _resolve(config)
     source = config.selection.source if source is None else source
@@ -273,8 +318,14 @@ def step_3_select(
         if step_2.drum_ssm is None:
             raise ParameterError(f"{run_dir}: oracle selection needs the song's own drum track; it has none")
         ssm = step_2.drum_ssm
+    elif source == "predicted":
+        if step_2.predicted_drum_ssm is None:
+            raise ParameterError(
+                f"{run_dir}: no predicted drum SSM (the drum-SSM generator was not available in step 2)"
+            )
+        ssm = step_2.predicted_drum_ssm
     else:
-        raise ParameterError(f"source must be 'melodic' or 'oracle', got {source!r}")
+        raise ParameterError(f"source must be 'predicted', 'melodic' or 'oracle', got {source!r}")
     chosen = selection.select_neighbors(ssm, n_neighbors=config.selection.n_neighbors)
     io.save_step(
         run_dir,
@@ -312,6 +363,7 @@ def analyze_song(
     source: str | None = None,
     force: bool = False,
     renderer: Renderer | None = None,
+    ssm_generator: Any = "default",
 ) -> AnalysisResult:
     """Run steps 1 to 3 on one song (see the step functions for the parameters)."""
     run_dir = Path(run_dir) if run_dir is not None else io.default_run_dir(song_path)
@@ -319,6 +371,180 @@ def analyze_song(
         for step in ("step_1", "step_2", "step_3"):
             io.check_writable(io.step_path(run_dir, step), force=False)
     first = step_1_preprocess(song_path, run_dir, config=config, force=force, renderer=renderer)
-    second = step_2_similarity(run_dir, config=config, force=force)
+    second = step_2_similarity(run_dir, config=config, force=force, ssm_generator=ssm_generator)
     third = step_3_select(run_dir, config=config, source=source, force=force)
     return AnalysisResult(step_1=first, step_2=second, step_3=third)
+
+
+@dataclass(frozen=True)
+class Step4Result:
+    """Generated drums of a song: one velocity grid per density offset.
+
+    Attributes
+    ----------
+    grids : dict
+        density offset -> np.ndarray [shape=(n_bars, 46, 16), uint8 velocities].
+    source : str
+        The SSM that chose the neighbour bars ("predicted", "melodic" or "oracle").
+    """
+
+    run_dir: Path
+    grids: dict[int, np.ndarray]
+    source: str
+    seed: int
+
+
+def step_4_generate(
+    run_dir: str | Path,
+    *,
+    config: Config | None = None,
+    vae: Any = None,
+    seed: int | None = None,
+    densities: tuple[int, ...] | None = None,
+    genre: str = "unknown",
+    force: bool = False,
+) -> Step4Result:
+    """Run the drum VAE on every bar (its CQT stacked with its weighted neighbours').
+
+    Parameters
+    ----------
+    vae : DrumVae, optional
+        A loaded VAE (:func:`drumgen.model.bundle.load_models`); default: the shipped one.
+    seed : int, optional
+        Latent sampling seed; default ``config.generation.seed``.
+    densities : tuple of int, optional
+        Note-count offsets, one drum track each; default ``config.generation.densities``.
+    genre : str
+        Style conditioning: one of ``drumgen.dataset.GENRES``, or "unknown".
+    """
+    from drumgen.model.bundle import load_models
+    from drumgen.model.data import conditions
+    from drumgen.model.generate import generate_drums
+
+    config = _resolve(config)
+    seed = config.generation.seed if seed is None else seed
+    densities = tuple(config.generation.densities if densities is None else densities)
+    io.check_writable(io.step_path(run_dir, "step_4"), force=force)
+    step_1 = load_step_1(run_dir)
+    step_3 = load_step_3(run_dir)
+    vae = vae if vae is not None else load_models(ssm_generator=False).vae
+    grids = generate_drums(
+        vae,
+        step_1.bar_cqts,
+        step_3.selection.neighbor_idx,
+        step_3.selection.neighbor_weights,
+        conditions(step_1.bar_tempos, genre=genre),
+        seed=seed,
+        densities=densities,
+    )
+    io.save_step(
+        run_dir,
+        "step_4",
+        {"densities": np.array(densities), "grids": np.stack([grids[d] for d in densities])},
+        {
+            "config": config.to_dict(),
+            "seed": seed,
+            "genre": genre,
+            "source": step_3.source,
+            "oracle": step_3.source == "oracle",
+        },
+        force=force,
+    )
+    return Step4Result(run_dir=Path(run_dir), grids=grids, source=step_3.source, seed=seed)
+
+
+def load_step_4(run_dir: str | Path) -> Step4Result:
+    """Read step 4's result back from a run folder."""
+    arrays, meta = io.load_step(run_dir, "step_4")
+    grids = {int(d): grid for d, grid in zip(arrays["densities"], arrays["grids"], strict=True)}
+    return Step4Result(run_dir=Path(run_dir), grids=grids, source=meta["source"], seed=meta["seed"])
+
+
+@dataclass(frozen=True)
+class Step5Result:
+    """The MIDI files step 5 wrote: density offset -> (song + drums, drums alone)."""
+
+    files: dict[int, tuple[Path, Path]]
+
+
+def step_5_write_midi(
+    run_dir: str | Path, *, out_dir: str | Path = io.DEFAULT_OUTPUT_DIR, force: bool = False
+) -> Step5Result:
+    """Write the generated drums as MIDI on the song's own bar times.
+
+    For each density offset: the original song with every non-drum instrument as it was and the
+    generated drum track (any drum track of the input is left out: it was the reference), and the
+    generated drums alone. File names say when the oracle chose the neighbours.
+    """
+    _, meta_1 = io.load_step(run_dir, "step_1")
+    step_1 = load_step_1(run_dir)
+    step_4 = load_step_4(run_dir)
+    song_path = Path(meta_1["song"]["path"])
+    name = meta_1["song"]["name"]
+    oracle = step_4.source == "oracle"
+    paths = {d: io.output_midi_paths(out_dir, name, oracle=oracle, density=d) for d in step_4.grids}
+    for pair in paths.values():
+        for path in pair:
+            io.check_writable(path, force=force)
+    song = midi.read_midi(song_path)
+    for density, grid in step_4.grids.items():
+        label = "drumgen (oracle)" if oracle else "drumgen"
+        drums = representation.grid_to_drums(grid, step_1.step_times, name=f"{label} drums {density:+d}")
+        full_path, drums_path = paths[density]
+        io.write_midi(midi.with_drums(song, [drums]), full_path)
+        io.write_midi(midi.with_drums(song, [drums], keep_melody=False), drums_path)
+    return Step5Result(files=paths)
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """Steps 1 to 5 of one song."""
+
+    analysis: AnalysisResult
+    step_4: Step4Result
+    step_5: Step5Result
+
+
+def generate_song(
+    song_path: str | Path,
+    *,
+    out_dir: str | Path = io.DEFAULT_OUTPUT_DIR,
+    run_dir: str | Path | None = None,
+    config: Config | None = None,
+    models: Any = None,
+    oracle: bool = False,
+    seed: int | None = None,
+    densities: tuple[int, ...] | None = None,
+    genre: str = "unknown",
+    force: bool = False,
+    renderer: Renderer | None = None,
+) -> GenerationResult:
+    """Give a song a drum track: steps 1 to 5.
+
+    Parameters
+    ----------
+    models : Models, optional
+        Loaded models (:func:`drumgen.model.bundle.load_models`); default: the shipped ones.
+    oracle : bool
+        Choose neighbour bars from the song's own drum track (evaluation only; labelled).
+    Other parameters: see the step functions.
+    """
+    from drumgen.model.bundle import load_models
+
+    config = _resolve(config)
+    models = models if models is not None else load_models()
+    run_dir = Path(run_dir) if run_dir is not None else io.default_run_dir(song_path)
+    analysis = analyze_song(
+        song_path,
+        run_dir,
+        config=config,
+        source="oracle" if oracle else "predicted",
+        force=force,
+        renderer=renderer,
+        ssm_generator=models.ssm_generator,
+    )
+    step_4 = step_4_generate(
+        run_dir, config=config, vae=models.vae, seed=seed, densities=densities, genre=genre, force=force
+    )
+    step_5 = step_5_write_midi(run_dir, out_dir=out_dir, force=force)
+    return GenerationResult(analysis=analysis, step_4=step_4, step_5=step_5)

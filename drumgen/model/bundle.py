@@ -1,0 +1,56 @@
+"""The trained models a generation run needs, loaded once and shared across songs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drumgen import io
+from drumgen.exceptions import ModelError
+from drumgen.model.generate import load_drum_vae
+from drumgen.model.vae import DrumVae
+
+
+@dataclass(frozen=True)
+class Models:
+    """Loaded models and their saved configs.
+
+    Attributes
+    ----------
+    model_dir : Path
+        Holds ``drum_vae/`` and ``drum_ssm_generator/`` (see :mod:`drumgen.model.store`).
+    vae, vae_meta
+        The drum VAE and its config (None when not asked for).
+    ssm_generator, ssm_meta
+        The drum-SSM generator (a Keras model) and its config (None when not asked for).
+    """
+
+    model_dir: Path
+    vae: DrumVae | None = None
+    vae_meta: dict[str, Any] | None = None
+    ssm_generator: Any = None
+    ssm_meta: dict[str, Any] | None = None
+
+
+def load_models(
+    model_dir: str | Path | None = None, *, vae: bool = True, ssm_generator: bool = True
+) -> Models:
+    """Load the drum VAE and/or the drum-SSM generator from a model folder.
+
+    Raises
+    ------
+    ModelError
+        If a requested model is missing or broken.
+    """
+    from drumgen.model.ssm_generator import load_ssm_generator
+
+    model_dir = Path(model_dir) if model_dir is not None else io.DEFAULT_MODEL_DIR
+    if not model_dir.is_dir():
+        raise ModelError(f"{model_dir}: no such model folder")
+    loaded: dict[str, Any] = {}
+    if vae:
+        loaded["vae"], loaded["vae_meta"] = load_drum_vae(model_dir / io.VAE_SUBDIR)
+    if ssm_generator:
+        loaded["ssm_generator"], loaded["ssm_meta"] = load_ssm_generator(model_dir / io.SSM_GENERATOR_SUBDIR)
+    return Models(model_dir=model_dir, **loaded)

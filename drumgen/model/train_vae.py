@@ -1,0 +1,208 @@
+"""Training the drum VAE on a built dataset (``drumgen train vae``).
+
+Batches of 8-bar stacks are built on the fly from the stored per-bar CQTs. Training runs on
+whatever TensorFlow sees (CPU here, a CUDA GPU when TensorFlow has one), keeps the weights of the
+best validation epoch, checkpoints every epoch, stops early when the validation loss stops
+improving or after ``max_minutes``, and saves the model with its config and training history.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from drumgen.config import Config
+from drumgen.dataset import SongData
+from drumgen.model import store
+from drumgen.model.data import N_CONDITIONS, BarTable
+from drumgen.model.generate import KIND, decode_hits, sample_decoder
+from drumgen.model.vae import DrumVae, VaeShape, build_drum_vae
+
+log = logging.getLogger(__name__)
+
+
+class BarBatches(keras.utils.PyDataset):
+    """Batches of (inputs, targets) from a :class:`BarTable`, reshuffled every epoch when asked."""
+
+    def __init__(self, table: BarTable, *, batch_size: int, shuffle: bool, seed: int) -> None:
+        super().__init__()
+        self.table = table
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(table.n_bars) if shuffle else np.arange(table.n_bars)
+
+    def __len__(self) -> int:
+        return int(np.ceil(self.table.n_bars / self.batch_size))
+
+    def __getitem__(self, index: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        return self.table.batch(self.order[index * self.batch_size : (index + 1) * self.batch_size])
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self.order = self.rng.permutation(self.table.n_bars)
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stop training at the end of the first epoch that ends after ``minutes`` of training."""
+
+    def __init__(self, minutes: float) -> None:
+        super().__init__()
+        self.seconds = minutes * 60.0
+        self.started = 0.0
+        self.stopped_early = False
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if time.perf_counter() - self.started > self.seconds:
+            self.stopped_early = True
+            self.model.stop_training = True
+
+
+def compile_vae(vae: DrumVae, config: Config) -> None:
+    """Attach optimizer and losses (cell-wise BCE, note-count squared error)."""
+    vae.trainer.compile(
+        optimizer=keras.optimizers.Adam(config.vae.learning_rate),
+        loss={"drums": "binary_crossentropy", "note_count": "mse"},
+        loss_weights={"drums": 1.0, "note_count": config.vae.count_weight},
+    )
+
+
+def onset_scores(vae: DrumVae, table: BarTable, *, seed: int, batch_size: int = 256) -> dict[str, float]:
+    """Cell-level precision, recall and F1 of generated bars (density delta 0) against the truth."""
+    rng = np.random.default_rng(seed)
+    true_positive = predicted = actual = 0
+    for start in range(0, table.n_bars, batch_size):
+        bar_idx = np.arange(start, min(start + batch_size, table.n_bars))
+        inputs, targets = table.batch(bar_idx)
+        probabilities, counts = sample_decoder(vae, inputs, rng=rng)
+        hits = decode_hits(probabilities, counts, delta=0)
+        truth = targets["drums"] > 0.5
+        true_positive += int(np.sum(hits & truth))
+        predicted += int(hits.sum())
+        actual += int(truth.sum())
+    precision = true_positive / predicted if predicted else 0.0
+    recall = true_positive / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def train_drum_vae(
+    train_songs: list[SongData],
+    val_songs: list[SongData],
+    *,
+    config: Config,
+    out_dir: str | Path | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    force: bool = False,
+    data_info: dict[str, Any] | None = None,
+) -> tuple[DrumVae, dict[str, Any]]:
+    """Train the drum VAE; save it to ``out_dir`` if given.
+
+    Parameters
+    ----------
+    train_songs, val_songs : list of SongData
+        From :func:`drumgen.dataset.load_songs` (training and validation splits).
+    config : Config
+        ``config.vae`` holds the architecture and training settings.
+    data_info : dict, optional
+        What to record about the data (corpus, split, dataset folders ...).
+
+    Returns
+    -------
+    vae : DrumVae
+    report : dict
+        History per epoch, epochs run, seconds, parameter count, device, validation onset scores.
+    """
+    if out_dir is not None:
+        store.check_can_save(out_dir, force=force)
+    keras.utils.set_random_seed(seed)
+    train = BarTable.from_songs(train_songs)
+    val = BarTable.from_songs(val_songs)
+    k = train.neighbor_idx.shape[1]
+    shape = VaeShape(
+        n_bins=train.bar_cqts.shape[1],
+        n_cells=train.bar_cqts.shape[2],
+        n_stacked=k + 1,
+        n_conditions=N_CONDITIONS,
+    )
+    vae = build_drum_vae(shape, config.vae, seed=seed)
+    compile_vae(vae, config)
+    log.info(
+        "training the drum VAE (%d parameters) on %d bars of %d songs, validating on %d bars of %d songs",
+        vae.count_params(),
+        train.n_bars,
+        len(train_songs),
+        val.n_bars,
+        len(val_songs),
+    )
+    time_limit = TimeLimit(config.vae.max_minutes)
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.vae.patience, restore_best_weights=True
+        ),
+        time_limit,
+    ]
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        callbacks.append(
+            keras.callbacks.ModelCheckpoint(
+                str(Path(out_dir) / "checkpoint.weights.h5"), save_weights_only=True
+            )
+        )
+    started = time.perf_counter()
+    history = vae.trainer.fit(
+        BarBatches(train, batch_size=config.vae.batch_size, shuffle=True, seed=seed),
+        validation_data=BarBatches(val, batch_size=config.vae.batch_size, shuffle=False, seed=seed),
+        epochs=config.vae.epochs,
+        callbacks=callbacks,
+        verbose=1 if progress else 2,
+    )
+    seconds = time.perf_counter() - started
+    scores = onset_scores(vae, val, seed=seed)
+    gpus = tf.config.list_physical_devices("GPU")
+    report = {
+        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
+        "epochs_run": len(history.history["loss"]),
+        "best_val_loss": float(min(history.history["val_loss"])),
+        "stopped_by_time_limit": time_limit.stopped_early,
+        "seconds": round(seconds, 1),
+        "device": f"GPU ({gpus[0].name})" if gpus else "CPU",
+        "n_params": vae.count_params(),
+        "n_train_songs": len(train_songs),
+        "n_train_bars": train.n_bars,
+        "n_val_songs": len(val_songs),
+        "n_val_bars": val.n_bars,
+        "val_onset_scores": scores,
+    }
+    log.info(
+        "trained in %.0f s over %d epochs; validation onset F1 %.3f",
+        seconds,
+        report["epochs_run"],
+        scores["f1"],
+    )
+    if out_dir is not None:
+        store.save_model(
+            out_dir,
+            vae.trainer,
+            kind=KIND,
+            meta={
+                "config": config.to_dict(),
+                "architecture": {"shape": shape.__dict__, "vae": config.vae.__dict__},
+                "soundfont": config.render.soundfont,
+                "data": data_info or {},
+                "training": report,
+            },
+            force=True,
+        )
+        (Path(out_dir) / "checkpoint.weights.h5").unlink(missing_ok=True)
+    return vae, report
