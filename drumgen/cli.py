@@ -5,6 +5,8 @@
     drumgen select RUN_DIR          step 3: each bar's 7 most similar bars
     drumgen analyze SONG.mid|DIR    steps 1-3, one song or a folder of songs
     drumgen dataset build CORPUS OUT  training data from songs with drums
+    drumgen train vae|ssm TRAIN VAL   train the drum VAE or the drum-SSM generator
+    drumgen generate SONG.mid|DIR   steps 1-5: the song with a new drum track, in output_midi/
 
 Arguments are parsed before anything heavy is imported, so ``--help`` is instant. An error
 caused by the input prints one line and exits with status 1 (``-v`` adds the traceback).
@@ -110,6 +112,58 @@ def build_parser() -> argparse.ArgumentParser:
         "--preset", default="default", choices=("default", "smoke"), help="configuration preset"
     )
     build.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+
+    generate = commands.add_parser("generate", help="steps 1-5: write a drum track for a song or folder")
+    generate.add_argument("songs", nargs="+", metavar="SONG", help="MIDI files or folders of them")
+    generate.add_argument(
+        "-o",
+        "--out",
+        default="output_midi",
+        metavar="OUT_DIR",
+        help="where the MIDI files go (default: %(default)s)",
+    )
+    _add_runs(generate)
+    generate.add_argument(
+        "--density",
+        type=int,
+        nargs="+",
+        metavar="DELTA",
+        help="note-count offsets, one drum track each (e.g. 0 3 6 12 20; default 0)",
+    )
+    generate.add_argument("--seed", type=int, help="latent sampling seed (default: 0)")
+    generate.add_argument(
+        "--genre",
+        default="unknown",
+        help="style conditioning: rock, pop, country, rap_hip_hop, rnb_soul, classic (default: unknown)",
+    )
+    generate.add_argument(
+        "--oracle",
+        action="store_true",
+        help="choose neighbour bars from the song's own drums (evaluation only; labelled)",
+    )
+    generate.add_argument("--model", metavar="DIR", help="model folder (default: drum_generator_model/)")
+    _add_soundfont(generate)
+    generate.add_argument("--force", action="store_true", help="overwrite existing results")
+    generate.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+
+    train = commands.add_parser("train", help="train a model on built datasets")
+    train_commands = train.add_subparsers(dest="train_command", required=True, metavar="MODEL")
+    for name, what, subdir in (
+        ("vae", "the drum VAE", "drum_vae"),
+        ("ssm", "the drum-SSM generator", "drum_ssm_generator"),
+    ):
+        model = train_commands.add_parser(name, help=f"train {what}")
+        model.add_argument("train_data", metavar="TRAIN_DATASET", help="dataset folder of the training split")
+        model.add_argument("val_data", metavar="VAL_DATASET", help="dataset folder of the validation split")
+        model.add_argument(
+            "--out",
+            default=f"drum_generator_model/{subdir}",
+            metavar="DIR",
+            help="model folder (default: %(default)s)",
+        )
+        model.add_argument("--limit", type=int, help="use only the first songs of the training set")
+        model.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
+        _add_common(model)
     return parser
 
 
@@ -267,12 +321,115 @@ def _run_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_generate(args: argparse.Namespace) -> int:
+    from drumgen import io, pipeline
+    from drumgen.config import config_from_dict
+    from drumgen.dataset import GENRES, UNKNOWN_GENRE
+    from drumgen.exceptions import ParameterError
+    from drumgen.model.bundle import load_models
+    from drumgen.synth import Renderer
+
+    if args.genre not in (*GENRES, UNKNOWN_GENRE):
+        raise ParameterError(f"unknown genre {args.genre!r}; expected one of {', '.join(GENRES)} or unknown")
+    songs = find_songs(args.songs)
+    models = load_models(args.model)
+    # Analyse songs exactly as the model's training data was analysed.
+    config = config_from_dict(models.vae_meta["config"])
+    if args.soundfont:
+        log.warning(
+            "rendering with %s; the model was trained with %s", args.soundfont, config.render.soundfont
+        )
+        config = config.replace(render={"soundfont": args.soundfont})
+    densities = tuple(args.density) if args.density else None
+    with Renderer.from_config(config.render, threads=os.cpu_count() or 1) as renderer:
+
+        def work(song: Path) -> None:
+            result = pipeline.generate_song(
+                song,
+                out_dir=args.out,
+                run_dir=io.default_run_dir(song, runs_dir=args.runs_dir),
+                config=config,
+                models=models,
+                oracle=args.oracle,
+                seed=args.seed,
+                densities=densities,
+                genre=args.genre,
+                force=args.force,
+                renderer=renderer,
+            )
+            for full, _ in result.step_5.files.values():
+                log.info("%s: %d bars -> %s", song.name, result.analysis.step_1.n_bars, full)
+
+        return _for_each(songs, work, what="songs")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from drumgen import dataset
+    from drumgen.exceptions import ParameterError
+
+    config = _config(args)
+    built_with = dataset.dataset_sections(args.train_data)
+    if built_with != {section: config.to_dict()[section] for section in dataset.DATA_SECTIONS}:
+        raise ParameterError(
+            f"{args.train_data} was built with another analysis config than --preset {args.preset}"
+        )
+    train_songs = dataset.load_songs(args.train_data, limit=args.limit, progress=True)
+    val_songs = dataset.load_songs(args.val_data, progress=True)
+    data_info = {
+        "train": {"dataset": str(args.train_data), **_build_info(args.train_data)},
+        "validation": {"dataset": str(args.val_data), **_build_info(args.val_data)},
+    }
+    if args.train_command == "vae":
+        from drumgen.model.train_vae import train_drum_vae
+
+        _, report = train_drum_vae(
+            train_songs,
+            val_songs,
+            config=config,
+            out_dir=args.out,
+            seed=args.seed,
+            force=args.force,
+            data_info=data_info,
+        )
+        log.info(
+            "drum VAE: %d parameters, %.0f s, validation onset F1 %.3f -> %s",
+            report["n_params"],
+            report["seconds"],
+            report["val_onset_scores"]["f1"],
+            args.out,
+        )
+    else:
+        from drumgen.model.ssm_generator import train_ssm_generator
+
+        report = train_ssm_generator(
+            train_songs, val_songs, config=config, out_dir=Path(args.out), seed=args.seed, force=args.force
+        )
+        log.info("drum-SSM generator trained -> %s", args.out)
+    return 0
+
+
+def _build_info(dataset_dir: str) -> dict[str, object]:
+    from drumgen import io
+
+    build = io.read_json(Path(dataset_dir) / "build.json")
+    index = io.read_json(Path(dataset_dir) / "index.json")
+    return {
+        "corpus": build.get("corpus"),
+        "split": build.get("split"),
+        "seed": build.get("seed"),
+        "n_songs": len(index["songs"]),
+        "n_bars": sum(song["n_bars"] for song in index["songs"]),
+    }
+
+
 _HANDLERS = {
     "preprocess": _run_preprocess,
     "ssm": _run_ssm,
     "select": _run_select,
     "analyze": _run_analyze,
     "dataset": _run_dataset,
+    "generate": _run_generate,
+    "train": _run_train,
 }
 
 

@@ -250,3 +250,41 @@ def analysis_summary(
         figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def plot_history(history: dict[str, list[float]], *, title: str = "training") -> Any:
+    """Plot the per-epoch losses of a Keras history (``val_*`` dashed beside its training twin).
+
+    Returns the figure.
+    """
+    names = sorted({key.removeprefix("val_") for key in history})
+    figure, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.2), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        if name in history:
+            ax.plot(np.arange(1, len(history[name]) + 1), history[name], label="train")
+        if f"val_{name}" in history:
+            ax.plot(
+                np.arange(1, len(history[f"val_{name}"]) + 1),
+                history[f"val_{name}"],
+                "--",
+                label="validation",
+            )
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.legend(fontsize=8)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_drums_side_by_side(
+    generated: np.ndarray, real: np.ndarray | None = None, *, bars: slice = slice(0, 8), title: str = ""
+) -> Any:
+    """Generated drum grids above the real ones (if any) for the same bars. Returns the figure."""
+    n_panels = 1 if real is None else 2
+    figure, axes = plt.subplots(n_panels, 1, figsize=(12, 4.5 * n_panels), squeeze=False)
+    plot_drum_grid(generated[bars], ax=axes[0, 0], title=f"generated {title}".strip())
+    if real is not None:
+        plot_drum_grid(real[bars], ax=axes[1, 0], title="real drums")
+    figure.tight_layout()
+    return figure

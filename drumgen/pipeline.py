@@ -527,11 +527,20 @@ def generate_song(
         Loaded models (:func:`drumgen.model.bundle.load_models`); default: the shipped ones.
     oracle : bool
         Choose neighbour bars from the song's own drum track (evaluation only; labelled).
+    force : bool
+        Overwrite existing MIDI files in ``out_dir`` (the run folder is always refreshed).
     Other parameters: see the step functions.
     """
     from drumgen.model.bundle import load_models
 
     config = _resolve(config)
+    song_path = Path(song_path)
+    densities = tuple(config.generation.densities if densities is None else densities)
+    # The run folder is a working area that generation refreshes; the MIDI files are what is kept,
+    # so they are checked before any work.
+    for density in densities:
+        for path in io.output_midi_paths(out_dir, song_path.stem, oracle=oracle, density=density):
+            io.check_writable(path, force=force)
     models = models if models is not None else load_models()
     run_dir = Path(run_dir) if run_dir is not None else io.default_run_dir(song_path)
     analysis = analyze_song(
@@ -539,12 +548,12 @@ def generate_song(
         run_dir,
         config=config,
         source="oracle" if oracle else "predicted",
-        force=force,
+        force=True,
         renderer=renderer,
         ssm_generator=models.ssm_generator,
     )
     step_4 = step_4_generate(
-        run_dir, config=config, vae=models.vae, seed=seed, densities=densities, genre=genre, force=force
+        run_dir, config=config, vae=models.vae, seed=seed, densities=densities, genre=genre, force=True
     )
     step_5 = step_5_write_midi(run_dir, out_dir=out_dir, force=force)
     return GenerationResult(analysis=analysis, step_4=step_4, step_5=step_5)

@@ -37,7 +37,7 @@ from keras import layers, ops
 from drumgen import io
 from drumgen.config import Config, SsmGeneratorConfig, config_from_dict
 from drumgen.dataset import SongData
-from drumgen.exceptions import ParameterError
+from drumgen.exceptions import ModelError, ParameterError
 from drumgen.model import store
 from drumgen.model.data import diagonal_crops
 
@@ -58,7 +58,9 @@ DIAGONAL_SCALE = math.log1p(256.0)
 def _check_ssm(ssm: np.ndarray, name: str) -> np.ndarray:
     ssm = np.asarray(ssm, dtype=np.float32)
     if ssm.ndim != 2 or ssm.shape[0] != ssm.shape[1] or ssm.shape[0] == 0:
-        raise ParameterError(f"{name} must be a non-empty square (n_bars, n_bars) matrix, got shape {ssm.shape}")
+        raise ParameterError(
+            f"{name} must be a non-empty square (n_bars, n_bars) matrix, got shape {ssm.shape}"
+        )
     return ssm
 
 
@@ -418,7 +420,7 @@ def train_ssm_generator(
     Returns
     -------
     dict
-        JSON-ready: ``history`` (``train_loss`` and ``val_loss`` per epoch), ``best_epoch``
+        JSON-ready: ``history`` (``loss`` and ``val_loss`` per epoch, as a Keras history), ``best_epoch``
         (1-based), ``epochs_run``, ``stopped`` (``"epochs"``, ``"early_stopping"`` or
         ``"time_limit"``), ``n_params``, ``seconds``, ``n_train_songs``, ``n_val_songs``,
         ``n_val_crops``, ``seed``, and ``metrics``: :func:`ssm_errors` on the whole validation
@@ -457,7 +459,7 @@ def train_ssm_generator(
         len(val_songs),
     )
 
-    history: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
+    history: dict[str, list[float]] = {"loss": [], "val_loss": []}  # Keras names
     best_loss = math.inf
     best_epoch = 0
     best_weights = model.get_weights()
@@ -472,21 +474,21 @@ def train_ssm_generator(
     )
     try:
         for epoch in range(settings.epochs):
-            model.reset_metrics()  # train_on_batch's loss is the running mean since the last reset
-            train_loss = math.nan
+            batch_losses = []
             for _ in range(settings.steps_per_epoch):
                 melodic, drum, mask = diagonal_crops(
                     train_songs, size=settings.crop_size, n_crops=settings.batch_size, rng=train_rng
                 )
                 logs = model.train_on_batch(_batch_features(melodic), _targets(drum, mask), return_dict=True)
-                train_loss = float(logs["loss"])
+                batch_losses.append(float(logs["loss"]))  # this batch's loss (Keras resets per call)
                 bar.update(1)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{train_loss:.4f}")
+                bar.set_postfix(epoch=epoch + 1, loss=f"{np.mean(batch_losses):.4f}")
                 if time.perf_counter() - started > limit_s:
                     stopped = "time_limit"
                     break
+            train_loss = float(np.mean(batch_losses))
             val_loss = _validation_loss(model, val_features, val_targets, settings.batch_size)
-            history["train_loss"].append(train_loss)
+            history["loss"].append(train_loss)
             history["val_loss"].append(val_loss)
             log.info("epoch %d: train loss %.4f, validation loss %.4f", epoch + 1, train_loss, val_loss)
             if val_loss < best_loss:
@@ -561,7 +563,12 @@ def load_ssm_generator(directory: str | Path) -> tuple[keras.Model, dict[str, An
         weights that do not fit the architecture.
     """
     meta = store.read_model_config(directory, kind=KIND)
-    config = config_from_dict(meta["config"])
+    try:
+        config = config_from_dict(meta["config"])
+    except (KeyError, TypeError, ParameterError) as error:
+        raise ModelError(
+            f"{directory}: its config.json holds no usable drumgen config ({error!r})"
+        ) from error
     model = build_ssm_generator(config.ssm_generator)
     store.load_weights_into(model, directory)
     return model, meta
