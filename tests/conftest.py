@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 
 import mido
@@ -17,6 +18,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
+from drumgen import dataset, testing
 from drumgen.config import Config, load_config
 
 RESOLUTION = 480
@@ -223,3 +225,56 @@ def midi_kit() -> SimpleNamespace:
 def note_song() -> Callable[..., pretty_midi.PrettyMIDI]:
     """Factory: ``note_song(pitch=69, start=0.0, end=1.0, velocity=100, program=0)``."""
     return single_note_song
+
+
+# --- a tiny corpus, its dataset and models trained on it (smoke preset), shared by slow tests ---
+
+TINY_CORPUS_FORMS = ("AABA", "ABAB", "ABCA", "AABB", "ABAC", "ABBA")
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Eight-bar songs with drums, plus songs a dataset build must skip (with their reasons)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for idx, form in enumerate(TINY_CORPUS_FORMS):
+        song = testing.make_song(
+            form, bars_per_section=2, tempo=90.0 + 10 * idx, seed=idx, parts=("piano", "bass", "guitar")
+        )
+        song.write(str(folder / f"song_{idx}.mid"))
+    testing.make_song("AB", drums=False).write(str(folder / "no_drums.mid"))
+    testing.make_song("AB", time_signatures=[(0, 3, 4)]).write(str(folder / "waltz.mid"))
+    (folder / "broken.mid").write_bytes(b"MThd garbage")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tiny_corpus: Path, smoke_config: Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dataset")
+    dataset.build_dataset(
+        tiny_corpus,
+        out,
+        config=smoke_config,
+        workers=1,
+        progress=False,
+        limits=dataset.SongLimits(min_bars=4),
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tiny_dataset: Path, smoke_config: Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model folder (drum VAE + drum-SSM generator) trained for seconds on the tiny dataset."""
+    from drumgen.model.ssm_generator import train_ssm_generator
+    from drumgen.model.train_vae import train_drum_vae
+
+    songs = dataset.load_songs(tiny_dataset)
+    folder = tmp_path_factory.mktemp("models")
+    train_drum_vae(songs[:4], songs[4:], config=smoke_config, out_dir=folder / "drum_vae", progress=False)
+    train_ssm_generator(
+        songs[:4],
+        songs[4:],
+        config=smoke_config,
+        out_dir=folder / "drum_ssm_generator",
+        progress=False,
+    )
+    return folder

@@ -13,10 +13,11 @@ from drumgen import dataset, io, pipeline, testing
 from drumgen.cli import main
 from drumgen.config import load_config
 from drumgen.exceptions import ModelError, OutputExistsError
+from tests.conftest import TINY_CORPUS_FORMS
 
 pytestmark = pytest.mark.slow
 
-FORMS = ("AABA", "ABAB", "ABCA", "AABB", "ABAC", "ABBA")
+FORMS = TINY_CORPUS_FORMS
 
 
 @pytest.fixture(scope="module")
@@ -25,41 +26,18 @@ def smoke():
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Training songs with drums, plus songs the builder must skip (with their reasons)."""
-    folder = tmp_path_factory.mktemp("corpus")
-    for idx, form in enumerate(FORMS):
-        song = testing.make_song(
-            form, bars_per_section=2, tempo=90.0 + 10 * idx, seed=idx, parts=("piano", "bass", "guitar")
-        )
-        song.write(str(folder / f"song_{idx}.mid"))
-    testing.make_song("AB", drums=False).write(str(folder / "no_drums.mid"))
-    testing.make_song("AB", time_signatures=[(0, 3, 4)]).write(str(folder / "waltz.mid"))
-    (folder / "broken.mid").write_bytes(b"MThd garbage")
-    return folder
+def corpus(tiny_corpus: Path) -> Path:
+    return tiny_corpus
 
 
 @pytest.fixture(scope="module")
-def built(corpus: Path, smoke, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dataset")
-    dataset.build_dataset(
-        corpus, out, config=smoke, workers=1, progress=False, limits=dataset.SongLimits(min_bars=4)
-    )
-    return out
+def built(tiny_dataset: Path) -> Path:
+    return tiny_dataset
 
 
 @pytest.fixture(scope="module")
-def model_dir(built: Path, smoke, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from drumgen.model.ssm_generator import train_ssm_generator
-    from drumgen.model.train_vae import train_drum_vae
-
-    songs = dataset.load_songs(built)
-    folder = tmp_path_factory.mktemp("models")
-    train_drum_vae(songs[:4], songs[4:], config=smoke, out_dir=folder / io.VAE_SUBDIR, progress=False)
-    train_ssm_generator(
-        songs[:4], songs[4:], config=smoke, out_dir=folder / io.SSM_GENERATOR_SUBDIR, progress=False
-    )
-    return folder
+def model_dir(tiny_models: Path) -> Path:
+    return tiny_models
 
 
 def test_dataset_keeps_usable_songs_and_logs_skips(built: Path) -> None:

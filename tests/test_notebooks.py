@@ -16,7 +16,10 @@ PIPELINE_NOTEBOOKS = (
     "step_1_midi_data_preprocessing.ipynb",
     "step_2_generate_drum_ssm_from_melodic_ssm.ipynb",
     "step_3_extract_bar_selection_info.ipynb",
+    "step_4_generate_drum_patterns.ipynb",
+    "step_5_write_midi.ipynb",
 )
+TRAINING_NOTEBOOKS = ("train_drum_ssm_generator.ipynb", "train_drum_vae.ipynb")
 ALL_NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 
 
@@ -57,7 +60,29 @@ def test_pipeline_notebooks_exist() -> None:
 
 
 @pytest.mark.slow
-def test_steps_1_to_3_notebooks_run_through_the_run_folder(tmp_path: Path) -> None:
+def test_training_notebooks_run_on_tiny_data(tmp_path: Path, tiny_corpus: Path) -> None:
+    models = tmp_path / "models"
+    data = {
+        "TRAIN_CORPUS": str(tiny_corpus),
+        "TRAIN_SPLIT": None,
+        "TRAIN_LIMIT": None,
+        "VAL_CORPUS": str(tiny_corpus),
+        "VAL_SPLIT": None,
+        "VAL_LIMIT": 3,
+        "DATASETS_DIR": str(tmp_path / "datasets"),
+        "PRESET": "smoke",
+        "WORKERS": 1,
+    }
+    run_notebook(TRAINING_NOTEBOOKS[0], {**data, "OUT": str(models / io.SSM_GENERATOR_SUBDIR)})
+    run_notebook(TRAINING_NOTEBOOKS[1], {**data, "OUT": str(models / io.VAE_SUBDIR)})
+    assert (models / io.SSM_GENERATOR_SUBDIR / "config.json").is_file()
+    assert (models / io.VAE_SUBDIR / "config.json").is_file()
+    index = io.read_json(tmp_path / "datasets" / "train" / "index.json")
+    assert len(index["songs"]) == 6
+
+
+@pytest.mark.slow
+def test_steps_1_to_5_notebooks_run_through_the_run_folder(tmp_path: Path, tiny_models: Path) -> None:
     song_path = tmp_path / "song.mid"
     testing.make_song("AABA", bars_per_section=2, drums=True).write(str(song_path))
     run_dir = tmp_path / "run"
@@ -70,12 +95,21 @@ def test_steps_1_to_3_notebooks_run_through_the_run_folder(tmp_path: Path) -> No
     )
     assert "8 bars" in printed
 
-    run_notebook(PIPELINE_NOTEBOOKS[1], common)
+    run_notebook(PIPELINE_NOTEBOOKS[1], {**common, "MODEL_DIR": str(tiny_models)})
     arrays, _ = io.load_step(run_dir, "step_2")
     assert arrays["melodic_ssm"].shape == (8, 8)
-    assert "drum_ssm" in arrays
+    assert {"drum_ssm", "predicted_drum_ssm"} <= set(arrays)
 
     run_notebook(PIPELINE_NOTEBOOKS[2], {**common, "SOURCE": "oracle"})
     arrays, meta = io.load_step(run_dir, "step_3")
     assert arrays["neighbor_idx"].shape == (8, 7)
     assert meta["source"] == "oracle"
+
+    run_notebook(PIPELINE_NOTEBOOKS[3], {**common, "MODEL_DIR": str(tiny_models), "DENSITIES": (0, 6)})
+    arrays, _ = io.load_step(run_dir, "step_4")
+    assert arrays["grids"].shape == (2, 8, 46, 16)
+
+    executed = run_notebook(PIPELINE_NOTEBOOKS[4], {**common, "OUT_DIR": str(tmp_path / "out")})
+    assert (tmp_path / "out" / "song_drumgen_oracle.mid").is_file()
+    outputs = [out for cell in executed.cells if cell.cell_type == "code" for out in cell.outputs]
+    assert any("text/html" in out.get("data", {}) and "<audio" in out["data"]["text/html"] for out in outputs)
