@@ -7,6 +7,7 @@
     drumgen dataset build CORPUS OUT  training data from songs with drums
     drumgen train vae|ssm TRAIN VAL   train the drum VAE or the drum-SSM generator
     drumgen generate SONG.mid|DIR   steps 1-5: the song with a new drum track, in output_midi/
+    drumgen evaluate SONGS_DIR      generated vs real drums on unseen songs, all baselines
 
 Arguments are parsed before anything heavy is imported, so ``--help`` is instant. An error
 caused by the input prints one line and exits with status 1 (``-v`` adds the traceback).
@@ -145,6 +146,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_soundfont(generate)
     generate.add_argument("--force", action="store_true", help="overwrite existing results")
     generate.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="score generated drums against the real drums of unseen songs, with baselines"
+    )
+    evaluate.add_argument(
+        "songs_dir", metavar="SONGS_DIR", help="folder of MIDI songs with drums (or a corpus)"
+    )
+    evaluate.add_argument("--split", help="with a corpus folder: which split (e.g. test)")
+    evaluate.add_argument("--model", metavar="PATH", help="model folder (default: drum_generator_model/)")
+    evaluate.add_argument(
+        "--out", default="evaluation", metavar="REPORT_DIR", help="report folder (default: %(default)s)"
+    )
+    evaluate.add_argument("--limit", type=int, help="a seeded random sample of this many songs")
+    evaluate.add_argument("--workers", type=int, help="analysis processes (default: all cores)")
+    evaluate.add_argument("--seed", type=int, default=0, help="sampling seed of every method (default: 0)")
+    evaluate.add_argument("--force", action="store_true", help="overwrite an existing report")
+    evaluate.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
 
     train = commands.add_parser("train", help="train a model on built datasets")
     train_commands = train.add_subparsers(dest="train_command", required=True, metavar="MODEL")
@@ -408,6 +426,60 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_evaluate(args: argparse.Namespace) -> int:
+    import json
+    import shlex
+
+    from drumgen import dataset, evaluation, io
+    from drumgen.config import config_from_dict
+    from drumgen.model.bundle import load_models
+
+    out = Path(args.out)
+    io.check_writable(out / "summary.json", force=args.force)
+    models = load_models(args.model)
+    config = config_from_dict(models.vae_meta["config"])  # analyse as the training data was
+    analysis = out / "analysis"
+    dataset.build_dataset(
+        args.songs_dir,
+        analysis,
+        config=config,
+        split=args.split,
+        limit=args.limit,
+        workers=args.workers,
+        seed=args.seed,
+    )
+    songs = dataset.load_songs(analysis)
+    records = [json.loads(line) for line in (analysis / "log.jsonl").read_text().splitlines() if line]
+    skipped = [
+        {"song": r["id"], "reason": r["reason"], "detail": r.get("detail", "")}
+        for r in records
+        if r["status"] == "skipped"
+    ]
+    result = evaluation.evaluate_songs(songs, models=models, config=config, seed=args.seed, skipped=skipped)
+    example_song = sorted(songs, key=lambda song: song.n_bars)[len(songs) // 2]
+    example = (
+        example_song,
+        {
+            method: evaluation.method_drums(
+                method,
+                example_song,
+                models=models,
+                seed=args.seed,
+                config=config,
+                bars=evaluation.BaselineBars.from_meta(models.vae_meta["baselines"]),
+            )
+            for method in ("drumgen", "drumgen_oracle")
+        },
+    )
+    command = "drumgen " + shlex.join(args.command_line)
+    paths = evaluation.write_report(
+        result, out, command=command, example=example, extra={"model": str(models.model_dir)}
+    )
+    print(paths["markdown"].read_text())
+    log.info("report in %s", out)
+    return 0
+
+
 def _build_info(dataset_dir: str) -> dict[str, object]:
     from drumgen import io
 
@@ -430,6 +502,7 @@ _HANDLERS = {
     "dataset": _run_dataset,
     "generate": _run_generate,
     "train": _run_train,
+    "evaluate": _run_evaluate,
 }
 
 
@@ -443,6 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from drumgen.exceptions import DrumgenError
 
+    args.command_line = list(argv) if argv is not None else sys.argv[1:]
     try:
         return _HANDLERS[args.command](args)
     except DrumgenError as error:

@@ -288,3 +288,59 @@ def plot_drums_side_by_side(
         plot_drum_grid(real[bars], ax=axes[1, 0], title="real drums")
     figure.tight_layout()
     return figure
+
+
+def plot_metric_bars(
+    aggregated: dict[str, dict[str, dict[str, float]]], metric_names: tuple[str, ...]
+) -> Any:
+    """One bar chart per metric: each method's mean with its 95 % interval. Returns the figure."""
+    methods = list(aggregated)
+    n_cols = 4
+    n_rows = int(np.ceil(len(metric_names) / n_cols))
+    figure, axes = plt.subplots(n_rows, n_cols, figsize=(4.2 * n_cols, 3.4 * n_rows), squeeze=False)
+    colors = plt.cm.tab10(np.arange(len(methods)) % 10)
+    for ax, name in zip(axes.ravel(), metric_names, strict=False):
+        means = np.array([aggregated[m].get(name, {}).get("mean", np.nan) for m in methods], dtype=float)
+        low = np.array([aggregated[m].get(name, {}).get("ci_low", np.nan) for m in methods], dtype=float)
+        high = np.array([aggregated[m].get(name, {}).get("ci_high", np.nan) for m in methods], dtype=float)
+        shown = np.nan_to_num(means)
+        errors = np.nan_to_num(np.vstack([means - low, high - means]))
+        ax.barh(np.arange(len(methods)), shown, xerr=errors, color=colors)
+        ax.set_yticks(np.arange(len(methods)), methods, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(name)
+    for ax in axes.ravel()[len(metric_names) :]:
+        ax.axis("off")
+    figure.tight_layout()
+    return figure
+
+
+def plot_evaluation_example(
+    song_id: str, real: np.ndarray, generated: dict[str, np.ndarray], *, bars: slice = slice(0, 8)
+) -> Any:
+    """Real vs generated drums of one song: grids of the first bars, and the drum SSMs.
+
+    Parameters
+    ----------
+    real : np.ndarray [shape=(n_bars, 46, 16)]
+    generated : dict
+        method -> drums of the same shape (e.g. "drumgen", "drumgen_oracle").
+    """
+    from drumgen.similarity import drum_ssm
+
+    names = ["real", *generated]
+    grids = [real, *generated.values()]
+    figure = plt.figure(figsize=(14, 3.2 * len(names) + 4.5))
+    layout = figure.add_gridspec(len(names) + 1, len(names), height_ratios=[1] * len(names) + [1.6])
+    for row, (name, grid) in enumerate(zip(names, grids, strict=True)):
+        plot_drum_grid(
+            np.asarray(grid)[bars], ax=figure.add_subplot(layout[row, :]), title=f"{name}: {song_id}"
+        )
+    for col, (name, grid) in enumerate(zip(names, grids, strict=True)):
+        plot_ssm(
+            drum_ssm(np.asarray(grid), scale=15.0),
+            ax=figure.add_subplot(layout[-1, col]),
+            title=f"{name} drum SSM",
+        )
+    figure.tight_layout()
+    return figure

@@ -95,6 +95,31 @@ def onset_scores(vae: DrumVae, table: BarTable, *, seed: int, batch_size: int = 
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
+BANK_SIZE = 256
+"""Real training bars kept with the model for the random-bar baseline of the evaluation."""
+
+
+def baseline_bars(table: BarTable, *, seed: int) -> dict[str, Any]:
+    """Training-set drum bars for the evaluation's baselines, as lists of [row, step] hits.
+
+    Returns
+    -------
+    dict
+        ``most_common_bar``: the most frequent non-empty bar of the training songs;
+        ``random_bars``: ``BANK_SIZE`` training bars drawn with ``seed`` (empty ones included).
+    """
+    hits = table.drum_hits > 0.5
+    flat = np.packbits(hits.reshape(len(hits), -1), axis=1)
+    non_empty = hits.any(axis=(1, 2))
+    patterns, counts = np.unique(flat[non_empty], axis=0, return_counts=True)
+    most_common = np.unpackbits(patterns[np.argmax(counts)])[: hits[0].size].reshape(hits.shape[1:])
+    picks = np.random.default_rng(seed).choice(len(hits), size=min(BANK_SIZE, len(hits)), replace=False)
+    return {
+        "most_common_bar": np.argwhere(most_common).tolist(),
+        "random_bars": [np.argwhere(hits[i]).tolist() for i in picks],
+    }
+
+
 def train_drum_vae(
     train_songs: list[SongData],
     val_songs: list[SongData],
@@ -201,6 +226,7 @@ def train_drum_vae(
                 "soundfont": config.render.soundfont,
                 "data": data_info or {},
                 "training": report,
+                "baselines": baseline_bars(train, seed=seed),
             },
             force=True,
         )
