@@ -181,8 +181,8 @@ def per_row_onset_f1(generated: np.ndarray, real: np.ndarray, *, tolerance: int 
         F1 per row in [0, 1]; NaN for a row without hits in both grids; 0 for a row hit on one side
         only.
     """
-    _, _, f1 = _prf(*_row_counts(generated, real, tolerance))
-    n_matched, n_gen, n_real = _row_counts(generated, real, 0)
+    n_matched, n_gen, n_real = _row_counts(generated, real, tolerance)
+    _, _, f1 = _prf(n_matched, n_gen, n_real)
     return np.where((n_gen == 0) & (n_real == 0), np.nan, f1)
 
 
@@ -338,9 +338,7 @@ def repetition_consistency(generated: np.ndarray, real: np.ndarray) -> float:
     return float(_bar_equal(np.asarray(generated), i_idx, j_idx).mean())
 
 
-def repetition_distance(
-    generated: np.ndarray, real: np.ndarray, *, scale: float = DEFAULT_SCALE
-) -> float:
+def repetition_distance(generated: np.ndarray, real: np.ndarray, *, scale: float = DEFAULT_SCALE) -> float:
     """Mean drum distance, in the generated drums, of the bar pairs that repeat in the real drums.
 
     Over the same pairs as :func:`repetition_consistency`, the mean of
