@@ -209,19 +209,30 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(config_data: dict[str, Any], limits: SongLimits, songs_dir: str) -> None:
-    from drumgen.synth import Renderer
+    # An initializer that raises makes the pool respawn workers forever, so failures are kept and
+    # reported per song instead (status "error": retried when the build is resumed).
+    try:
+        from drumgen.synth import Renderer
 
-    logging.getLogger("drumgen").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", category=RuntimeWarning, module="pretty_midi")
-    config = config_from_dict(config_data)
-    _WORKER.update(
-        config=config, limits=limits, songs_dir=Path(songs_dir), renderer=Renderer.from_config(config.render)
-    )
+        logging.getLogger("drumgen").setLevel(logging.WARNING)
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="pretty_midi")
+        config = config_from_dict(config_data)
+        _WORKER.update(
+            config=config,
+            limits=limits,
+            songs_dir=Path(songs_dir),
+            renderer=Renderer.from_config(config.render),
+        )
+    except Exception as error:
+        _WORKER["error"] = f"worker could not start: {type(error).__name__}: {error}"
 
 
 def _process(source: SongSource) -> dict[str, Any]:
     started = time.perf_counter()
     record: dict[str, Any] = {"id": source.song_id, "genre": source.genre, "split": source.split}
+    if "error" in _WORKER:
+        record.update(status="error", reason="worker error", detail=_WORKER["error"][:300], seconds=0.0)
+        return record
     try:
         arrays = analyse_training_song(
             source, config=_WORKER["config"], limits=_WORKER["limits"], renderer=_WORKER["renderer"]
@@ -282,6 +293,13 @@ def _read_log(path: Path) -> dict[str, dict[str, Any]]:
                 with_id = json.loads(line)
                 records[with_id["id"]] = with_id
     return records
+
+
+def _done(record: dict[str, Any] | None, songs_dir: Path) -> bool:
+    """A song is done if it was skipped for a reason of its own, or its result file exists."""
+    if record is None or record["status"] == "error":
+        return False
+    return record["status"] == "skipped" or (songs_dir / f"{record['id']}.npz").is_file()
 
 
 def _imap(
