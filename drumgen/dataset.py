@@ -396,7 +396,7 @@ def build_dataset(
     chosen_ids = {s.song_id for s in chosen}
     kept = [records[i] for i in sorted(chosen_ids) if records.get(i, {}).get("status") == "ok"]
     skipped = Counter(
-        records[i]["reason"] for i in chosen_ids if records.get(i, {}).get("status") == "skipped"
+        records[i]["reason"] for i in chosen_ids if records.get(i, {}).get("status") in ("skipped", "error")
     )
     summary = BuildSummary(
         n_songs=len(chosen),
