@@ -168,11 +168,16 @@ def evaluate_songs(
 
 
 def summary_dict(result: EvaluationResult) -> dict[str, Any]:
-    """``summary.json``: ``{"methods": {METHOD: {METRIC: mean}}, "n_songs": N, "skipped": [...]}``."""
+    """``summary.json``: ``{"methods": {METHOD: {METRIC: mean}}, "n_songs": N, "skipped": [...]}``.
+
+    METHOD and METRIC use exactly the names of ``METHODS`` (the ceiling "real" is left to
+    ``details.json``) and ``SUMMARY_METRICS``: other tools read this file.
+    """
     return {
         "methods": {
             method: {name: _plain(values[name]["mean"]) for name in SUMMARY_METRICS if name in values}
             for method, values in result.aggregated.items()
+            if method != "real"
         },
         "n_songs": result.n_songs,
         "skipped": result.skipped,
