@@ -181,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         model.add_argument("--limit", type=int, help="use only the first songs of the training set")
         model.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
+        model.add_argument("--epochs", type=int, help="most epochs (default: from the preset)")
+        model.add_argument(
+            "--max-minutes", type=float, help="stop after this much training (default: preset)"
+        )
         _add_common(model)
     return parser
 
@@ -386,6 +390,14 @@ def _run_train(args: argparse.Namespace) -> int:
     from drumgen.exceptions import ParameterError
 
     config = _config(args)
+    section = "vae" if args.train_command == "vae" else "ssm_generator"
+    changes = {
+        key: value
+        for key, value in (("epochs", args.epochs), ("max_minutes", args.max_minutes))
+        if value is not None
+    }
+    if changes:
+        config = config.replace(**{section: changes})
     built_with = dataset.dataset_sections(args.train_data)
     if built_with != {section: config.to_dict()[section] for section in dataset.DATA_SECTIONS}:
         raise ParameterError(
