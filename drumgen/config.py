@@ -96,6 +96,8 @@ class GenerationConfig:
 
     seed: int
     densities: tuple[int, ...]
+    temperature: float
+    decode: str
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,10 @@ def _validate(config: Config) -> None:
         raise ParameterError(
             f"selection.source must be one of {', '.join(SELECTION_SOURCES)}, got {config.selection.source!r}"
         )
+    if config.generation.decode not in ("count", "threshold"):
+        raise ParameterError(
+            f"generation.decode must be 'count' or 'threshold', got {config.generation.decode!r}"
+        )
     if config.selection.n_neighbors < 1:
         raise ParameterError(f"selection.n_neighbors must be >= 1, got {config.selection.n_neighbors}")
     nyquist = config.render.sample_rate / 2
@@ -203,6 +209,12 @@ def load_config(preset: str = "default", **overrides: dict[str, Any]) -> Config:
 
 
 def config_from_dict(data: dict[str, Any]) -> Config:
-    """Rebuild a :class:`Config` saved with :meth:`Config.to_dict` (e.g. from a JSON sidecar)."""
-    fields = {name: data[name] for name in _SECTIONS}
+    """Rebuild a :class:`Config` saved with :meth:`Config.to_dict` (e.g. from a JSON sidecar).
+
+    A config saved by an older drumgen may lack sections or fields added since; they take
+    today's defaults (the ``default`` preset), so old run folders, datasets and models stay readable.
+    """
+    fields = _read_preset("default")
+    for name in _SECTIONS:
+        fields[name].update(data.get(name, {}))
     return _build(data.get("preset", "default"), fields)

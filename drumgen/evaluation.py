@@ -124,6 +124,8 @@ def method_drums(
         conditions(arrays["bar_tempos"], genre=song.genre),
         seed=seed,
         densities=(0,),
+        temperature=config.generation.temperature,
+        decode=config.generation.decode,
     )
     return grids[0]
 

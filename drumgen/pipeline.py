@@ -436,6 +436,8 @@ def step_4_generate(
         conditions(step_1.bar_tempos, genre=genre),
         seed=seed,
         densities=densities,
+        temperature=config.generation.temperature,
+        decode=config.generation.decode,
     )
     io.save_step(
         run_dir,

@@ -40,9 +40,9 @@ def load_drum_vae(directory: str | Path) -> tuple[DrumVae, dict[str, Any]]:
 
 
 def sample_decoder(
-    vae: DrumVae, inputs: dict[str, np.ndarray], *, rng: np.random.Generator
+    vae: DrumVae, inputs: dict[str, np.ndarray], *, rng: np.random.Generator, temperature: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Encode, draw one latent per bar, decode.
+    """Encode, draw one latent per bar (``mean + temperature * std * noise``), decode.
 
     Returns
     -------
@@ -52,13 +52,19 @@ def sample_decoder(
     """
     mean, log_var = vae.encoder(inputs, training=False)
     mean, log_var = np.asarray(mean), np.asarray(log_var)
-    latent = mean + np.exp(0.5 * log_var) * rng.standard_normal(mean.shape).astype(np.float32)
+    noise = rng.standard_normal(mean.shape).astype(np.float32)
+    latent = mean + temperature * np.exp(0.5 * log_var) * noise
     out = vae.decoder({"latent": latent, "conditions": inputs["conditions"]}, training=False)
     return np.asarray(out["drums"]), np.asarray(out["note_count"])[:, 0]
 
 
-def decode_hits(probabilities: np.ndarray, counts: np.ndarray, *, delta: int) -> np.ndarray:
-    """Keep each bar's ``round(count + delta)`` most probable cells.
+def decode_hits(
+    probabilities: np.ndarray, counts: np.ndarray, *, delta: int, mode: str = "count"
+) -> np.ndarray:
+    """Turn probabilities into hits.
+
+    ``mode="count"`` keeps each bar's ``round(count + delta)`` most probable cells;
+    ``mode="threshold"`` keeps the cells above 0.5 plus the next ``delta`` most probable ones.
 
     Parameters
     ----------
@@ -73,7 +79,8 @@ def decode_hits(probabilities: np.ndarray, counts: np.ndarray, *, delta: int) ->
     """
     batch = len(probabilities)
     flat = probabilities.reshape(batch, -1)
-    keep = np.clip(np.round(counts + delta), 0, flat.shape[1]).astype(int)
+    base = counts if mode == "count" else (flat > 0.5).sum(axis=1)
+    keep = np.clip(np.round(base + delta), 0, flat.shape[1]).astype(int)
     ranks = np.argsort(np.argsort(-flat, axis=1, kind="stable"), axis=1, kind="stable")
     return (ranks < keep[:, None]).reshape(probabilities.shape)
 
@@ -93,6 +100,8 @@ def generate_drums(
     *,
     seed: int,
     densities: tuple[int, ...] = (0,),
+    temperature: float = 1.0,
+    decode: str = "count",
     batch_size: int = 256,
 ) -> dict[int, np.ndarray]:
     """Drum patterns for every bar of a song.
@@ -106,6 +115,8 @@ def generate_drums(
         Latent sampling seed: the same seed gives the same drums.
     densities : tuple of int
         Note-count offsets; one pattern set each (all from the same latent draws).
+    temperature, decode
+        See :func:`sample_decoder` and :func:`decode_hits` (``config.generation``).
 
     Returns
     -------
@@ -121,8 +132,8 @@ def generate_drums(
             "cqt_stack": stack_bars(bar_cqts, bar_idx, neighbor_idx, neighbor_weights),
             "conditions": conditions[bar_idx].astype(np.float32),
         }
-        probabilities, counts = sample_decoder(vae, inputs, rng=rng)
+        probabilities, counts = sample_decoder(vae, inputs, rng=rng, temperature=temperature)
         for delta in densities:
-            hits = decode_hits(probabilities, counts, delta=delta)
+            hits = decode_hits(probabilities, counts, delta=delta, mode=decode)
             outputs[delta][bar_idx] = hits_to_velocities(hits, probabilities)
     return outputs

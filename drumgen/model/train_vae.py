@@ -76,15 +76,27 @@ def compile_vae(vae: DrumVae, config: Config) -> None:
     )
 
 
-def onset_scores(vae: DrumVae, table: BarTable, *, seed: int, batch_size: int = 256) -> dict[str, float]:
+DECODINGS = ((1.0, "count"), (0.0, "count"), (1.0, "threshold"), (0.0, "threshold"))
+"""(temperature, decode) pairs tried on the validation songs after training; the best is kept."""
+
+
+def onset_scores(
+    vae: DrumVae,
+    table: BarTable,
+    *,
+    seed: int,
+    temperature: float = 1.0,
+    decode: str = "count",
+    batch_size: int = 256,
+) -> dict[str, float]:
     """Cell-level precision, recall and F1 of generated bars (density delta 0) against the truth."""
     rng = np.random.default_rng(seed)
     true_positive = predicted = actual = 0
     for start in range(0, table.n_bars, batch_size):
         bar_idx = np.arange(start, min(start + batch_size, table.n_bars))
         inputs, targets = table.batch(bar_idx)
-        probabilities, counts = sample_decoder(vae, inputs, rng=rng)
-        hits = decode_hits(probabilities, counts, delta=0)
+        probabilities, counts = sample_decoder(vae, inputs, rng=rng, temperature=temperature)
+        hits = decode_hits(probabilities, counts, delta=0, mode=decode)
         truth = targets["drums"] > 0.5
         true_positive += int(np.sum(hits & truth))
         predicted += int(hits.sum())
@@ -147,6 +159,8 @@ def train_drum_vae(
     vae : DrumVae
     report : dict
         History per epoch, epochs run, seconds, parameter count, device, validation onset scores.
+        The decoding (latent temperature, count or threshold) with the best validation F1 is
+        written into the saved config's ``generation`` section.
     """
     if out_dir is not None:
         store.check_can_save(out_dir, force=force)
@@ -193,7 +207,15 @@ def train_drum_vae(
         verbose=1 if progress else 2,
     )
     seconds = time.perf_counter() - started
-    scores = onset_scores(vae, val, seed=seed)
+    decodings = {
+        f"temperature {temperature:g}, {decode}": onset_scores(
+            vae, val, seed=seed, temperature=temperature, decode=decode
+        )
+        for temperature, decode in DECODINGS
+    }
+    best = max(DECODINGS, key=lambda pair: decodings[f"temperature {pair[0]:g}, {pair[1]}"]["f1"])
+    config = config.replace(generation={"temperature": best[0], "decode": best[1]})
+    scores = decodings[f"temperature {best[0]:g}, {best[1]}"]
     gpus = tf.config.list_physical_devices("GPU")
     report = {
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},
@@ -208,6 +230,8 @@ def train_drum_vae(
         "n_val_songs": len(val_songs),
         "n_val_bars": val.n_bars,
         "val_onset_scores": scores,
+        "val_onset_scores_by_decoding": decodings,
+        "chosen_decoding": {"temperature": best[0], "decode": best[1]},
     }
     log.info(
         "trained in %.0f s over %d epochs; validation onset F1 %.3f",
