@@ -45,6 +45,8 @@ STEP_FILES = {
     "step_4": "step_4_drums",
 }
 """Stem of each step's result in a run folder."""
+ANALYSIS_STEPS = ("step_1", "step_2", "step_3")
+"""The steps ``drumgen analyze`` runs."""
 MELODY_AUDIO = "step_1_melody.wav"
 ANALYSIS_PLOT = "analysis.png"
 DEFAULT_RUNS_DIR = Path("runs")

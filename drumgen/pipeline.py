@@ -368,7 +368,7 @@ def analyze_song(
     """Run steps 1 to 3 on one song (see the step functions for the parameters)."""
     run_dir = Path(run_dir) if run_dir is not None else io.default_run_dir(song_path)
     if not force:  # refuse before any work, not after step 1
-        for step in ("step_1", "step_2", "step_3"):
+        for step in io.ANALYSIS_STEPS:
             io.check_writable(io.step_path(run_dir, step), force=False)
     first = step_1_preprocess(song_path, run_dir, config=config, force=force, renderer=renderer)
     second = step_2_similarity(run_dir, config=config, force=force, ssm_generator=ssm_generator)

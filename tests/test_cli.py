@@ -57,7 +57,7 @@ def test_analyze_then_refuse_then_force(tmp_path: Path, capsys: pytest.CaptureFi
     runs = tmp_path / "runs"
     assert main(["analyze", str(song), "--runs-dir", str(runs), "--preset", "smoke"]) == 0
     run_dir = runs / "song"
-    assert all(io.step_path(run_dir, step).is_file() for step in io.STEP_FILES)
+    assert all(io.step_path(run_dir, step).is_file() for step in io.ANALYSIS_STEPS)
     assert io.analysis_plot_path(run_dir).stat().st_size > 10_000
     capsys.readouterr()
 

@@ -23,7 +23,7 @@ def test_default_preset_matches_design(default_config: Config) -> None:
     assert c.features.top_db == pytest.approx(80.0)
     assert c.features.n_cells == 96
     assert c.selection.n_neighbors == 7
-    assert c.selection.source == "melodic"  # no oracle leak by default
+    assert c.selection.source == "predicted"  # no oracle leak by default
     assert c.similarity.drum_scale == pytest.approx(15.0)
 
 
@@ -114,7 +114,7 @@ def test_replace_changes_only_named_fields(smoke_config: Config) -> None:
     assert changed.features == smoke_config.features
     assert changed.similarity == smoke_config.similarity
     # the original is untouched
-    assert smoke_config.selection.source == "melodic"
+    assert smoke_config.selection.source == "predicted"
 
 
 def test_replace_validates() -> None:

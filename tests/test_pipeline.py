@@ -26,13 +26,23 @@ def _write(song, path: Path) -> Path:
 
 def test_structure_recovery_ababca(tmp_path: Path, smoke) -> None:
     song = _write(testing.make_song("ABABCA", parts=("piano", "bass"), drums=False), tmp_path / "s.mid")
-    result = pipeline.analyze_song(song, tmp_path / "run", config=smoke)
+    result = pipeline.analyze_song(song, tmp_path / "run", config=smoke, source="melodic")
     assert result.step_1.n_bars == 6
     assert set(result.step_3.selection.neighbor_idx[0, :2]) == {2, 5}
     # and the converse: bar 1 (B) is nearest to bar 3 (the other B)
     assert result.step_3.selection.neighbor_idx[1, 0] == 3
     assert result.step_3.source == "melodic"
     assert result.step_2.drum_ssm is None
+
+
+def test_shipped_generator_keeps_the_structure(tmp_path: Path, smoke) -> None:
+    """By default the neighbours come from the drum SSM the shipped generator predicts."""
+    song = _write(testing.make_song("ABABCA", parts=("piano", "bass"), drums=False), tmp_path / "s.mid")
+    result = pipeline.analyze_song(song, tmp_path / "run", config=smoke)
+    assert result.step_3.source == "predicted"
+    predicted = result.step_2.predicted_drum_ssm
+    assert predicted is not None and np.array_equal(predicted, predicted.T)
+    assert set(result.step_3.selection.neighbor_idx[0, :2]) == {2, 5}
 
 
 def test_structure_recovery_with_longer_sections(tmp_path: Path, smoke) -> None:
