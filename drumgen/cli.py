@@ -485,7 +485,12 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     )
     command = "drumgen " + shlex.join(args.command_line)
     paths = evaluation.write_report(
-        result, out, command=command, example=example, extra={"model": str(models.model_dir)}
+        result,
+        out,
+        command=command,
+        example=example,
+        generator_errors=evaluation.ssm_generator_errors(songs, models=models),
+        extra={"model": str(models.model_dir)},
     )
     print(paths["markdown"].read_text())
     log.info("report in %s", out)

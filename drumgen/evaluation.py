@@ -169,6 +169,28 @@ def evaluate_songs(
     )
 
 
+def ssm_generator_errors(songs: list[SongData], *, models: Any) -> dict[str, dict[str, float]]:
+    """Error of the drum-SSM generator on these songs next to the two trivial predictors it was
+    trained against (the mean drum distance, and the melodic SSM linearly rescaled; both fitted on
+    the training songs and saved with the generator)."""
+    from drumgen.model.ssm_generator import (
+        MeanSsmBaseline,
+        RescaledMelodicBaseline,
+        predict_drum_ssm,
+        ssm_errors,
+    )
+
+    baselines = models.ssm_meta["baselines"]
+    predictors = {
+        "generator": lambda melodic: predict_drum_ssm(models.ssm_generator, melodic),
+        "mean drum SSM": MeanSsmBaseline.from_dict(baselines["mean_baseline"]).predict,
+        "rescaled melodic SSM": RescaledMelodicBaseline.from_dict(
+            baselines["rescaled_melodic_baseline"]
+        ).predict,
+    }
+    return {name: ssm_errors(predict, songs) for name, predict in predictors.items()}
+
+
 def summary_dict(result: EvaluationResult) -> dict[str, Any]:
     """``summary.json``: ``{"methods": {METHOD: {METRIC: mean}}, "n_songs": N, "skipped": [...]}``.
 
@@ -215,6 +237,7 @@ def write_report(
     *,
     command: str,
     example: tuple[SongData, dict[str, np.ndarray]] | None = None,
+    generator_errors: dict[str, dict[str, float]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write summary.json, details.json, summary.md and plots into ``report_dir``."""
@@ -239,11 +262,21 @@ def write_report(
             "n_songs": result.n_songs,
         },
     )
-    table = markdown_table(result)
-    paths["markdown"].write_text(
+    text = (
         f"# drumgen evaluation\n\n`{command}`\n\n{result.n_songs} songs, {len(result.skipped)} skipped. "
-        "Mean [95 % bootstrap interval] over songs.\n\n" + table + "\n"
+        "Mean [95 % bootstrap interval] over songs.\n\n" + markdown_table(result) + "\n"
     )
+    if generator_errors:
+        rows = [
+            f"| {name} | {e['mae']:.4f} | {e['correlation']:.3f} |" for name, e in generator_errors.items()
+        ]
+        text += (
+            "\n## Drum-SSM generator\n\nPredicting the real drum SSM from the melodic SSM (off-diagonal "
+            "entries; mean over songs).\n\n| predictor | MAE | Pearson r |\n| --- | --- | --- |\n"
+            + "\n".join(rows)
+            + "\n"
+        )
+    paths["markdown"].write_text(text)
     figure = display.plot_metric_bars(result.aggregated, SUMMARY_METRICS)
     paths["metrics_plot"] = display.save_figure(figure, report_dir / "metrics.png")
     if example is not None:

@@ -46,6 +46,7 @@ def test_baselines_score_as_they_must(report: Path) -> None:
 def test_report_files(report: Path) -> None:
     text = (report / "summary.md").read_text()
     assert "drumgen_oracle (upper bound)" in text and "drumgen evaluate" in text
+    assert "rescaled melodic SSM" in text
     assert (report / "metrics.png").stat().st_size > 10_000
     assert (report / "example.png").stat().st_size > 10_000
 
