@@ -50,7 +50,8 @@ class BarBatches(keras.utils.PyDataset):
 
 
 class TimeLimit(keras.callbacks.Callback):
-    """Stop training at the end of the first epoch that ends after ``minutes`` of training."""
+    """Stop training once ``minutes`` have passed (checked after every batch; the cut epoch is
+    still validated, and early stopping then restores the best epoch's weights)."""
 
     def __init__(self, minutes: float) -> None:
         super().__init__()
@@ -61,7 +62,7 @@ class TimeLimit(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.started = time.perf_counter()
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if time.perf_counter() - self.started > self.seconds:
             self.stopped_early = True
             self.model.stop_training = True
