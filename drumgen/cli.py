@@ -439,61 +439,23 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    import json
     import shlex
 
-    from drumgen import dataset, evaluation, io
-    from drumgen.config import config_from_dict
-    from drumgen.model.bundle import load_models
+    from drumgen import evaluation
 
-    out = Path(args.out)
-    io.check_writable(out / "summary.json", force=args.force)
-    models = load_models(args.model)
-    config = config_from_dict(models.vae_meta["config"])  # analyse as the training data was
-    analysis = out / "analysis"
-    dataset.build_dataset(
+    _, paths = evaluation.run_evaluation(
         args.songs_dir,
-        analysis,
-        config=config,
+        args.out,
         split=args.split,
+        model_dir=args.model,
         limit=args.limit,
         workers=args.workers,
         seed=args.seed,
-    )
-    songs = dataset.load_songs(analysis)
-    records = [json.loads(line) for line in (analysis / "log.jsonl").read_text().splitlines() if line]
-    skipped = [
-        {"song": r["id"], "reason": r["reason"], "detail": r.get("detail", "")}
-        for r in records
-        if r["status"] == "skipped"
-    ]
-    result = evaluation.evaluate_songs(songs, models=models, config=config, seed=args.seed, skipped=skipped)
-    example_song = sorted(songs, key=lambda song: song.n_bars)[len(songs) // 2]
-    example = (
-        example_song,
-        {
-            method: evaluation.method_drums(
-                method,
-                example_song,
-                models=models,
-                seed=args.seed,
-                config=config,
-                bars=evaluation.BaselineBars.from_meta(models.vae_meta["baselines"]),
-            )
-            for method in ("drumgen", "drumgen_oracle")
-        },
-    )
-    command = "drumgen " + shlex.join(args.command_line)
-    paths = evaluation.write_report(
-        result,
-        out,
-        command=command,
-        example=example,
-        generator_errors=evaluation.ssm_generator_errors(songs, models=models),
-        extra={"model": str(models.model_dir)},
+        force=args.force,
+        command="drumgen " + shlex.join(args.command_line),
     )
     print(paths["markdown"].read_text())
-    log.info("report in %s", out)
+    log.info("report in %s", args.out)
     return 0
 
 

@@ -344,3 +344,28 @@ def plot_evaluation_example(
         )
     figure.tight_layout()
     return figure
+
+
+def plot_dataset_summary(index: dict[str, Any]) -> Any:
+    """A built dataset at a glance: bars per kept song, songs per genre, skipped songs by reason.
+
+    Parameters
+    ----------
+    index : dict
+        The dataset's ``index.json`` (see :mod:`drumgen.dataset`).
+    """
+    songs = index["songs"]
+    figure, axes = plt.subplots(1, 3, figsize=(15, 3.6))
+    axes[0].hist([song["n_bars"] for song in songs], bins=30, color="tab:blue")
+    axes[0].set_xlabel("bars per song")
+    axes[0].set_title(f"{len(songs)} songs kept")
+    genres: dict[str, int] = {}
+    for song in songs:
+        genres[song["genre"]] = genres.get(song["genre"], 0) + 1
+    axes[1].barh(list(genres), list(genres.values()), color="tab:green")
+    axes[1].set_title("songs per genre")
+    skipped = index["summary"]["skipped"]
+    axes[2].barh(list(skipped) or ["none"], list(skipped.values()) or [0], color="tab:red")
+    axes[2].set_title("songs skipped, by reason")
+    figure.tight_layout()
+    return figure

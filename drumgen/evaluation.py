@@ -284,3 +284,86 @@ def write_report(
         figure = display.plot_evaluation_example(song.song_id, song.arrays["drum_grids"], drums)
         paths["example_plot"] = display.save_figure(figure, report_dir / "example.png")
     return paths
+
+
+def run_evaluation(
+    songs_dir: str | Path,
+    report_dir: str | Path,
+    *,
+    split: str | None = None,
+    model_dir: str | Path | None = None,
+    limit: int | None = None,
+    workers: int | None = None,
+    seed: int = 0,
+    force: bool = False,
+    command: str = "",
+    progress: bool = True,
+) -> tuple[EvaluationResult, dict[str, Path]]:
+    """Analyse, generate with every method, score, and write the report (``drumgen evaluate``).
+
+    The songs are analysed into ``report_dir/analysis`` with the dataset builder (in parallel,
+    resumable, with the models' own analysis settings); a song that cannot be used is listed in
+    the report's ``skipped`` with its reason.
+
+    Parameters
+    ----------
+    songs_dir : str or Path
+        A folder of MIDI songs with drums, a ``.tar.xz`` of them, or a corpus folder (with ``split``).
+    report_dir : str or Path
+        Where the report goes; an existing report is kept unless ``force``.
+    model_dir : str or Path, optional
+        Default: the shipped models.
+    limit : int, optional
+        A seeded random sample of this many songs.
+    command : str
+        The command line to print above the tables.
+    """
+    import json
+
+    from drumgen import dataset
+    from drumgen.config import config_from_dict
+    from drumgen.model.bundle import load_models
+
+    report_dir = Path(report_dir)
+    io.check_writable(report_dir / "summary.json", force=force)
+    models = load_models(model_dir)
+    config = config_from_dict(models.vae_meta["config"])  # analyse as the training data was
+    analysis = report_dir / "analysis"
+    dataset.build_dataset(
+        songs_dir,
+        analysis,
+        config=config,
+        split=split,
+        limit=limit,
+        workers=workers,
+        seed=seed,
+        progress=progress,
+    )
+    songs = dataset.load_songs(analysis)
+    records = [json.loads(line) for line in (analysis / "log.jsonl").read_text().splitlines() if line]
+    skipped = [
+        {"song": r["id"], "reason": r["reason"], "detail": r.get("detail", "")}
+        for r in records
+        if r["status"] != "ok"
+    ]
+    result = evaluate_songs(
+        songs, models=models, config=config, seed=seed, skipped=skipped, progress=progress
+    )
+    bars = BaselineBars.from_meta(models.vae_meta["baselines"])
+    example_song = sorted(songs, key=lambda song: song.n_bars)[len(songs) // 2]
+    example = (
+        example_song,
+        {
+            method: method_drums(method, example_song, models=models, bars=bars, seed=seed, config=config)
+            for method in ("drumgen", "drumgen_oracle")
+        },
+    )
+    paths = write_report(
+        result,
+        report_dir,
+        command=command,
+        example=example,
+        generator_errors=ssm_generator_errors(songs, models=models),
+        extra={"model": str(models.model_dir)},
+    )
+    return result, paths

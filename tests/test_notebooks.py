@@ -113,3 +113,35 @@ def test_steps_1_to_5_notebooks_run_through_the_run_folder(tmp_path: Path, tiny_
     assert (tmp_path / "out" / "song_drumgen_oracle.mid").is_file()
     outputs = [out for cell in executed.cells if cell.cell_type == "code" for out in cell.outputs]
     assert any("text/html" in out.get("data", {}) and "<audio" in out["data"]["text/html"] for out in outputs)
+
+
+@pytest.mark.slow
+def test_dataset_and_evaluation_notebooks(tmp_path: Path, tiny_corpus: Path, tiny_models: Path) -> None:
+    run_notebook(
+        "build_dataset.ipynb",
+        {
+            "CORPUS": str(tiny_corpus),
+            "SPLIT": None,
+            "LIMIT": None,
+            "OUT": str(tmp_path / "data"),
+            "PRESET": "smoke",
+            "WORKERS": 1,
+        },
+    )
+    assert len(io.read_json(tmp_path / "data" / "index.json")["songs"]) == 6
+    executed = run_notebook(
+        "evaluation.ipynb",
+        {
+            "SONGS_DIR": str(tiny_corpus),
+            "SPLIT": None,
+            "LIMIT": None,
+            "MODEL_DIR": str(tiny_models),
+            "OUT": str(tmp_path / "report"),
+            "WORKERS": 1,
+            "SEED": 0,
+            "FORCE": True,
+        },
+    )
+    assert io.read_json(tmp_path / "report" / "summary.json")["n_songs"] == 6
+    outputs = [out for cell in executed.cells if cell.cell_type == "code" for out in cell.outputs]
+    assert any("image/png" in out.get("data", {}) for out in outputs)
