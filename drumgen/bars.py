@@ -54,7 +54,7 @@ class TempoMap:
             resolution=int(song.resolution),
         )
 
-    def ticks_to_times(self, ticks: np.ndarray) -> np.ndarray:
+    def ticks_to_times(self, ticks: np.ndarray | float) -> np.ndarray:
         """Convert (fractional) MIDI ticks to seconds."""
         ticks = np.asarray(ticks, dtype=float)
         segment = np.searchsorted(self.start_ticks, ticks, side="right") - 1
@@ -63,7 +63,7 @@ class TempoMap:
             self.start_times[segment] + (ticks - self.start_ticks[segment]) * self.seconds_per_tick[segment]
         )
 
-    def times_to_ticks(self, times: np.ndarray) -> np.ndarray:
+    def times_to_ticks(self, times: np.ndarray | float) -> np.ndarray:
         """Convert seconds to (fractional) MIDI ticks."""
         times = np.asarray(times, dtype=float)
         segment = np.searchsorted(self.start_times, times, side="right") - 1
@@ -72,7 +72,7 @@ class TempoMap:
             self.start_ticks[segment] + (times - self.start_times[segment]) / self.seconds_per_tick[segment]
         )
 
-    def qpm_at(self, times: np.ndarray) -> np.ndarray:
+    def qpm_at(self, times: np.ndarray | float) -> np.ndarray:
         """Tempo in quarter notes per minute in force at each time."""
         segment = np.clip(
             np.searchsorted(self.start_times, np.asarray(times, float), side="right") - 1, 0, None

@@ -345,7 +345,6 @@ def _run_dataset(args: argparse.Namespace) -> int:
 
 def _run_generate(args: argparse.Namespace) -> int:
     from drumgen import io, pipeline
-    from drumgen.config import config_from_dict
     from drumgen.dataset import GENRES, UNKNOWN_GENRE
     from drumgen.exceptions import ParameterError
     from drumgen.model.bundle import load_models
@@ -356,7 +355,7 @@ def _run_generate(args: argparse.Namespace) -> int:
     songs = find_songs(args.songs)
     models = load_models(args.model)
     # Analyse songs exactly as the model's training data was analysed.
-    config = config_from_dict(models.vae_meta["config"])
+    config = models.config
     if args.soundfont:
         log.warning(
             "rendering with %s; the model was trained with %s", args.soundfont, config.render.soundfont

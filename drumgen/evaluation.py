@@ -153,7 +153,7 @@ def evaluate_songs(
     """Score every method on every song (see the module docstring)."""
     from tqdm import tqdm
 
-    bars = BaselineBars.from_meta(models.vae_meta["baselines"])
+    bars = BaselineBars.from_meta(models.require("vae_meta")["baselines"])
     scale = config.similarity.drum_scale
     per_song: dict[str, dict[str, dict[str, float]]] = {method: {} for method in methods}
     for song in tqdm(songs, desc="evaluating", unit="song", disable=not progress):
@@ -180,7 +180,7 @@ def ssm_generator_errors(songs: list[SongData], *, models: Any) -> dict[str, dic
         ssm_errors,
     )
 
-    baselines = models.ssm_meta["baselines"]
+    baselines = models.require("ssm_meta")["baselines"]
     predictors = {
         "generator": lambda melodic: predict_drum_ssm(models.ssm_generator, melodic),
         "mean drum SSM": MeanSsmBaseline.from_dict(baselines["mean_baseline"]).predict,
@@ -321,13 +321,12 @@ def run_evaluation(
     import json
 
     from drumgen import dataset
-    from drumgen.config import config_from_dict
     from drumgen.model.bundle import load_models
 
     report_dir = Path(report_dir)
     io.check_writable(report_dir / "summary.json", force=force)
     models = load_models(model_dir)
-    config = config_from_dict(models.vae_meta["config"])  # analyse as the training data was
+    config = models.config  # analyse as the training data was
     analysis = report_dir / "analysis"
     dataset.build_dataset(
         songs_dir,
@@ -349,7 +348,7 @@ def run_evaluation(
     result = evaluate_songs(
         songs, models=models, config=config, seed=seed, skipped=skipped, progress=progress
     )
-    bars = BaselineBars.from_meta(models.vae_meta["baselines"])
+    bars = BaselineBars.from_meta(models.require("vae_meta")["baselines"])
     example_song = sorted(songs, key=lambda song: song.n_bars)[len(songs) // 2]
     example = (
         example_song,

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 from drumgen import pipeline, testing
-from drumgen.config import config_from_dict
 from drumgen.model.bundle import load_models
 from drumgen.synth import Renderer
 
@@ -32,7 +31,7 @@ def main() -> None:
     started = time.perf_counter()
     models = load_models(args.model)
     load_seconds = time.perf_counter() - started
-    config = config_from_dict(models.vae_meta["config"])
+    config = models.config
     with tempfile.TemporaryDirectory() as scratch:
         song = Path(scratch) / "three_minutes.mid"
         testing.make_song(

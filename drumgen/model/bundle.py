@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from drumgen import io
+from drumgen.config import Config, config_from_dict
 from drumgen.exceptions import ModelError
 from drumgen.model.generate import load_drum_vae
 from drumgen.model.vae import DrumVae
@@ -31,6 +32,18 @@ class Models:
     vae_meta: dict[str, Any] | None = None
     ssm_generator: Any = None
     ssm_meta: dict[str, Any] | None = None
+
+    @property
+    def config(self) -> Config:
+        """The config the drum VAE was trained with: songs are analysed with its settings."""
+        return config_from_dict(self.require("vae_meta")["config"])
+
+    def require(self, name: str) -> Any:
+        """A loaded attribute (e.g. ``"vae_meta"``), or :class:`ModelError` if it was not loaded."""
+        value = getattr(self, name)
+        if value is None:
+            raise ModelError(f"{name} was not loaded from {self.model_dir}")
+        return value
 
 
 def load_models(

@@ -15,6 +15,7 @@ Only this package imports TensorFlow / Keras.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import keras
 from keras import layers, ops
@@ -39,11 +40,11 @@ class KlDivergence(layers.Layer):
     """Adds ``weight * KL(N(mean, exp(log_var)) || N(0, 1))`` (mean over latent dims) as a loss;
     passes the mean through."""
 
-    def __init__(self, weight: float, **kwargs: object) -> None:
+    def __init__(self, weight: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.weight = weight
 
-    def call(self, mean: object, log_var: object) -> object:
+    def call(self, mean: Any, log_var: Any) -> Any:
         kl = -0.5 * ops.mean(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
         self.add_loss(self.weight * ops.mean(kl))
         return mean
@@ -52,11 +53,11 @@ class KlDivergence(layers.Layer):
 class Sample(layers.Layer):
     """Reparameterised latent sample during training; the mean otherwise."""
 
-    def __init__(self, seed: int = 0, **kwargs: object) -> None:
+    def __init__(self, seed: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def call(self, mean: object, log_var: object, training: bool | None = None) -> object:
+    def call(self, mean: Any, log_var: Any, training: bool | None = None) -> Any:
         if not training:
             return mean
         noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
