@@ -261,9 +261,10 @@ def _run_ssm(args: argparse.Namespace) -> int:
     from drumgen import pipeline
 
     config = _config(args)
+    generator = pipeline.default_ssm_generator()  # loaded once for all songs
 
     def work(run_dir: Path) -> None:
-        result = pipeline.step_2_similarity(run_dir, config=config, force=args.force)
+        result = pipeline.step_2_similarity(run_dir, config=config, force=args.force, ssm_generator=generator)
         log.info(
             "%s: melodic SSM %s%s",
             run_dir,
@@ -294,6 +295,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
     config = _config(args)
     songs = find_songs(args.songs)
+    generator = pipeline.default_ssm_generator()  # loaded once for all songs
     with Renderer.from_config(
         config.render,
         threads=os.cpu_count() or 1,
@@ -307,17 +309,22 @@ def _run_analyze(args: argparse.Namespace) -> int:
                 config=config,
                 force=args.force,
                 renderer=renderer,
+                ssm_generator=generator,
                 source="oracle" if args.oracle else None,
             )
             if not args.no_plot:
                 from drumgen import display
 
+                ssms = {
+                    "melodic": result.step_2.melodic_ssm,
+                    "predicted": result.step_2.predicted_drum_ssm,
+                    "oracle": result.step_2.drum_ssm,
+                }
                 figure = display.analysis_summary(
                     result.step_1.bar_cqts,
-                    result.step_2.melodic_ssm,
+                    ssms,
                     result.step_3.selection.neighbor_idx,
-                    result.step_2.drum_ssm,
-                    oracle=result.step_3.source == "oracle",
+                    source=result.step_3.source,
                     title=song.name,
                 )
                 display.save_figure(figure, io.analysis_plot_path(run_dir))

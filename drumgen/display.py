@@ -221,30 +221,33 @@ def save_figure(figure: Any, path: str | Path) -> Path:
 
 def analysis_summary(
     bar_cqts: np.ndarray,
-    melodic_ssm: np.ndarray,
+    ssms: dict[str, np.ndarray | None],
     neighbor_idx: np.ndarray,
-    drum_ssm: np.ndarray | None = None,
     *,
-    oracle: bool = False,
+    source: str,
     title: str = "",
 ) -> Any:
-    """One figure of steps 1-3: the first bars' CQTs, the SSMs, and the chosen neighbours
-    (drawn on the SSM that chose them: the drum SSM if ``oracle``, else the melodic one)."""
-    n_panels = 3 if drum_ssm is not None else 2
+    """One figure of steps 1-3: the first bars' CQTs, the SSMs, and the chosen neighbours.
+
+    Parameters
+    ----------
+    ssms : dict
+        Name -> distance SSM (None entries are skipped), e.g. "melodic", "predicted", "oracle".
+    source : str
+        The key of ``ssms`` whose SSM chose the neighbours (they are drawn on it).
+    """
+    present = {name: ssm for name, ssm in ssms.items() if ssm is not None}
+    n_panels = len(present) + 1
     figure = plt.figure(figsize=(5.2 * n_panels, 8.5))
     grid = figure.add_gridspec(2, n_panels, height_ratios=[1, 1.4])
     plot_bar_cqts(bar_cqts, ax=figure.add_subplot(grid[0, :]), max_bars=8)
-    plot_ssm(melodic_ssm, ax=figure.add_subplot(grid[1, 0]), title="melodic SSM")
-    panel = 1
-    if drum_ssm is not None:
-        plot_ssm(drum_ssm, ax=figure.add_subplot(grid[1, panel]), title="true drum SSM")
-        panel += 1
-    chooser = drum_ssm if oracle and drum_ssm is not None else melodic_ssm
+    for panel, (name, ssm) in enumerate(present.items()):
+        plot_ssm(ssm, ax=figure.add_subplot(grid[1, panel]), title=f"{name} SSM")
     plot_selection(
-        chooser,
+        present[source],
         neighbor_idx,
-        ax=figure.add_subplot(grid[1, panel]),
-        title=f"{neighbor_idx.shape[1]} nearest bars" + (" (oracle)" if oracle else ""),
+        ax=figure.add_subplot(grid[1, n_panels - 1]),
+        title=f"{neighbor_idx.shape[1]} nearest bars ({source} SSM)",
     )
     if title:
         figure.suptitle(title)

@@ -224,7 +224,7 @@ def load_step_1(run_dir: str | Path) -> Step1Result:
     )
 
 
-def _default_ssm_generator() -> Any:
+def default_ssm_generator() -> Any:
     """The shipped drum-SSM generator, or None if it is not installed."""
     folder = io.DEFAULT_MODEL_DIR / io.SSM_GENERATOR_SUBDIR
     if not (folder / "config.json").is_file():
@@ -261,7 +261,7 @@ def step_2_similarity(
         drum = similarity.drum_ssm(step_1.drum_grids, scale=config.similarity.drum_scale)
         arrays["drum_ssm"] = drum
     if isinstance(ssm_generator, str) and ssm_generator == "default":
-        ssm_generator = _default_ssm_generator()
+        ssm_generator = default_ssm_generator()
     predicted = None
     if ssm_generator is not None:
         from drumgen.model.ssm_generator import predict_drum_ssm
