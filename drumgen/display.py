@@ -219,6 +219,13 @@ def save_figure(figure: Any, path: str | Path) -> Path:
     return path
 
 
+_SSM_TITLES = {
+    "melodic": "melodic SSM",
+    "predicted": "predicted drum SSM",
+    "oracle": "true drum SSM (oracle)",
+}
+
+
 def analysis_summary(
     bar_cqts: np.ndarray,
     ssms: dict[str, np.ndarray | None],
@@ -242,7 +249,7 @@ def analysis_summary(
     grid = figure.add_gridspec(2, n_panels, height_ratios=[1, 1.4])
     plot_bar_cqts(bar_cqts, ax=figure.add_subplot(grid[0, :]), max_bars=8)
     for panel, (name, ssm) in enumerate(present.items()):
-        plot_ssm(ssm, ax=figure.add_subplot(grid[1, panel]), title=f"{name} SSM")
+        plot_ssm(ssm, ax=figure.add_subplot(grid[1, panel]), title=_SSM_TITLES.get(name, f"{name} SSM"))
     plot_selection(
         present[source],
         neighbor_idx,
