@@ -4,9 +4,15 @@ Each step reads what earlier steps left in the run folder and writes its own res
 (see :mod:`drumgen.io` for the layout), so the steps can run in separate processes or notebooks.
 
 - :func:`step_1_preprocess` - MIDI -> drums set apart, melody rendered, bars, per-bar CQTs.
-- :func:`step_2_similarity` - melodic SSM (and the true drum SSM when the song has drums).
+- :func:`step_2_similarity` - melodic SSM, the drum SSM predicted from it, and the true drum SSM
+  when the song has drums.
 - :func:`step_3_select` - each bar's 7 most similar bars.
-- :func:`analyze_song` - steps 1 to 3 in one call.
+- :func:`step_4_generate` - the drum VAE's pattern for every bar.
+- :func:`step_5_write_midi` - the song with its new drums, and the drums alone, as MIDI.
+- :func:`analyze_song` - steps 1 to 3; :func:`generate_song` - steps 1 to 5.
+
+Steps 4 and 5 (and the drum-SSM prediction of step 2) import TensorFlow through
+:mod:`drumgen.model`, lazily: steps 1-3 alone never load it.
 """
 
 from __future__ import annotations
