@@ -12,7 +12,7 @@ Each step reads what earlier steps left in the run folder and writes its own res
 - :func:`analyze_song` - steps 1 to 3; :func:`generate_song` - steps 1 to 5.
 
 Steps 4 and 5 (and the drum-SSM prediction of step 2) import TensorFlow through
-:mod:`drumgen.model`, lazily: steps 1-3 alone never load it.
+:mod:`drumgen.model`, lazily: steps 1 and 3 never load it.
 """
 
 from __future__ import annotations
