@@ -405,7 +405,7 @@ def _run_train(args: argparse.Namespace) -> int:
     if changes:
         config = config.replace(**{section: changes})
     built_with = dataset.dataset_sections(args.train_data)
-    if built_with != {section: config.to_dict()[section] for section in dataset.DATA_SECTIONS}:
+    if built_with != dataset.data_settings(config.to_dict()):
         raise ParameterError(
             f"{args.train_data} was built with another analysis config than --preset {args.preset}"
         )

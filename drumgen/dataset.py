@@ -47,6 +47,18 @@ GENRES = ("rock", "pop", "country", "rap_hip_hop", "rnb_soul", "classic")
 UNKNOWN_GENRE = "unknown"
 DATA_SECTIONS = ("render", "features", "similarity", "selection")
 """Config sections that shape the stored data (a resumed build must match them)."""
+
+
+def data_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a config (as a dict) that shape a dataset's stored arrays.
+
+    ``selection.source`` is left out: stored neighbours always come from the true drum SSM.
+    """
+    settings = {section: dict(config[section]) for section in DATA_SECTIONS}
+    settings["selection"].pop("source", None)
+    return settings
+
+
 CQT_LEVELS = 255
 """Stored CQTs are round(value * 255) as uint8 (values in [0, 1]; steps of 0.31 dB)."""
 
@@ -353,7 +365,7 @@ def build_dataset(
     if build_path.is_file():
         earlier = io.read_json(build_path)["config"]
         now = config.to_dict()
-        if any(earlier.get(section) != now[section] for section in DATA_SECTIONS):
+        if data_settings(earlier) != data_settings(now):
             raise ParameterError(f"{out_dir} was built with another analysis config; use a new folder")
     else:
         io.write_json(
@@ -453,6 +465,6 @@ def load_songs(
 
 
 def dataset_sections(dataset_dir: str | Path) -> dict[str, Any]:
-    """The analysis config sections a dataset was built with (see ``DATA_SECTIONS``)."""
+    """The settings a dataset was built with (see :func:`data_settings`)."""
     config = io.read_json(Path(dataset_dir) / "build.json")["config"]
-    return {section: config[section] for section in DATA_SECTIONS}
+    return data_settings(config)
