@@ -424,6 +424,7 @@ def _run_train(args: argparse.Namespace) -> int:
             config=config,
             out_dir=args.out,
             seed=args.seed,
+            progress=sys.stderr.isatty(),
             force=args.force,
             data_info=data_info,
         )
@@ -438,7 +439,14 @@ def _run_train(args: argparse.Namespace) -> int:
         from drumgen.model.ssm_generator import train_ssm_generator
 
         report = train_ssm_generator(
-            train_songs, val_songs, config=config, out_dir=Path(args.out), seed=args.seed, force=args.force
+            train_songs,
+            val_songs,
+            config=config,
+            out_dir=Path(args.out),
+            seed=args.seed,
+            progress=sys.stderr.isatty(),
+            force=args.force,
+            data_info=data_info,
         )
         log.info("drum-SSM generator trained -> %s", args.out)
     return 0

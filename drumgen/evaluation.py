@@ -212,8 +212,11 @@ def _plain(value: float) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), 6)
 
 
-def markdown_table(result: EvaluationResult, *, metric_names: tuple[str, ...] | None = None) -> str:
-    """The summary as a Markdown table: mean and 95 % bootstrap interval per method and metric."""
+def markdown_table(
+    result: EvaluationResult, *, metric_names: tuple[str, ...] | None = None, intervals: bool = True
+) -> str:
+    """The summary as a Markdown table: per method and metric, the mean over songs and (with
+    ``intervals``) its 95 % bootstrap interval."""
     names = metric_names or tuple(next(iter(result.aggregated.values())).keys())
     lines = ["| method | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
     for method, values in result.aggregated.items():
@@ -223,8 +226,10 @@ def markdown_table(result: EvaluationResult, *, metric_names: tuple[str, ...] | 
             mean = stats.get("mean", float("nan"))
             if mean is None or not np.isfinite(mean):
                 cells.append("n/a")
-            else:
+            elif intervals:
                 cells.append(f"{mean:.3f} [{stats['ci_low']:.3f}, {stats['ci_high']:.3f}]")
+            else:
+                cells.append(f"{mean:.3f}")
         label = f"{method} (upper bound)" if method == "drumgen_oracle" else method
         label = "real drums (ceiling)" if method == "real" else label
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -264,7 +269,11 @@ def write_report(
     )
     text = (
         f"# drumgen evaluation\n\n`{command}`\n\n{result.n_songs} songs, {len(result.skipped)} skipped. "
-        "Mean [95 % bootstrap interval] over songs.\n\n" + markdown_table(result) + "\n"
+        "Mean over songs.\n\n"
+        + markdown_table(result, intervals=False)
+        + "\n\n## With 95 % bootstrap intervals over songs\n\n"
+        + markdown_table(result)
+        + "\n"
     )
     if generator_errors:
         rows = [

@@ -47,6 +47,7 @@ def test_report_files(report: Path) -> None:
     text = (report / "summary.md").read_text()
     assert "drumgen_oracle (upper bound)" in text and "drumgen evaluate" in text
     assert "rescaled melodic SSM" in text
+    assert text.count("| drumgen |") == 2, "a table of means, then one with bootstrap intervals"
     assert (report / "metrics.png").stat().st_size > 10_000
     assert (report / "example.png").stat().st_size > 10_000
 

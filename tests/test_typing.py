@@ -14,6 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_mypy_finds_no_issues() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--no-incremental"], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "mypy", "--no-incremental"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr

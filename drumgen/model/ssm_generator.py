@@ -392,6 +392,7 @@ def train_ssm_generator(
     seed: int = 0,
     progress: bool = True,
     force: bool = False,
+    data_info: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train the drum-SSM generator, report it against the baselines, and optionally save it.
 
@@ -416,6 +417,8 @@ def train_ssm_generator(
         Show a tqdm progress bar over the training steps.
     force : bool
         Replace a model already saved in ``out_dir`` (checked before training).
+    data_info : dict, optional
+        What to record about the data (corpus, split, dataset folders ...) in the saved config.
 
     Returns
     -------
@@ -530,6 +533,7 @@ def train_ssm_generator(
         meta = {
             "config": config.to_dict(),
             "architecture": architecture(settings),
+            "data": data_info or {},
             "training": result,
             "baselines": {
                 "mean_baseline": mean_baseline.to_dict(),
