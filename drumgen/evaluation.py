@@ -212,6 +212,58 @@ def _plain(value: float) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), 6)
 
 
+COMPARED_METRICS = ("onset_f1", "row_onset_f1", "ssm_pearson", "density_error")
+"""The metrics of the paired comparison of drumgen against each other method."""
+
+
+def paired_differences(
+    result: EvaluationResult,
+    *,
+    method: str = "drumgen",
+    metric_names: tuple[str, ...] = COMPARED_METRICS,
+    seed: int = 0,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """``method`` minus every other method, song by song, with 95 % bootstrap intervals.
+
+    Both methods are scored on the same songs, so the per-song difference removes the songs'
+    own difficulty: an interval above 0 means ``method`` scores higher on that metric.
+
+    Returns
+    -------
+    dict
+        other method -> metric -> ``{"mean", "ci_low", "ci_high", "n"}`` (:func:`metrics.aggregate`
+        of the per-song differences); the real drums are left out.
+    """
+    ours = result.per_song[method]
+    differences: dict[str, dict[str, dict[str, float]]] = {}
+    for other, scores in result.per_song.items():
+        if other in (method, "real"):
+            continue
+        per_song = [
+            {name: ours[song][name] - scores[song][name] for name in metric_names}
+            for song in ours
+            if song in scores
+        ]
+        differences[other] = metrics.aggregate(per_song, seed=seed)
+    return differences
+
+
+def differences_table(differences: dict[str, dict[str, dict[str, float]]], *, method: str = "drumgen") -> str:
+    """:func:`paired_differences` as a Markdown table (mean [95 % interval])."""
+    names = tuple(next(iter(differences.values())).keys()) if differences else COMPARED_METRICS
+    lines = [f"| {method} minus | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+    for other, values in differences.items():
+        cells = []
+        for name in names:
+            stats = values[name]
+            if not np.isfinite(stats["mean"]):
+                cells.append("n/a")
+            else:
+                cells.append(f"{stats['mean']:+.3f} [{stats['ci_low']:+.3f}, {stats['ci_high']:+.3f}]")
+        lines.append(f"| {other} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def markdown_table(
     result: EvaluationResult, *, metric_names: tuple[str, ...] | None = None, intervals: bool = True
 ) -> str:
@@ -256,12 +308,14 @@ def write_report(
         "markdown": report_dir / "summary.md",
     }
     io.write_json(paths["summary"], summary_dict(result))
+    differences = paired_differences(result) if "drumgen" in result.per_song else {}
     io.write_json(
         paths["details"],
         {
             "command": command,
             **(extra or {}),
             "aggregated": result.aggregated,
+            "drumgen_minus": differences,
             "per_song": result.per_song,
             "skipped": result.skipped,
             "n_songs": result.n_songs,
@@ -275,6 +329,12 @@ def write_report(
         + markdown_table(result)
         + "\n"
     )
+    if differences:
+        text += (
+            "\n## drumgen against each method, song by song\n\nMean per-song difference [95 % "
+            "bootstrap interval]; an interval above 0 means drumgen scores higher (lower is better "
+            "only for density_error).\n\n" + differences_table(differences) + "\n"
+        )
     if generator_errors:
         rows = [
             f"| {name} | {e['mae']:.4f} | {e['correlation']:.3f} |" for name, e in generator_errors.items()
