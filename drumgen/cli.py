@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--seed", type=int, help="latent sampling seed (default: 0)")
     generate.add_argument(
+        "--temperature",
+        type=float,
+        metavar="T",
+        help="latent sampling temperature: 0 takes the latent mean, so bars that sound alike get "
+        "alike drums and --seed no longer matters (default: the model's, chosen on validation songs)",
+    )
+    generate.add_argument(
         "--genre",
         default="unknown",
         help="style conditioning: rock, pop, country, rap_hip_hop, rnb_soul, classic (default: unknown)",
@@ -368,6 +375,10 @@ def _run_generate(args: argparse.Namespace) -> int:
             "rendering with %s; the model was trained with %s", args.soundfont, config.render.soundfont
         )
         config = config.replace(render={"soundfont": args.soundfont})
+    if args.temperature is not None:
+        if args.temperature < 0:
+            raise ParameterError(f"--temperature must be >= 0, got {args.temperature}")
+        config = config.replace(generation={"temperature": args.temperature})
     densities = tuple(args.density) if args.density else None
     with Renderer.from_config(config.render, threads=os.cpu_count() or 1) as renderer:
 

@@ -195,6 +195,26 @@ def test_cli_generate_oracle_is_labelled(model_dir: Path, tmp_path: Path) -> Non
     assert (out / "with_drums_drumgen.mid").is_file()
 
 
+def test_cli_temperature_zero_ignores_the_seed(model_dir: Path, tmp_path: Path) -> None:
+    song = tmp_path / "s.mid"
+    testing.make_song("ABAB", drums=False).write(str(song))
+    grids = []
+    for seed in ("1", "2"):
+        args = [
+            "generate",
+            str(song),
+            "-o",
+            str(tmp_path / seed),
+            "--runs-dir",
+            str(tmp_path / f"runs{seed}"),
+        ]
+        assert main([*args, "--model", str(model_dir), "--temperature", "0", "--seed", seed]) == 0
+        grids.append(pipeline.load_step_4(tmp_path / f"runs{seed}" / "s").grids[0])
+    np.testing.assert_array_equal(grids[0], grids[1])
+    bad = ["generate", str(song), "-o", str(tmp_path / "x"), "--model", str(model_dir), "--temperature", "-1"]
+    assert main(bad) == 1
+
+
 def test_cli_generate_without_models_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     song = tmp_path / "s.mid"
     testing.make_song("AB", drums=False).write(str(song))

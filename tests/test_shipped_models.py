@@ -1,0 +1,81 @@
+"""The models shipped in drum_generator_model/: intact, trained as documented, and they drum
+the bundled example song along its form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from drumgen import dataset, io, metrics, pipeline
+from drumgen.config import load_config
+from drumgen.model.bundle import Models, load_models
+
+pytestmark = pytest.mark.slow
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "input_midi" / "example_pop_aabacb.mid"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Models:
+    return load_models()  # checks each model's format version and weights checksum
+
+
+def test_shipped_models_load_with_the_documented_sizes(shipped: Models) -> None:
+    assert shipped.require("vae").count_params() == 1_907_681
+    assert shipped.require("ssm_generator").count_params() == 29_953
+
+
+def test_shipped_models_record_their_training(shipped: Models) -> None:
+    for meta in (shipped.require("vae_meta"), shipped.require("ssm_meta")):
+        training = meta["training"]
+        assert training["n_train_songs"] >= 2000
+        assert meta["data"]["train"]["split"] == "train"
+        assert meta["data"]["validation"]["split"] == "validation"
+    assert shipped.require("vae_meta")["config"]["generation"]["decode"] in ("count", "threshold")
+
+
+def test_shipped_models_analyse_songs_like_the_default_preset(shipped: Models) -> None:
+    """A song analysed with the default preset is what the shipped models were trained on."""
+    default = dataset.data_settings(load_config("default").to_dict())
+    for meta in (shipped.require("vae_meta"), shipped.require("ssm_meta")):
+        assert dataset.data_settings(meta["config"]) == default
+
+
+def test_example_song_gets_drums_that_follow_its_form(tmp_path: Path, shipped: Models) -> None:
+    result = pipeline.generate_song(
+        EXAMPLE, out_dir=tmp_path / "out", run_dir=tmp_path / "run", models=shipped
+    )
+    step_1 = result.analysis.step_1
+    generated = result.step_4.grids[0]
+    assert step_1.drum_grids is not None
+    n_bars = len(step_1.drum_grids)
+    assert generated.shape == (n_bars, 46, 16)
+    assert metrics.empty_bar_rate(generated) <= 0.1, "almost every bar is drummed"
+    # The generated drums' self-similarity follows the song's real drums: their bars, in the
+    # song's order, agree with the real drum SSM better than 95 % of random orders of them.
+    observed = metrics.ssm_pearson(generated, step_1.drum_grids)
+    rng = np.random.default_rng(0)
+    shuffled = [
+        metrics.ssm_pearson(generated[rng.permutation(n_bars)], step_1.drum_grids) for _ in range(200)
+    ]
+    assert observed > np.quantile(shuffled, 0.95)
+    full_path, drums_path = result.step_5.files[0]
+    written = pretty_midi.PrettyMIDI(str(drums_path))
+    assert [inst.is_drum for inst in written.instruments] == [True]
+    assert len(written.instruments[0].notes) == int((generated > 0).sum())
+    song = pretty_midi.PrettyMIDI(str(full_path))
+    assert sum(inst.is_drum for inst in song.instruments) == 1
+
+
+def test_same_seed_same_drums(tmp_path: Path, shipped: Models) -> None:
+    grids = [
+        pipeline.generate_song(
+            EXAMPLE, out_dir=tmp_path / f"out{i}", run_dir=tmp_path / f"run{i}", models=shipped, seed=7
+        ).step_4.grids[0]
+        for i in range(2)
+    ]
+    np.testing.assert_array_equal(grids[0], grids[1])
+    assert io.DEFAULT_MODEL_DIR.is_dir()
