@@ -21,8 +21,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drumgen import __version__
+
+if TYPE_CHECKING:
+    from drumgen.config import Config
+    from drumgen.pipeline import GenerationResult
 
 log = logging.getLogger("drumgen")
 
@@ -150,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="choose neighbour bars from the song's own drums (evaluation only; labelled)",
     )
     generate.add_argument("--model", metavar="DIR", help="model folder (default: drum_generator_model/)")
+    generate.add_argument("--no-plot", action="store_true", help="skip RUN_DIR/drums.png")
     _add_soundfont(generate)
     generate.add_argument("--force", action="store_true", help="overwrite existing results")
     generate.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
@@ -396,10 +402,26 @@ def _run_generate(args: argparse.Namespace) -> int:
                 force=args.force,
                 renderer=renderer,
             )
+            if not args.no_plot:
+                _plot_generation(result, config, title=song.name)
             for full, _ in result.step_5.files.values():
                 log.info("%s: %d bars -> %s", song.name, result.analysis.step_1.n_bars, full)
 
         return _for_each(songs, work, what="songs")
+
+
+def _plot_generation(result: GenerationResult, config: Config, *, title: str) -> None:
+    """Write RUN_DIR/drums.png: the generated drums (first density) and their SSM by the song's."""
+    from drumgen import display, io, similarity
+
+    generated = result.step_4.grids[min(result.step_4.grids)]
+    ssms = {
+        "melodic": result.analysis.step_2.melodic_ssm,
+        "predicted": result.analysis.step_2.predicted_drum_ssm,
+        "generated drums' SSM": similarity.drum_ssm(generated, scale=config.similarity.drum_scale),
+    }
+    figure = display.generation_summary(generated, ssms, title=title)
+    display.save_figure(figure, io.generation_plot_path(result.step_4.run_dir))
 
 
 def _run_train(args: argparse.Namespace) -> int:

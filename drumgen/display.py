@@ -262,6 +262,30 @@ def analysis_summary(
     return figure
 
 
+def generation_summary(generated: np.ndarray, ssms: dict[str, np.ndarray | None], *, title: str = "") -> Any:
+    """One figure of a generation run: the first 8 bars of generated drums, then SSMs side by side.
+
+    Parameters
+    ----------
+    generated : np.ndarray [shape=(n_bars, 46, 16)]
+        Generated drum velocities.
+    ssms : dict
+        Name -> distance SSM [shape=(n_bars, n_bars)] (None entries are skipped), e.g. the melodic
+        SSM, the predicted drum SSM and the generated drums' own SSM.
+    """
+    present = {name: ssm for name, ssm in ssms.items() if ssm is not None}
+    n_panels = max(len(present), 1)
+    figure = plt.figure(figsize=(5.2 * n_panels, 8.5))
+    grid = figure.add_gridspec(2, n_panels, height_ratios=[1, 1.3])
+    plot_drum_grid(generated[:8], ax=figure.add_subplot(grid[0, :]), title="generated drums, first 8 bars")
+    for panel, (name, ssm) in enumerate(present.items()):
+        plot_ssm(ssm, ax=figure.add_subplot(grid[1, panel]), title=_SSM_TITLES.get(name, name))
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
 def plot_history(history: dict[str, list[float]], *, title: str = "training") -> Any:
     """Plot the per-epoch losses of a Keras history (``val_*`` dashed beside its training twin).
 

@@ -9,6 +9,7 @@ A run folder holds one song's results, step by step::
       step_3_selection.npz / .json  each bar's 7 neighbours and their weights
       step_4_drums.npz / .json      generated drum grids, one per density offset
       analysis.png                  a picture of steps 1-3 (written by the CLI)
+      drums.png                     a picture of the generated drums and their SSM (CLI generate)
 
 Arrays are saved without pickling; each sidecar records the resolved config, the source song
 (path, MD5) and the versions of drumgen and its main dependencies. Files appear only when
@@ -49,6 +50,7 @@ ANALYSIS_STEPS = ("step_1", "step_2", "step_3")
 """The steps ``drumgen analyze`` runs."""
 MELODY_AUDIO = "step_1_melody.wav"
 ANALYSIS_PLOT = "analysis.png"
+GENERATION_PLOT = "drums.png"
 DEFAULT_RUNS_DIR = Path("runs")
 DEFAULT_OUTPUT_DIR = Path("output_midi")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "drum_generator_model"
@@ -225,6 +227,11 @@ def melody_audio_path(run_dir: str | Path) -> Path:
 def analysis_plot_path(run_dir: str | Path) -> Path:
     """Path of the picture of steps 1-3 in a run folder."""
     return Path(run_dir) / ANALYSIS_PLOT
+
+
+def generation_plot_path(run_dir: str | Path) -> Path:
+    """Path of the picture of the generated drums in a run folder."""
+    return Path(run_dir) / GENERATION_PLOT
 
 
 def output_midi_paths(

@@ -191,6 +191,7 @@ def test_cli_generate_oracle_is_labelled(model_dir: Path, tmp_path: Path) -> Non
     assert (out / "with_drums_drumgen_oracle_density+6_drums.mid").is_file()
     _, meta = io.load_step(tmp_path / "runs" / "with_drums", "step_4")
     assert meta["oracle"] is True and meta["source"] == "oracle"
+    assert (tmp_path / "runs" / "with_drums" / "drums.png").stat().st_size > 10_000
     assert main(args) == 0  # the predicted path on the same song: other file names
     assert (out / "with_drums_drumgen.mid").is_file()
 
