@@ -27,6 +27,7 @@ from drumgen import __version__
 
 if TYPE_CHECKING:
     from drumgen.config import Config
+    from drumgen.model.bundle import Models
     from drumgen.pipeline import GenerationResult
 
 log = logging.getLogger("drumgen")
@@ -62,6 +63,30 @@ def _add_runs(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_generation(parser: argparse.ArgumentParser) -> None:
+    """Options of the drum VAE's step (4): density offsets, seed, temperature, genre."""
+    parser.add_argument(
+        "--density",
+        type=int,
+        nargs="+",
+        metavar="DELTA",
+        help="note-count offsets, one drum track each (e.g. 0 3 6 12 20; default 0)",
+    )
+    parser.add_argument("--seed", type=int, help="latent sampling seed (default: 0)")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        metavar="T",
+        help="latent sampling temperature: 0 takes the latent mean, so bars that sound alike get "
+        "alike drums and --seed no longer matters (default: the model's, chosen on validation songs)",
+    )
+    parser.add_argument(
+        "--genre",
+        default="unknown",
+        help="style conditioning: rock, pop, country, rap_hip_hop, rnb_soul, classic (default: unknown)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``drumgen`` command."""
     parser = argparse.ArgumentParser(
@@ -80,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ssm = commands.add_parser("ssm", help="step 2: melodic SSM (and the true drum SSM if any)")
     ssm.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders made by step 1")
+    ssm.add_argument(
+        "--model",
+        metavar="DIR",
+        help="model folder of the drum-SSM generator (default: drum_generator_model/)",
+    )
     _add_common(ssm)
 
     select = commands.add_parser("select", help="step 3: each bar's most similar bars")
@@ -91,6 +121,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(select)
 
+    drums = commands.add_parser("drums", help="step 4: the drum VAE writes each bar's drum pattern")
+    drums.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders made by step 3")
+    _add_generation(drums)
+    drums.add_argument("--model", metavar="DIR", help="model folder (default: drum_generator_model/)")
+    drums.add_argument("--force", action="store_true", help="overwrite existing results")
+    drums.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+
+    write = commands.add_parser(
+        "write", help="step 5: the song with its new drums, and the drums alone, as MIDI"
+    )
+    write.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders made by step 4")
+    write.add_argument(
+        "-o",
+        "--out",
+        default="output_midi",
+        metavar="OUT_DIR",
+        help="where the MIDI files go (default: %(default)s)",
+    )
+    write.add_argument("--force", action="store_true", help="overwrite existing MIDI files")
+    write.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+
     analyze = commands.add_parser("analyze", help="steps 1-3 on a song or a folder of songs")
     analyze.add_argument("songs", nargs="+", metavar="SONG", help="MIDI files or folders of them")
     _add_runs(analyze)
@@ -101,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="choose neighbours from the song's own drum SSM (evaluation only)",
     )
     analyze.add_argument("--no-plot", action="store_true", help="skip RUN_DIR/analysis.png")
+    analyze.add_argument(
+        "--model",
+        metavar="DIR",
+        help="model folder of the drum-SSM generator (default: drum_generator_model/)",
+    )
     _add_common(analyze)
 
     dataset = commands.add_parser("dataset", help="training data from a corpus of songs with drums")
@@ -129,26 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the MIDI files go (default: %(default)s)",
     )
     _add_runs(generate)
-    generate.add_argument(
-        "--density",
-        type=int,
-        nargs="+",
-        metavar="DELTA",
-        help="note-count offsets, one drum track each (e.g. 0 3 6 12 20; default 0)",
-    )
-    generate.add_argument("--seed", type=int, help="latent sampling seed (default: 0)")
-    generate.add_argument(
-        "--temperature",
-        type=float,
-        metavar="T",
-        help="latent sampling temperature: 0 takes the latent mean, so bars that sound alike get "
-        "alike drums and --seed no longer matters (default: the model's, chosen on validation songs)",
-    )
-    generate.add_argument(
-        "--genre",
-        default="unknown",
-        help="style conditioning: rock, pop, country, rap_hip_hop, rnb_soul, classic (default: unknown)",
-    )
+    _add_generation(generate)
     generate.add_argument(
         "--oracle",
         action="store_true",
@@ -270,11 +307,22 @@ def _run_preprocess(args: argparse.Namespace) -> int:
         return _for_each(songs, work, what="songs")
 
 
+def _ssm_generator(args: argparse.Namespace) -> object:
+    """The drum-SSM generator of ``--model`` (a model folder), else the shipped one if installed."""
+    from drumgen import pipeline
+
+    if args.model is None:
+        return pipeline.default_ssm_generator()
+    from drumgen.model.bundle import load_models
+
+    return load_models(args.model, vae=False).ssm_generator
+
+
 def _run_ssm(args: argparse.Namespace) -> int:
     from drumgen import pipeline
 
     config = _config(args)
-    generator = pipeline.default_ssm_generator()  # loaded once for all songs
+    generator = _ssm_generator(args)  # loaded once for all songs
 
     def work(run_dir: Path) -> None:
         result = pipeline.step_2_similarity(run_dir, config=config, force=args.force, ssm_generator=generator)
@@ -302,13 +350,70 @@ def _run_select(args: argparse.Namespace) -> int:
     return _for_each([Path(p) for p in args.run_dirs], work, what="run folders")
 
 
+def _generation_config(args: argparse.Namespace, models: Models) -> Config:
+    """The loaded VAE's config (songs are generated as its training data was analysed), with
+    ``--temperature`` applied."""
+    from drumgen.exceptions import ParameterError
+
+    config = models.config
+    if args.temperature is not None:
+        if args.temperature < 0:
+            raise ParameterError(f"--temperature must be >= 0, got {args.temperature}")
+        config = config.replace(generation={"temperature": args.temperature})
+    return config
+
+
+def _check_genre(genre: str) -> None:
+    from drumgen.dataset import GENRES, UNKNOWN_GENRE
+    from drumgen.exceptions import ParameterError
+
+    if genre not in (*GENRES, UNKNOWN_GENRE):
+        raise ParameterError(f"unknown genre {genre!r}; expected one of {', '.join(GENRES)} or unknown")
+
+
+def _run_drums(args: argparse.Namespace) -> int:
+    from drumgen import pipeline
+    from drumgen.model.bundle import load_models
+
+    _check_genre(args.genre)
+    models = load_models(args.model, ssm_generator=False)
+    config = _generation_config(args, models)
+
+    def work(run_dir: Path) -> None:
+        result = pipeline.step_4_generate(
+            run_dir,
+            config=config,
+            vae=models.vae,
+            seed=args.seed,
+            densities=tuple(args.density) if args.density else None,
+            genre=args.genre,
+            force=args.force,
+        )
+        log.info(
+            "%s: drums for %d bars (%s SSM)", run_dir, len(next(iter(result.grids.values()))), result.source
+        )
+
+    return _for_each([Path(p) for p in args.run_dirs], work, what="run folders")
+
+
+def _run_write(args: argparse.Namespace) -> int:
+    from drumgen import pipeline
+
+    def work(run_dir: Path) -> None:
+        result = pipeline.step_5_write_midi(run_dir, out_dir=args.out, force=args.force)
+        for full, drums_only in result.files.values():
+            log.info("%s -> %s, %s", run_dir, full, drums_only)
+
+    return _for_each([Path(p) for p in args.run_dirs], work, what="run folders")
+
+
 def _run_analyze(args: argparse.Namespace) -> int:
     from drumgen import io, pipeline
     from drumgen.synth import Renderer
 
     config = _config(args)
     songs = find_songs(args.songs)
-    generator = pipeline.default_ssm_generator()  # loaded once for all songs
+    generator = _ssm_generator(args)  # loaded once for all songs
     with Renderer.from_config(
         config.render,
         threads=os.cpu_count() or 1,
@@ -365,26 +470,19 @@ def _run_dataset(args: argparse.Namespace) -> int:
 
 def _run_generate(args: argparse.Namespace) -> int:
     from drumgen import io, pipeline
-    from drumgen.dataset import GENRES, UNKNOWN_GENRE
-    from drumgen.exceptions import ParameterError
     from drumgen.model.bundle import load_models
     from drumgen.synth import Renderer
 
-    if args.genre not in (*GENRES, UNKNOWN_GENRE):
-        raise ParameterError(f"unknown genre {args.genre!r}; expected one of {', '.join(GENRES)} or unknown")
+    _check_genre(args.genre)
     songs = find_songs(args.songs)
     models = load_models(args.model)
     # Analyse songs exactly as the model's training data was analysed.
-    config = models.config
+    config = _generation_config(args, models)
     if args.soundfont:
         log.warning(
             "rendering with %s; the model was trained with %s", args.soundfont, config.render.soundfont
         )
         config = config.replace(render={"soundfont": args.soundfont})
-    if args.temperature is not None:
-        if args.temperature < 0:
-            raise ParameterError(f"--temperature must be >= 0, got {args.temperature}")
-        config = config.replace(generation={"temperature": args.temperature})
     densities = tuple(args.density) if args.density else None
     with Renderer.from_config(config.render, threads=os.cpu_count() or 1) as renderer:
 
@@ -524,6 +622,8 @@ _HANDLERS = {
     "preprocess": _run_preprocess,
     "ssm": _run_ssm,
     "select": _run_select,
+    "drums": _run_drums,
+    "write": _run_write,
     "analyze": _run_analyze,
     "dataset": _run_dataset,
     "generate": _run_generate,

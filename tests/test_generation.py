@@ -216,6 +216,27 @@ def test_cli_temperature_zero_ignores_the_seed(model_dir: Path, tmp_path: Path) 
     assert main(bad) == 1
 
 
+def test_cli_steps_one_at_a_time_match_generate(model_dir: Path, tmp_path: Path) -> None:
+    song = tmp_path / "s.mid"
+    testing.make_song("ABAB", drums=False).write(str(song))
+    common = ["--preset", "smoke"]
+    run = tmp_path / "runs" / "s"
+    assert main(["generate", str(song), "-o", str(tmp_path / "all"), "--runs-dir", str(tmp_path / "all_runs"),
+                 "--model", str(model_dir), "--seed", "5"]) == 0  # fmt: skip
+    assert main(["preprocess", str(song), "--runs-dir", str(tmp_path / "runs"), *common]) == 0
+    assert main(["ssm", str(run), "--model", str(model_dir), *common]) == 0
+    assert main(["select", str(run), *common]) == 0
+    assert main(["drums", str(run), "--model", str(model_dir), "--seed", "5", "--density", "0", "4"]) == 0
+    assert main(["write", str(run), "-o", str(tmp_path / "out")]) == 0
+    assert main(["write", str(run), "-o", str(tmp_path / "out")]) == 1, "no overwrite without --force"
+    stepwise = pipeline.load_step_4(run).grids
+    assert set(stepwise) == {0, 4}
+    np.testing.assert_array_equal(stepwise[0], pipeline.load_step_4(tmp_path / "all_runs" / "s").grids[0])
+    assert (tmp_path / "out" / "s_drumgen.mid").is_file()
+    assert (tmp_path / "out" / "s_drumgen_density+4_drums.mid").is_file()
+    assert main(["drums", str(run), "--model", str(model_dir), "--genre", "polka", "--force"]) == 1
+
+
 def test_cli_generate_without_models_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     song = tmp_path / "s.mid"
     testing.make_song("AB", drums=False).write(str(song))
