@@ -42,8 +42,28 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         choices=("default", "smoke"),
         help="configuration preset (default: %(default)s; smoke is fast, for tests)",
     )
-    parser.add_argument("--force", action="store_true", help="overwrite existing results")
+    _add_force_and_verbose(parser)
+
+
+def _add_force_and_verbose(
+    parser: argparse.ArgumentParser, *, force_help: str = "overwrite existing results"
+) -> None:
+    parser.add_argument("--force", action="store_true", help=force_help)
     parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+
+
+def _add_model(parser: argparse.ArgumentParser, *, metavar: str = "DIR", what: str = "model folder") -> None:
+    parser.add_argument("--model", metavar=metavar, help=f"{what} (default: drum_generator_model/)")
+
+
+def _add_midi_out(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o",
+        "--out",
+        default="output_midi",
+        metavar="OUT_DIR",
+        help="where the MIDI files go (default: %(default)s)",
+    )
 
 
 def _add_soundfont(parser: argparse.ArgumentParser) -> None:
@@ -105,11 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ssm = commands.add_parser("ssm", help="step 2: melodic SSM (and the true drum SSM if any)")
     ssm.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders made by step 1")
-    ssm.add_argument(
-        "--model",
-        metavar="DIR",
-        help="model folder of the drum-SSM generator (default: drum_generator_model/)",
-    )
+    _add_model(ssm, what="model folder of the drum-SSM generator")
     _add_common(ssm)
 
     select = commands.add_parser("select", help="step 3: each bar's most similar bars")
@@ -124,23 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     drums = commands.add_parser("drums", help="step 4: the drum VAE writes each bar's drum pattern")
     drums.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders made by step 3")
     _add_generation(drums)
-    drums.add_argument("--model", metavar="DIR", help="model folder (default: drum_generator_model/)")
-    drums.add_argument("--force", action="store_true", help="overwrite existing results")
-    drums.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+    _add_model(drums)
+    _add_force_and_verbose(drums)
 
     write = commands.add_parser(
         "write", help="step 5: the song with its new drums, and the drums alone, as MIDI"
     )
     write.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders made by step 4")
-    write.add_argument(
-        "-o",
-        "--out",
-        default="output_midi",
-        metavar="OUT_DIR",
-        help="where the MIDI files go (default: %(default)s)",
-    )
-    write.add_argument("--force", action="store_true", help="overwrite existing MIDI files")
-    write.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+    _add_midi_out(write)
+    _add_force_and_verbose(write, force_help="overwrite existing MIDI files")
 
     analyze = commands.add_parser("analyze", help="steps 1-3 on a song or a folder of songs")
     analyze.add_argument("songs", nargs="+", metavar="SONG", help="MIDI files or folders of them")
@@ -152,11 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="choose neighbours from the song's own drum SSM (evaluation only)",
     )
     analyze.add_argument("--no-plot", action="store_true", help="skip RUN_DIR/analysis.png")
-    analyze.add_argument(
-        "--model",
-        metavar="DIR",
-        help="model folder of the drum-SSM generator (default: drum_generator_model/)",
-    )
+    _add_model(analyze, what="model folder of the drum-SSM generator")
     _add_common(analyze)
 
     dataset = commands.add_parser("dataset", help="training data from a corpus of songs with drums")
@@ -177,13 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = commands.add_parser("generate", help="steps 1-5: write a drum track for a song or folder")
     generate.add_argument("songs", nargs="+", metavar="SONG", help="MIDI files or folders of them")
-    generate.add_argument(
-        "-o",
-        "--out",
-        default="output_midi",
-        metavar="OUT_DIR",
-        help="where the MIDI files go (default: %(default)s)",
-    )
+    _add_midi_out(generate)
     _add_runs(generate)
     _add_generation(generate)
     generate.add_argument(
@@ -191,11 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="choose neighbour bars from the song's own drums (evaluation only; labelled)",
     )
-    generate.add_argument("--model", metavar="DIR", help="model folder (default: drum_generator_model/)")
+    _add_model(generate)
     generate.add_argument("--no-plot", action="store_true", help="skip RUN_DIR/drums.png")
     _add_soundfont(generate)
-    generate.add_argument("--force", action="store_true", help="overwrite existing results")
-    generate.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+    _add_force_and_verbose(generate)
 
     evaluate = commands.add_parser(
         "evaluate", help="score generated drums against the real drums of unseen songs, with baselines"
@@ -204,15 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
         "songs_dir", metavar="SONGS_DIR", help="folder of MIDI songs with drums (or a corpus)"
     )
     evaluate.add_argument("--split", help="with a corpus folder: which split (e.g. test)")
-    evaluate.add_argument("--model", metavar="PATH", help="model folder (default: drum_generator_model/)")
+    _add_model(evaluate, metavar="PATH")
     evaluate.add_argument(
         "--out", default="evaluation", metavar="REPORT_DIR", help="report folder (default: %(default)s)"
     )
     evaluate.add_argument("--limit", type=int, help="a seeded random sample of this many songs")
     evaluate.add_argument("--workers", type=int, help="analysis processes (default: all cores)")
     evaluate.add_argument("--seed", type=int, default=0, help="sampling seed of every method (default: 0)")
-    evaluate.add_argument("--force", action="store_true", help="overwrite an existing report")
-    evaluate.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+    _add_force_and_verbose(evaluate, force_help="overwrite an existing report")
 
     train = commands.add_parser("train", help="train a model on built datasets")
     train_commands = train.add_subparsers(dest="train_command", required=True, metavar="MODEL")
