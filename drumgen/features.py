@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from drumgen.bars import times_to_frames
+from drumgen.config import FeatureConfig
 
 
 def cqt_db(
@@ -132,3 +133,33 @@ def bar_features(
     )
     unit = db_to_unit(db, top_db=top_db)
     return pool_bars(unit, bar_times, sr=sr, hop_length=hop_length, n_cells=n_cells)
+
+
+def cqt_db_with(audio: np.ndarray, *, sr: int, settings: FeatureConfig) -> np.ndarray:
+    """:func:`cqt_db` with the settings of a config's ``features`` section."""
+    return cqt_db(
+        audio,
+        sr=sr,
+        hop_length=settings.hop_length,
+        fmin_hz=settings.fmin_hz,
+        n_bins=settings.n_bins,
+        bins_per_octave=settings.bins_per_octave,
+        top_db=settings.top_db,
+    )
+
+
+def bar_features_with(
+    audio: np.ndarray, bar_times: np.ndarray, *, sr: int, settings: FeatureConfig
+) -> np.ndarray:
+    """:func:`bar_features` with the settings of a config's ``features`` section."""
+    return bar_features(
+        audio,
+        bar_times,
+        sr=sr,
+        hop_length=settings.hop_length,
+        fmin_hz=settings.fmin_hz,
+        n_bins=settings.n_bins,
+        bins_per_octave=settings.bins_per_octave,
+        top_db=settings.top_db,
+        n_cells=settings.n_cells,
+    )

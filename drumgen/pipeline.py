@@ -139,18 +139,7 @@ def preprocess_song(
             raise ParameterError(f"renderer runs at {renderer.sr} Hz, config asks {render.sample_rate} Hz")
         audio = renderer.render(parts.melody, duration=float(bar_times[-1]), peak=render.peak)
 
-    feat = config.features
-    bar_cqts = features.bar_features(
-        audio,
-        bar_times,
-        sr=render.sample_rate,
-        hop_length=feat.hop_length,
-        fmin_hz=feat.fmin_hz,
-        n_bins=feat.n_bins,
-        bins_per_octave=feat.bins_per_octave,
-        top_db=feat.top_db,
-        n_cells=feat.n_cells,
-    )
+    bar_cqts = features.bar_features_with(audio, bar_times, sr=render.sample_rate, settings=config.features)
     drum_grids = None
     if parts.drums is not None:
         drum_grids = representation.drums_to_grid(parts.drums.instruments, step_times)

@@ -44,15 +44,7 @@ def benchmark_song(path: Path, *, repeat: int, renderer: Renderer) -> dict[str, 
     )
     timings["cqt"], db = _best_of(
         repeat,
-        lambda: features.cqt_db(
-            audio,
-            sr=renderer.sr,
-            hop_length=feat.hop_length,
-            fmin_hz=feat.fmin_hz,
-            n_bins=feat.n_bins,
-            bins_per_octave=feat.bins_per_octave,
-            top_db=feat.top_db,
-        ),
+        lambda: features.cqt_db_with(audio, sr=renderer.sr, settings=feat),
     )
     timings["pool bars"], bar_cqts = _best_of(
         repeat,
@@ -115,14 +107,8 @@ def main() -> None:
         config = load_config("default")
         with Renderer.from_config(config.render, threads=args.threads) as renderer:
             # warm-up: librosa's first CQT compiles numba code, which is not per-song work
-            features.cqt_db(
-                np.zeros(config.render.sample_rate, np.float32),
-                sr=renderer.sr,
-                hop_length=256,
-                fmin_hz=config.features.fmin_hz,
-                n_bins=84,
-                bins_per_octave=12,
-                top_db=80.0,
+            features.cqt_db_with(
+                np.zeros(config.render.sample_rate, np.float32), sr=renderer.sr, settings=config.features
             )
             results = [benchmark_song(path, repeat=args.repeat, renderer=renderer) for path in songs]
     stages = [key for key in results[0] if key != "audio_s"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from drumgen.config import Config
-from drumgen.features import bar_features, cqt_db, db_to_unit, pool_bars
+from drumgen.features import bar_features_with, cqt_db_with, db_to_unit, pool_bars
 
 A4_BIN = 45
 """A4 (MIDI 69) counted in semitones from C1 (MIDI 24), bin 0 of the CQT."""
@@ -18,18 +18,7 @@ def _sine(freq_hz: float, *, duration: float, sr: int) -> np.ndarray:
 
 
 def _features(audio: np.ndarray, bar_times: np.ndarray, config: Config) -> np.ndarray:
-    f = config.features
-    return bar_features(
-        audio,
-        bar_times,
-        sr=config.render.sample_rate,
-        hop_length=f.hop_length,
-        fmin_hz=f.fmin_hz,
-        n_bins=f.n_bins,
-        bins_per_octave=f.bins_per_octave,
-        top_db=f.top_db,
-        n_cells=f.n_cells,
-    )
+    return bar_features_with(audio, bar_times, sr=config.render.sample_rate, settings=config.features)
 
 
 @pytest.fixture(scope="module")
@@ -78,15 +67,7 @@ def test_silence_gives_zeros(smoke_config: Config) -> None:
 def test_cqt_db_range_and_frames(smoke_config: Config) -> None:
     f, sr = smoke_config.features, smoke_config.render.sample_rate
     audio = _sine(220.0, duration=1.0, sr=sr)
-    db = cqt_db(
-        audio,
-        sr=sr,
-        hop_length=f.hop_length,
-        fmin_hz=f.fmin_hz,
-        n_bins=f.n_bins,
-        bins_per_octave=f.bins_per_octave,
-        top_db=f.top_db,
-    )
+    db = cqt_db_with(audio, sr=sr, settings=f)
     assert db.shape == (f.n_bins, 1 + len(audio) // f.hop_length)
     assert db.dtype == np.float32
     assert db.max() == pytest.approx(0.0, abs=1e-4)

@@ -183,17 +183,7 @@ def test_structure_from_rendered_melody(smoke_config: Config) -> None:
         peak=render.peak,
         duration=float(bar_times[-1]),
     )
-    cqts = features.bar_features(
-        audio,
-        bar_times,
-        sr=render.sample_rate,
-        hop_length=feat.hop_length,
-        fmin_hz=feat.fmin_hz,
-        n_bins=feat.n_bins,
-        bins_per_octave=feat.bins_per_octave,
-        top_db=feat.top_db,
-        n_cells=feat.n_cells,
-    )
+    cqts = features.bar_features_with(audio, bar_times, sr=render.sample_rate, settings=feat)
     ssm = similarity.melodic_ssm(cqts, scale=smoke_config.similarity.melodic_scale)
     selection = select_neighbors(ssm, n_neighbors=smoke_config.selection.n_neighbors)
     assert selection.neighbor_idx[0, :2].tolist() == [2, 5]
