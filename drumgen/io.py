@@ -65,13 +65,10 @@ def default_run_dir(song_path: str | Path, *, runs_dir: str | Path = DEFAULT_RUN
     return Path(runs_dir) / Path(song_path).stem
 
 
-def file_md5(path: str | Path) -> str:
-    """MD5 hex digest of a file's bytes."""
-    digest = hashlib.md5()
+def file_digest(path: str | Path, algorithm: str = "md5") -> str:
+    """Hex digest of a file's bytes (``algorithm``: any name :mod:`hashlib` knows, e.g. "sha256")."""
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, algorithm).hexdigest()
 
 
 def versions() -> dict[str, str]:

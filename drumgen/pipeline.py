@@ -195,7 +195,7 @@ def step_1_preprocess(
     if result.drum_grids is not None:
         arrays["drum_grids"] = result.drum_grids
     meta = {
-        "song": {"path": str(song_path), "md5": io.file_md5(song_path), "name": song_path.stem},
+        "song": {"path": str(song_path), "md5": io.file_digest(song_path), "name": song_path.stem},
         "n_bars": result.n_bars,
         "has_drums": result.drum_grids is not None,
         "soundfont": str(renderer.soundfont if renderer is not None else config.render.soundfont),

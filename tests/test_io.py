@@ -195,10 +195,13 @@ def test_default_run_dir() -> None:
     assert dio.default_run_dir("songs/My Song.mid", runs_dir="out") == Path("out") / "My Song"
 
 
-def test_file_md5(tmp_path: Path) -> None:
+def test_file_digest(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"abc")
-    assert dio.file_md5(path) == "900150983cd24fb0d6963f7d28e17f72"
+    assert dio.file_digest(path) == "900150983cd24fb0d6963f7d28e17f72"
+    assert (
+        dio.file_digest(path, "sha256") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
 
 
 # --- audio --------------------------------------------------------------------------------------

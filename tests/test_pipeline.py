@@ -89,7 +89,7 @@ def test_run_folder_records_provenance(tmp_path: Path, smoke) -> None:
     song = _write(testing.make_song("AB"), tmp_path / "s.mid")
     pipeline.analyze_song(song, tmp_path / "run", config=smoke)
     _, meta = io.load_step(tmp_path / "run", "step_1")
-    assert meta["song"]["md5"] == io.file_md5(song)
+    assert meta["song"]["md5"] == io.file_digest(song)
     assert meta["config"]["preset"] == "smoke"
     assert meta["soundfont"].endswith(".sf2")
     assert "librosa" in meta["versions"]

@@ -15,7 +15,6 @@ loads the weights into it - so loading needs no custom-object registry.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,6 @@ from drumgen.exceptions import ModelError
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"
-
-
-def sha256_of(path: str | Path) -> str:
-    """SHA-256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def save_model(
@@ -77,7 +67,7 @@ def save_model(
         **meta,
         "n_params": int(model.count_params()),
         "weights_file": WEIGHTS_FILE,
-        "weights_sha256": sha256_of(weights),
+        "weights_sha256": io.file_digest(weights, "sha256"),
         "saved": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "versions": {**io.versions(), "keras": keras.__version__},
     }
@@ -112,7 +102,7 @@ def read_model_config(directory: str | Path, *, kind: str) -> dict[str, Any]:
     weights = directory / config.get("weights_file", WEIGHTS_FILE)
     if not weights.is_file():
         raise ModelError(f"{weights} not found")
-    if sha256_of(weights) != config.get("weights_sha256"):
+    if io.file_digest(weights, "sha256") != config.get("weights_sha256"):
         raise ModelError(f"{weights}: checksum mismatch; the weights file is corrupted or was replaced")
     return config
 
