@@ -349,13 +349,9 @@ def _run_select(args: argparse.Namespace) -> int:
 def _generation_config(args: argparse.Namespace, models: Models) -> Config:
     """The loaded VAE's config (songs are generated as its training data was analysed), with
     ``--temperature`` applied."""
-    from drumgen.exceptions import ParameterError
-
     config = models.config
     if args.temperature is not None:
-        if args.temperature < 0:
-            raise ParameterError(f"--temperature must be >= 0, got {args.temperature}")
-        config = config.replace(generation={"temperature": args.temperature})
+        config = config.replace(generation={"temperature": args.temperature})  # validated there
     return config
 
 

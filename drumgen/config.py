@@ -179,6 +179,8 @@ def _validate(config: Config) -> None:
         raise ParameterError(
             f"generation.decode must be 'count' or 'threshold', got {config.generation.decode!r}"
         )
+    if config.generation.temperature < 0:
+        raise ParameterError(f"generation.temperature must be >= 0, got {config.generation.temperature}")
     if config.selection.n_neighbors < 1:
         raise ParameterError(f"selection.n_neighbors must be >= 1, got {config.selection.n_neighbors}")
     nyquist = config.render.sample_rate / 2

@@ -91,6 +91,7 @@ def test_parameter_error_is_a_value_error() -> None:
         {"selection": {"n_neighbors": 0}},
         {"selection": {"source": "drums"}},
         {"render": {"sample_rate": 8000}},  # the top CQT bin (~4.2 kHz) must lie below Nyquist
+        {"generation": {"temperature": -0.5}},
     ],
 )
 def test_invalid_values_raise(overrides: dict) -> None:
