@@ -248,20 +248,36 @@ def paired_differences(
     return differences
 
 
+def _stats_table(
+    first_header: str,
+    rows: dict[str, dict[str, dict[str, float]]],
+    names: tuple[str, ...],
+    *,
+    number: str,
+    intervals: bool,
+) -> str:
+    """A Markdown table: a row per label, a column per metric; each cell the mean (and with
+    ``intervals`` its 95 % interval) formatted with ``number`` (e.g. ".3f"), or n/a."""
+    lines = [f"| {first_header} | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+    for label, values in rows.items():
+        cells = []
+        for name in names:
+            stats = values.get(name, {})
+            mean = stats.get("mean", float("nan"))
+            if mean is None or not np.isfinite(mean):
+                cells.append("n/a")
+            elif intervals:
+                cells.append(f"{mean:{number}} [{stats['ci_low']:{number}}, {stats['ci_high']:{number}}]")
+            else:
+                cells.append(f"{mean:{number}}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def differences_table(differences: dict[str, dict[str, dict[str, float]]], *, method: str = "drumgen") -> str:
     """:func:`paired_differences` as a Markdown table (mean [95 % interval])."""
     names = tuple(next(iter(differences.values())).keys()) if differences else COMPARED_METRICS
-    lines = [f"| {method} minus | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
-    for other, values in differences.items():
-        cells = []
-        for name in names:
-            stats = values[name]
-            if not np.isfinite(stats["mean"]):
-                cells.append("n/a")
-            else:
-                cells.append(f"{stats['mean']:+.3f} [{stats['ci_low']:+.3f}, {stats['ci_high']:+.3f}]")
-        lines.append(f"| {other} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return _stats_table(f"{method} minus", differences, names, number="+.3f", intervals=True)
 
 
 def markdown_table(
@@ -270,22 +286,9 @@ def markdown_table(
     """The summary as a Markdown table: per method and metric, the mean over songs and (with
     ``intervals``) its 95 % bootstrap interval."""
     names = metric_names or tuple(next(iter(result.aggregated.values())).keys())
-    lines = ["| method | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
-    for method, values in result.aggregated.items():
-        cells = []
-        for name in names:
-            stats = values.get(name, {})
-            mean = stats.get("mean", float("nan"))
-            if mean is None or not np.isfinite(mean):
-                cells.append("n/a")
-            elif intervals:
-                cells.append(f"{mean:.3f} [{stats['ci_low']:.3f}, {stats['ci_high']:.3f}]")
-            else:
-                cells.append(f"{mean:.3f}")
-        label = f"{method} (upper bound)" if method == "drumgen_oracle" else method
-        label = "real drums (ceiling)" if method == "real" else label
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    labels = {"drumgen_oracle": "drumgen_oracle (upper bound)", "real": "real drums (ceiling)"}
+    rows = {labels.get(method, method): values for method, values in result.aggregated.items()}
+    return _stats_table("method", rows, names, number=".3f", intervals=intervals)
 
 
 def write_report(
