@@ -83,6 +83,16 @@ def _add_runs(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_temperature(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        metavar="T",
+        help="latent sampling temperature: 0 takes the latent mean, so bars that sound alike get "
+        "alike drums and --seed no longer matters (default: the model's, chosen on validation songs)",
+    )
+
+
 def _add_generation(parser: argparse.ArgumentParser) -> None:
     """Options of the drum VAE's step (4): density offsets, seed, temperature, genre."""
     parser.add_argument(
@@ -93,13 +103,7 @@ def _add_generation(parser: argparse.ArgumentParser) -> None:
         help="note-count offsets, one drum track each (e.g. 0 3 6 12 20; default 0)",
     )
     parser.add_argument("--seed", type=int, help="latent sampling seed (default: 0)")
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        metavar="T",
-        help="latent sampling temperature: 0 takes the latent mean, so bars that sound alike get "
-        "alike drums and --seed no longer matters (default: the model's, chosen on validation songs)",
-    )
+    _add_temperature(parser)
     parser.add_argument(
         "--genre",
         default="unknown",
@@ -208,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, help="a seeded random sample of this many songs")
     evaluate.add_argument("--workers", type=int, help="analysis processes (default: all cores)")
     evaluate.add_argument("--seed", type=int, default=0, help="sampling seed of every method (default: 0)")
+    _add_temperature(evaluate)
     _add_force_and_verbose(evaluate, force_help="overwrite an existing report")
 
     train = commands.add_parser("train", help="train a model on built datasets")
@@ -588,6 +593,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         limit=args.limit,
         workers=args.workers,
         seed=args.seed,
+        temperature=args.temperature,
         force=args.force,
         command="drumgen " + shlex.join(args.command_line),
     )

@@ -367,6 +367,7 @@ def run_evaluation(
     limit: int | None = None,
     workers: int | None = None,
     seed: int = 0,
+    temperature: float | None = None,
     force: bool = False,
     command: str = "",
     progress: bool = True,
@@ -387,6 +388,8 @@ def run_evaluation(
         Default: the shipped models.
     limit : int, optional
         A seeded random sample of this many songs.
+    temperature : float, optional
+        Latent sampling temperature of the VAE methods; default: the model's.
     command : str
         The command line to print above the tables.
     """
@@ -399,6 +402,8 @@ def run_evaluation(
     io.check_writable(report_dir / "summary.json", force=force)
     models = load_models(model_dir)
     config = models.config  # analyse as the training data was
+    if temperature is not None:
+        config = config.replace(generation={"temperature": temperature})
     analysis = report_dir / "analysis"
     dataset.build_dataset(
         songs_dir,

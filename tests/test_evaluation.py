@@ -60,3 +60,23 @@ def test_same_seed_same_report_and_no_silent_overwrite(
     before = io.read_json(report / "summary.json")
     assert main([*args, "--force"]) == 0
     assert io.read_json(report / "summary.json") == before
+
+
+def test_temperature_zero_makes_the_seed_irrelevant(
+    tiny_corpus: Path, tiny_models: Path, tmp_path: Path
+) -> None:
+    args = [
+        "evaluate",
+        str(tiny_corpus),
+        "--model",
+        str(tiny_models),
+        "--out",
+        str(tmp_path),
+        "--workers",
+        "1",
+    ]
+    drumgen_scores = []
+    for seed in ("1", "2"):  # the second run reuses the first's analysis: the same inputs
+        assert main([*args, "--temperature", "0", "--seed", seed, "--force"]) == 0
+        drumgen_scores.append(io.read_json(tmp_path / "details.json")["per_song"]["drumgen"])
+    assert drumgen_scores[0] == drumgen_scores[1]
