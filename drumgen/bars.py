@@ -171,3 +171,34 @@ def times_to_frames(times: np.ndarray | float, *, sr: int, hop_length: int) -> n
 def frames_to_times(frames: np.ndarray | int, *, sr: int, hop_length: int) -> np.ndarray:
     """Convert spectrogram frame indices to seconds (inverse of :func:`times_to_frames`)."""
     return np.asarray(frames, dtype=float) * hop_length / sr
+
+
+def nearest_steps(onsets: np.ndarray, step_times_: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The grid cell each onset falls in: the nearest step start of the song's own grid.
+
+    Parameters
+    ----------
+    onsets : np.ndarray [shape=(n_onsets,), seconds]
+    step_times_ : np.ndarray [shape=(n_bars, n_steps + 1), seconds]
+        From :func:`step_times`.
+
+    Returns
+    -------
+    bar_idx, step_idx : np.ndarray [shape=(n_onsets,), int64]
+    inside : np.ndarray [shape=(n_onsets,), bool]
+        False for onsets nearer the end of the last bar than to its last step, or more than half
+        a step before the first bar (their indices are meaningless).
+    """
+    onsets = np.asarray(onsets, dtype=float)
+    n_bars, n_steps = step_times_.shape[0], step_times_.shape[1] - 1
+    if n_bars == 0 or len(onsets) == 0:
+        empty = np.zeros(len(onsets), dtype=np.int64)
+        return empty, empty, np.zeros(len(onsets), dtype=bool)
+    points = np.concatenate([step_times_[:, :-1].ravel(), step_times_[-1:, -1]])
+    right = np.clip(np.searchsorted(points, onsets), 1, len(points) - 1)
+    nearer_left = (onsets - points[right - 1]) <= (points[right] - onsets)
+    flat_steps = np.where(nearer_left, right - 1, right)
+    inside = (flat_steps < n_bars * n_steps) & (onsets >= points[0] - (points[1] - points[0]) / 2)
+    flat_steps = np.minimum(flat_steps, n_bars * n_steps - 1)
+    bar_idx, step_idx = np.divmod(flat_steps, n_steps)
+    return bar_idx.astype(np.int64), step_idx.astype(np.int64), inside

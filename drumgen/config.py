@@ -101,6 +101,28 @@ class GenerationConfig:
 
 
 @dataclass(frozen=True)
+class SectionConfig:
+    """Finding song sections on the SSMs (:mod:`drumgen.sections`)."""
+
+    kernel_bars: int
+    min_bars: int
+    peak_threshold: float
+    label_distance: float
+    melodic_weight: float
+
+
+@dataclass(frozen=True)
+class ArrangementConfig:
+    """Turning the VAE's per-bar probabilities into a drum part (:mod:`drumgen.arrangement`)."""
+
+    variation: float
+    fills: float
+    play_always: bool
+    hit_threshold: float
+    layout_threshold: float
+
+
+@dataclass(frozen=True)
 class Config:
     """The resolved configuration of a run: one section per stage."""
 
@@ -112,6 +134,8 @@ class Config:
     vae: VaeConfig
     ssm_generator: SsmGeneratorConfig
     generation: GenerationConfig
+    sections: SectionConfig
+    arrangement: ArrangementConfig
 
     def to_dict(self) -> dict[str, Any]:
         """Return the configuration as plain JSON-ready data."""
@@ -133,6 +157,8 @@ _SECTIONS = {
     "vae": VaeConfig,
     "ssm_generator": SsmGeneratorConfig,
     "generation": GenerationConfig,
+    "sections": SectionConfig,
+    "arrangement": ArrangementConfig,
 }
 
 
@@ -181,6 +207,15 @@ def _validate(config: Config) -> None:
         )
     if config.generation.temperature < 0:
         raise ParameterError(f"generation.temperature must be >= 0, got {config.generation.temperature}")
+    for name in ("variation", "fills"):
+        value = getattr(config.arrangement, name)
+        if not 0.0 <= value <= 1.0:
+            raise ParameterError(f"arrangement.{name} must be in [0, 1], got {value}")
+    if config.sections.min_bars < 1 or config.sections.kernel_bars < 2:
+        raise ParameterError(
+            "sections.min_bars must be >= 1 and sections.kernel_bars >= 2, got "
+            f"{config.sections.min_bars} and {config.sections.kernel_bars}"
+        )
     if config.selection.n_neighbors < 1:
         raise ParameterError(f"selection.n_neighbors must be >= 1, got {config.selection.n_neighbors}")
     nyquist = config.render.sample_rate / 2

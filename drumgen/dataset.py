@@ -6,7 +6,8 @@ training time, see :mod:`drumgen.model.data`):
 
     OUT/songs/<song_id>.npz     bar_cqts (uint8, CQT x 255), drum_grids (uint8 velocities),
                                 melodic_ssm, drum_ssm (float16), neighbor_idx / neighbor_weights
-                                (from the true drum SSM, as the method trains), bar_tempos
+                                (from the true drum SSM, as the method trains), bar_tempos,
+                                part_onsets (uint8 note onsets per step of 5 instrument families)
     OUT/log.jsonl               one line per song tried: id, status ("ok" or "skipped"), reason
     OUT/index.json              the songs kept (id, genre, split, n_bars) and the skip counts
     OUT/build.json              the resolved config and the command's arguments
@@ -194,6 +195,7 @@ def analyse_training_song(
         "neighbor_idx": chosen.neighbor_idx.astype(np.int16),
         "neighbor_weights": chosen.neighbor_weights.astype(np.float16),
         "bar_tempos": result.bar_tempos.astype(np.float32),
+        "part_onsets": result.part_onsets,
     }
 
 

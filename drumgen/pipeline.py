@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from drumgen import bars, features, io, midi, representation, selection, similarity
+from drumgen import bars, features, io, midi, parts, representation, selection, similarity
 from drumgen.config import Config, load_config
 from drumgen.exceptions import ParameterError
 from drumgen.synth import Renderer
@@ -46,6 +46,9 @@ class Step1Result:
     bar_cqts : np.ndarray [shape=(n_bars, 84, 96), float32, in [0, 1]]
     drum_grids : np.ndarray [shape=(n_bars, 46, 16), uint8 velocities] or None
         The song's own drums, if it has any.
+    part_onsets : np.ndarray [shape=(n_bars, 5, 16), uint8] or None
+        Note onsets per step of each instrument family (:mod:`drumgen.parts`); None in run
+        folders written before it existed.
     """
 
     bar_times: np.ndarray
@@ -53,6 +56,7 @@ class Step1Result:
     bar_tempos: np.ndarray
     bar_cqts: np.ndarray
     drum_grids: np.ndarray | None
+    part_onsets: np.ndarray | None = None
     run_dir: Path | None = None
 
     @property
@@ -122,7 +126,7 @@ def preprocess_song(
     config = _resolve(config)
     song_path = Path(song_path)
     song = midi.ensure_time_signature(midi.read_midi(song_path))
-    parts = midi.split_drums(song, name=str(song_path))
+    split = midi.split_drums(song, name=str(song_path))
     end_time = midi.song_end_time(song)
     bar_times = bars.bar_times(song, end_time=end_time)
     midi.check_meter(song, list(bar_times[:-1]), name=str(song_path))
@@ -133,22 +137,23 @@ def preprocess_song(
     render = config.render
     if renderer is None:
         with Renderer.from_config(render) as own:
-            audio = own.render(parts.melody, duration=float(bar_times[-1]), peak=render.peak)
+            audio = own.render(split.melody, duration=float(bar_times[-1]), peak=render.peak)
     else:
         if renderer.sr != render.sample_rate:
             raise ParameterError(f"renderer runs at {renderer.sr} Hz, config asks {render.sample_rate} Hz")
-        audio = renderer.render(parts.melody, duration=float(bar_times[-1]), peak=render.peak)
+        audio = renderer.render(split.melody, duration=float(bar_times[-1]), peak=render.peak)
 
     bar_cqts = features.bar_features_with(audio, bar_times, sr=render.sample_rate, settings=config.features)
     drum_grids = None
-    if parts.drums is not None:
-        drum_grids = representation.drums_to_grid(parts.drums.instruments, step_times)
+    if split.drums is not None:
+        drum_grids = representation.drums_to_grid(split.drums.instruments, step_times)
     result = Step1Result(
         bar_times=bar_times,
         step_times=step_times,
         bar_tempos=bar_tempos,
         bar_cqts=bar_cqts,
         drum_grids=drum_grids,
+        part_onsets=parts.onset_profile(split.melody.instruments, step_times),
     )
     return result, audio
 
@@ -191,6 +196,7 @@ def step_1_preprocess(
         "step_times": result.step_times,
         "bar_tempos": result.bar_tempos,
         "bar_cqts": result.bar_cqts,
+        "part_onsets": result.part_onsets,
     }
     if result.drum_grids is not None:
         arrays["drum_grids"] = result.drum_grids
@@ -216,6 +222,7 @@ def load_step_1(run_dir: str | Path) -> Step1Result:
         bar_tempos=arrays["bar_tempos"],
         bar_cqts=arrays["bar_cqts"],
         drum_grids=arrays.get("drum_grids"),
+        part_onsets=arrays.get("part_onsets"),
     )
 
 

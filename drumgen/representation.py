@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 
+from drumgen.bars import nearest_steps
+
 DRUM_PITCHES: tuple[int, ...] = (
     27,
     28,
@@ -128,21 +130,14 @@ def drums_to_grid(drums: list[pretty_midi.Instrument], step_times: np.ndarray) -
     """
     n_bars, n_steps = step_times.shape[0], step_times.shape[1] - 1
     grid = np.zeros((n_bars, N_ROWS, n_steps), dtype=np.uint8)
-    # All step starts in order, plus the end of the last bar: nearest one wins.
-    points = np.concatenate([step_times[:, :-1].ravel(), step_times[-1:, -1]])
     notes = [note for instrument in drums for note in instrument.notes]
     if not notes or n_bars == 0:
         return grid
-    onsets = np.array([note.start for note in notes])
-    right = np.clip(np.searchsorted(points, onsets), 1, len(points) - 1)
-    nearer_left = (onsets - points[right - 1]) <= (points[right] - onsets)
-    flat_steps = np.where(nearer_left, right - 1, right)
-    for note, flat_step, onset in zip(notes, flat_steps, onsets, strict=True):
-        if flat_step >= n_bars * n_steps or onset < points[0] - (points[1] - points[0]) / 2:
-            continue
-        bar_idx, step_idx = divmod(int(flat_step), n_steps)
-        row = PITCH_TO_ROW[note.pitch]
-        grid[bar_idx, row, step_idx] = max(grid[bar_idx, row, step_idx], note.velocity)
+    bar_idx, step_idx, inside = nearest_steps(np.array([note.start for note in notes]), step_times)
+    for note, bar, step, keep in zip(notes, bar_idx, step_idx, inside, strict=True):
+        if keep:
+            row = PITCH_TO_ROW[note.pitch]
+            grid[bar, row, step] = max(grid[bar, row, step], note.velocity)
     return grid
 
 
