@@ -361,8 +361,8 @@ def _generation_config(args: argparse.Namespace, models: Models) -> Config:
 
 
 def _check_genre(genre: str) -> None:
-    from drumgen.dataset import GENRES, UNKNOWN_GENRE
     from drumgen.exceptions import ParameterError
+    from drumgen.songdata import GENRES, UNKNOWN_GENRE
 
     if genre not in (*GENRES, UNKNOWN_GENRE):
         raise ParameterError(f"unknown genre {genre!r}; expected one of {', '.join(GENRES)} or unknown")

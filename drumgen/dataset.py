@@ -37,15 +37,15 @@ from typing import Any
 
 import numpy as np
 
-from drumgen import io, selection, similarity
+from drumgen import analysis, io, selection, similarity
 from drumgen.config import Config, config_from_dict
 from drumgen.exceptions import DrumgenError, MidiError, ParameterError, TimeSignatureError
+from drumgen.songdata import CQT_LEVELS, GENRES, UNKNOWN_GENRE, SongData
+
+__all__ = ["CQT_LEVELS", "GENRES", "UNKNOWN_GENRE", "SongData"]  # re-exported for callers of the builder
 
 log = logging.getLogger(__name__)
 
-GENRES = ("rock", "pop", "country", "rap_hip_hop", "rnb_soul", "classic")
-"""Genre labels of the corpus, in the order of the model's one-hot style input."""
-UNKNOWN_GENRE = "unknown"
 DATA_SECTIONS = ("render", "features", "similarity", "selection")
 """Config sections that shape the stored data (a resumed build must match them)."""
 
@@ -58,10 +58,6 @@ def data_settings(config: dict[str, Any]) -> dict[str, Any]:
     settings = {section: dict(config[section]) for section in DATA_SECTIONS}
     settings["selection"].pop("source", None)
     return settings
-
-
-CQT_LEVELS = 255
-"""Stored CQTs are round(value * 255) as uint8 (values in [0, 1]; steps of 0.31 dB)."""
 
 
 @dataclass(frozen=True)
@@ -175,9 +171,7 @@ def analyse_training_song(
     DrumgenError
         With the reason the song cannot be used (no drums, meter, too short or long, broken).
     """
-    from drumgen import pipeline
-
-    result, _ = pipeline.preprocess_song(source.path, config=config, renderer=renderer)
+    result, _ = analysis.preprocess_song(source.path, config=config, renderer=renderer)
     if result.drum_grids is None or not result.drum_grids.any():
         raise MidiError(f"{source.path}: no drum notes")
     if result.n_bars < limits.min_bars:
@@ -432,20 +426,6 @@ def build_dataset(
 
 
 # --- reading a built dataset -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SongData:
-    """One song of a built dataset, arrays as stored (see the module docstring)."""
-
-    song_id: str
-    genre: str
-    arrays: dict[str, np.ndarray]
-
-    @property
-    def n_bars(self) -> int:
-        """Number of bars."""
-        return len(self.arrays["bar_cqts"])
 
 
 def load_songs(

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from drumgen import io, metrics, selection
-from drumgen.dataset import SongData
+from drumgen.songdata import SongData
 
 log = logging.getLogger(__name__)
 

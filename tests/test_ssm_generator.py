@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from drumgen.config import Config, config_from_dict, load_config
-from drumgen.dataset import SongData
+from drumgen.songdata import SongData
 from drumgen.exceptions import ModelError, OutputExistsError, ParameterError
 from drumgen.model import store
 from drumgen.model.ssm_generator import (

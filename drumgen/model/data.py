@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drumgen.dataset import CQT_LEVELS, GENRES, SongData
+from drumgen.songdata import CQT_LEVELS, GENRES, SongData
 
 TEMPO_CENTER = 120.0
 """Tempo conditioning is (bpm - TEMPO_CENTER) / TEMPO_SCALE, clipped to [-3, 3]."""

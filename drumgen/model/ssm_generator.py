@@ -36,10 +36,10 @@ from keras import layers, ops
 
 from drumgen import io
 from drumgen.config import Config, SsmGeneratorConfig, config_from_dict
-from drumgen.dataset import SongData
 from drumgen.exceptions import ModelError, ParameterError
 from drumgen.model import store
 from drumgen.model.data import diagonal_crops
+from drumgen.songdata import SongData
 
 log = logging.getLogger(__name__)
 

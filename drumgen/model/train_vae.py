@@ -18,11 +18,11 @@ import numpy as np
 import tensorflow as tf
 
 from drumgen.config import Config
-from drumgen.dataset import SongData
 from drumgen.model import store
 from drumgen.model.data import N_CONDITIONS, BarTable
 from drumgen.model.generate import KIND, decode_hits, sample_decoder
 from drumgen.model.vae import DrumVae, VaeShape, build_drum_vae
+from drumgen.songdata import SongData
 
 log = logging.getLogger(__name__)
 
