@@ -316,7 +316,7 @@ def _ssm_generator(args: argparse.Namespace) -> object:
         return pipeline.default_ssm_generator()
     from drumgen.model.bundle import load_models
 
-    return load_models(args.model, vae=False).ssm_generator
+    return load_models(args.model, vae=False, drummer=False).ssm_generator
 
 
 def _run_ssm(args: argparse.Namespace) -> int:
@@ -381,6 +381,7 @@ def _run_drums(args: argparse.Namespace) -> int:
             run_dir,
             config=config,
             vae=models.vae,
+            drummer=models.drummer,
             seed=args.seed,
             densities=tuple(args.density) if args.density else None,
             genre=args.genre,

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from drumgen import analysis, io, selection, similarity
+from drumgen import analysis, generation, io
 from drumgen.config import Config, config_from_dict
 from drumgen.exceptions import DrumgenError, MidiError, ParameterError, TimeSignatureError
 from drumgen.songdata import CQT_LEVELS, GENRES, UNKNOWN_GENRE, SongData
@@ -178,9 +178,10 @@ def analyse_training_song(
         raise ParameterError(f"too short: {result.n_bars} bars < {limits.min_bars}")
     if result.n_bars > limits.max_bars:
         raise ParameterError(f"too long: {result.n_bars} bars > {limits.max_bars}")
-    melodic = similarity.melodic_ssm(result.bar_cqts, scale=config.similarity.melodic_scale)
-    drum = similarity.drum_ssm(result.drum_grids, scale=config.similarity.drum_scale)
-    chosen = selection.select_neighbors(drum, n_neighbors=config.selection.n_neighbors)
+    ssms = generation.similarities(result.bar_cqts, result.drum_grids, config=config)
+    chosen, _ = generation.select_and_segment(ssms, config=config, source="oracle")
+    melodic, drum = ssms.melodic, ssms.drum
+    assert drum is not None  # the song has drums (checked above)
     return {
         "bar_cqts": np.round(result.bar_cqts * CQT_LEVELS).astype(np.uint8),
         "drum_grids": result.drum_grids,

@@ -101,9 +101,22 @@ def plot_cqt(
 
 
 def plot_ssm(
-    ssm: np.ndarray, *, ax: Any | None = None, title: str = "SSM", as_similarity: bool = True
+    ssm: np.ndarray,
+    *,
+    ax: Any | None = None,
+    title: str = "SSM",
+    as_similarity: bool = True,
+    sections: Any = None,
 ) -> Any:
-    """Show a distance SSM, by default as similarity ``1 - distance`` (bright = alike)."""
+    """Show a distance SSM, by default as similarity ``1 - distance`` (bright = alike).
+
+    Parameters
+    ----------
+    ssm : np.ndarray [shape=(n_bars, n_bars)]
+        Distances (0 = identical).
+    sections : drumgen.sections.Sections, optional
+        When given, its boundaries are drawn as thin lines on both axes and its labels along the top.
+    """
     ax = _axes(ax, (5, 4.5))
     shown = 1.0 - ssm if as_similarity else ssm
     image = ax.imshow(
@@ -111,17 +124,44 @@ def plot_ssm(
     )
     ax.set_xlabel("bar")
     ax.set_ylabel("bar")
-    ax.set_title(title)
+    if sections is None:
+        ax.set_title(title)
+    else:
+        _draw_sections(ax, sections, n_bars=len(ssm))
+        ax.set_title(title, pad=14)
     ax.figure.colorbar(image, ax=ax, label="1 - distance" if as_similarity else "distance", fraction=0.046)
     return image
 
 
-def plot_ssms(ssms: dict[str, np.ndarray | None]) -> Any:
-    """Show several SSMs side by side (``None`` entries are skipped). Returns the figure."""
+def _draw_sections(ax: Any, sections: Any, *, n_bars: int) -> None:
+    """Boundaries as white lines on both axes of a bar-by-bar image, labels above it."""
+    starts = [int(start) for start in sections.starts]
+    ends = [*starts[1:], n_bars]
+    for start in starts[1:]:
+        ax.axvline(start - 0.5, color="white", linewidth=0.7, alpha=0.9)
+        ax.axhline(start - 0.5, color="white", linewidth=0.7, alpha=0.9)
+    for start, end, label in zip(starts, ends, sections.labels, strict=True):
+        ax.text(
+            (start + end) / 2 - 0.5,
+            1.0,
+            label,
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            clip_on=False,
+        )
+
+
+def plot_ssms(ssms: dict[str, np.ndarray | None], *, sections: Any = None) -> Any:
+    """Show several SSMs side by side (``None`` entries are skipped). Returns the figure.
+
+    ``sections`` (a :class:`drumgen.sections.Sections`, optional) is drawn on each panel.
+    """
     present = {name: ssm for name, ssm in ssms.items() if ssm is not None}
     figure, axes = plt.subplots(1, len(present), figsize=(5.2 * len(present), 4.5), squeeze=False)
     for ax, (name, ssm) in zip(axes[0], present.items(), strict=True):
-        plot_ssm(ssm, ax=ax, title=name)
+        plot_ssm(ssm, ax=ax, title=name, sections=sections)
     figure.tight_layout()
     return figure
 
@@ -233,6 +273,7 @@ def analysis_summary(
     *,
     source: str,
     title: str = "",
+    sections: Any = None,
 ) -> Any:
     """One figure of steps 1-3: the first bars' CQTs, the SSMs, and the chosen neighbours.
 
@@ -242,6 +283,8 @@ def analysis_summary(
         Name -> distance SSM (None entries are skipped), e.g. "melodic", "predicted", "oracle".
     source : str
         The key of ``ssms`` whose SSM chose the neighbours (they are drawn on it).
+    sections : drumgen.sections.Sections, optional
+        Drawn on each SSM panel (boundaries and labels).
     """
     present = {name: ssm for name, ssm in ssms.items() if ssm is not None}
     n_panels = len(present) + 1
@@ -249,7 +292,12 @@ def analysis_summary(
     grid = figure.add_gridspec(2, n_panels, height_ratios=[1, 1.4])
     plot_bar_cqts(bar_cqts, ax=figure.add_subplot(grid[0, :]), max_bars=8)
     for panel, (name, ssm) in enumerate(present.items()):
-        plot_ssm(ssm, ax=figure.add_subplot(grid[1, panel]), title=_SSM_TITLES.get(name, f"{name} SSM"))
+        plot_ssm(
+            ssm,
+            ax=figure.add_subplot(grid[1, panel]),
+            title=_SSM_TITLES.get(name, f"{name} SSM"),
+            sections=sections,
+        )
     plot_selection(
         present[source],
         neighbor_idx,

@@ -6,8 +6,10 @@ makes drums for all bars and scores them against the real drum track with :mod:`
 
 Methods (same songs, same seeds):
 
-- ``drumgen``: neighbours from the drum SSM *predicted* from the melody (no drums needed).
-- ``drumgen_oracle``: neighbours from the song's true drum SSM - an upper bound, not a result.
+- ``drumgen``: neighbours and sections from the drum SSM *predicted* from the melody (no drums
+  needed), the VAE's output arranged (:mod:`drumgen.arrangement`).
+- ``drumgen_oracle``: the same with the song's true drum SSM - an upper bound, not a result.
+- ``vae_per_bar``: predicted neighbours, every bar decoded on its own (drumgen before the arranger).
 - ``neighbor_bars``: the paper's NB baseline - the VAE fed the 4 bars before and 3 after.
 - ``no_context``: the VAE fed the bar alone (neighbour weights 0).
 - ``repeat_common_bar``: the most common bar of the training songs, in every bar.
@@ -26,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from drumgen import io, metrics, selection
+from drumgen import generation, io, metrics, sections, selection
+from drumgen.sections import Sections
 from drumgen.songdata import SongData
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 METHODS = (
     "drumgen",
     "drumgen_oracle",
+    "vae_per_bar",
     "neighbor_bars",
     "no_context",
     "repeat_common_bar",
@@ -49,6 +53,14 @@ SUMMARY_METRICS = (
     "empty_bar_rate",
     "drum_pattern",
     "cell_accuracy",
+    "kit_f1",
+    "backbeat_rate",
+    "consecutive_repeat",
+    "two_bar_repeat",
+    "layered_rate",
+    "change_coverage",
+    "silent_bar_play",
+    "velocity_std",
 )
 """The metrics of ``summary.json`` (other tools read these names)."""
 
@@ -77,6 +89,29 @@ class BaselineBars:
         )
 
 
+VAE_METHODS = {
+    # method: (neighbour source, arranged)
+    "drumgen": ("predicted", True),
+    "drumgen_oracle": ("oracle", True),
+    "vae_per_bar": ("predicted", False),
+    "neighbor_bars": ("neighbor_bars", False),
+    "no_context": ("no_context", False),
+}
+"""The methods that run the drum VAE: which bars feed it, and whether its output is arranged."""
+
+
+def _fixed_selection(kind: str, n_bars: int, k: int) -> selection.BarSelection:
+    from drumgen.model.data import neighboring_bars
+
+    if kind == "neighbor_bars":
+        idx = neighboring_bars(n_bars, n_before=4, n_after=k - 4)
+        weights = (idx != np.arange(n_bars)[:, None]).astype(np.float32)
+    else:
+        idx = np.repeat(np.arange(n_bars)[:, None], k, axis=1)
+        weights = np.zeros((n_bars, k), dtype=np.float32)
+    return selection.BarSelection(neighbor_idx=idx, neighbor_weights=weights)
+
+
 def method_drums(
     method: str, song: SongData, *, models: Any, bars: BaselineBars, seed: int, config: Any
 ) -> np.ndarray:
@@ -86,48 +121,58 @@ def method_drums(
     -------
     np.ndarray [shape=(n_bars, 46, 16), bool or uint8]
     """
-    from drumgen.model.data import conditions, neighboring_bars
-    from drumgen.model.generate import generate_drums
     from drumgen.model.ssm_generator import predict_drum_ssm
 
     arrays = song.arrays
     n_bars = song.n_bars
-    k = config.selection.n_neighbors
     if method == "silence":
         return np.zeros((n_bars, 46, 16), dtype=bool)
     if method == "real":
-        return arrays["drum_grids"] > 0
+        return arrays["drum_grids"]
     if method == "repeat_common_bar":
         return np.repeat(bars.most_common[None], n_bars, axis=0)
     if method == "random_bar":
         rng = np.random.default_rng([seed, zlib.crc32(song.song_id.encode())])
         return bars.bank[rng.integers(0, len(bars.bank), size=n_bars)]
-    if method == "drumgen":
-        predicted = predict_drum_ssm(models.ssm_generator, arrays["melodic_ssm"].astype(np.float32))
-        chosen = selection.select_neighbors(predicted, n_neighbors=k)
-        idx, weights = chosen.neighbor_idx, chosen.neighbor_weights
-    elif method == "drumgen_oracle":
-        idx, weights = arrays["neighbor_idx"].astype(np.int64), arrays["neighbor_weights"].astype(np.float32)
-    elif method == "neighbor_bars":
-        idx = neighboring_bars(n_bars, n_before=4, n_after=k - 4)
-        weights = (idx != np.arange(n_bars)[:, None]).astype(np.float32)
-    elif method == "no_context":
-        idx = np.repeat(np.arange(n_bars)[:, None], k, axis=1)
-        weights = np.zeros((n_bars, k), dtype=np.float32)
-    else:
+    if method not in VAE_METHODS:
         raise ValueError(f"unknown method {method!r}")
-    grids = generate_drums(
-        models.vae,
-        arrays["bar_cqts"],
-        idx,
-        weights,
-        conditions(arrays["bar_tempos"], genre=song.genre),
-        seed=seed,
-        densities=(0,),
-        temperature=config.generation.temperature,
-        decode=config.generation.decode,
+    source, arranged = VAE_METHODS[method]
+    melodic = arrays["melodic_ssm"].astype(np.float32)
+    ssms = generation.Similarities(
+        melodic=melodic,
+        drum=arrays["drum_ssm"].astype(np.float32),
+        predicted=predict_drum_ssm(models.ssm_generator, melodic) if source == "predicted" else None,
     )
-    return grids[0]
+    if source in ("predicted", "oracle"):
+        chosen, found = generation.select_and_segment(ssms, config=config, source=source)
+    else:
+        chosen = _fixed_selection(source, n_bars, config.selection.n_neighbors)
+        found = Sections.whole_song(n_bars)
+    result = generation.drums(
+        arrays["bar_cqts"],
+        arrays["bar_tempos"],
+        chosen,
+        found,
+        vae=models.vae,
+        drummer=models.drummer,
+        config=config,
+        part_onsets=arrays.get("part_onsets"),
+        seed=seed,
+        genre=song.genre,
+        arranged=arranged,
+    )
+    return result.grids[0]
+
+
+def real_section_changes(song: SongData, *, config: Any) -> np.ndarray:
+    """Bars where the song's real drums begin a new section (on the real drum SSM alone)."""
+    settings = config.sections
+    return sections.drum_section_changes(
+        song.arrays["drum_ssm"].astype(np.float32),
+        kernel_bars=settings.kernel_bars,
+        min_bars=settings.min_bars,
+        peak_threshold=settings.peak_threshold,
+    )
 
 
 @dataclass(frozen=True)
@@ -158,9 +203,12 @@ def evaluate_songs(
     per_song: dict[str, dict[str, dict[str, float]]] = {method: {} for method in methods}
     for song in tqdm(songs, desc="evaluating", unit="song", disable=not progress):
         real = song.arrays["drum_grids"]
+        changes = real_section_changes(song, config=config)
         for method in methods:
             drums = method_drums(method, song, models=models, bars=bars, seed=seed, config=config)
-            per_song[method][song.song_id] = metrics.song_metrics(drums, real, scale=scale)
+            per_song[method][song.song_id] = metrics.song_metrics(
+                drums, real, scale=scale, change_bars=changes
+            )
     aggregated = {
         method: metrics.aggregate(list(scores.values()), seed=seed) for method, scores in per_song.items()
     }
@@ -212,7 +260,41 @@ def _plain(value: float) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), 6)
 
 
-COMPARED_METRICS = ("onset_f1", "row_onset_f1", "ssm_pearson", "density_error")
+COMPARED_METRICS = ("kit_f1", "onset_f1", "row_onset_f1", "ssm_pearson", "density_error")
+NOTE_METRICS = (
+    "kit_f1",
+    "onset_f1",
+    "onset_precision",
+    "onset_recall",
+    "row_onset_f1",
+    "kick_f1",
+    "snare_f1",
+    "hats_f1",
+    "toms_f1",
+    "cymbals_f1",
+    "ssm_pearson",
+    "ssm_cosine",
+    "density_error",
+    "cell_accuracy",
+)
+"""Columns of the report's first table: notes and structure against the real drums."""
+MUSICAL_METRICS = (
+    "empty_bar_rate",
+    "silent_bar_play",
+    "backbeat_rate",
+    "missing_snare_rate",
+    "layered_rate",
+    "consecutive_repeat",
+    "two_bar_repeat",
+    "repetition_consistency",
+    "fill_rate",
+    "change_coverage",
+    "fills_elsewhere",
+    "velocity_std",
+    "backbeat_hat_gap",
+    "drum_pattern",
+)
+"""Columns of the report's second table: how the drums behave as music."""
 """The metrics of the paired comparison of drumgen against each other method."""
 
 
@@ -327,9 +409,12 @@ def write_report(
     text = (
         f"# drumgen evaluation\n\n`{command}`\n\n{result.n_songs} songs, {len(result.skipped)} skipped. "
         "Mean over songs.\n\n"
-        + markdown_table(result, intervals=False)
+        + "## Notes and structure\n\n"
+        + markdown_table(result, metric_names=NOTE_METRICS, intervals=False)
+        + "\n\n## Musical behaviour\n\n"
+        + markdown_table(result, metric_names=MUSICAL_METRICS, intervals=False)
         + "\n\n## With 95 % bootstrap intervals over songs\n\n"
-        + markdown_table(result)
+        + markdown_table(result, metric_names=NOTE_METRICS)
         + "\n"
     )
     if differences:

@@ -57,6 +57,7 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "drum_generator_mod
 """The shipped models: ``drum_generator_model/`` at the repository root."""
 VAE_SUBDIR = "drum_vae"
 SSM_GENERATOR_SUBDIR = "drum_ssm_generator"
+DRUMMER_SUBDIR = "drummer"
 _VERSIONED_PACKAGES = ("numpy", "librosa", "pretty_midi", "pyfluidsynth", "scipy")
 
 

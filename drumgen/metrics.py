@@ -1,7 +1,8 @@
 """Metrics that compare generated drums with the real drums of the same song, bar by bar.
 
 Every metric takes grids ``[shape=(n_bars, 46, 16)]`` of any dtype; a cell counts as a hit when it
-is > 0 (velocities are ignored). Pair metrics take ``generated`` first and ``real`` second, with
+is > 0, and velocities are ignored except by the two velocity metrics (which are NaN on bool
+grids, e.g. the baselines'). Pair metrics take ``generated`` first and ``real`` second, with
 equal shapes. Single numbers are returned as ``float``; ``NaN`` means "not defined for this song"
 (e.g. no repeated bar in the real drums) and is skipped by :func:`aggregate`.
 
@@ -11,6 +12,23 @@ precision / recall / F1 and :func:`density_error`, musical sanity by :func:`empt
 :func:`drum_pattern_share` and :func:`repetition_consistency`. :func:`cell_accuracy` is the
 reference's "note score", which silence wins (DESIGN.md, "Known flaws" 2): report it only next to
 the silence baseline.
+
+Musical metrics read the grid as a drummer's kit (:mod:`drumgen.kit`):
+
+- **Notes with equivalent sounds merged**: :func:`kit_onset_f1` scores onsets on the 9 kit
+  classes (a kick on 35 for a kick on 36 is right), :func:`piece_group_f1` per group (kick,
+  snare, hats, toms, cymbals).
+- **Groove**: :func:`backbeat_rate` (snare on beats 2 and 4), :func:`missing_snare_rate` (the
+  real drums' backbeat bars left without any snare), :func:`layered_rate` (two sounds of one
+  piece at once, e.g. kicks 35 and 36, which one limb cannot play).
+- **Repetition**: :func:`consecutive_repeat_rate` and :func:`two_bar_repeat_rate` (a bar copied
+  from one or two bars before; silence never counts as a repeat).
+- **Form**: :func:`fill_bars` and :func:`crash_bars` mark fills and crashes;
+  :func:`change_coverage` is the share of section changes marked by one within a bar,
+  :func:`fills_elsewhere_rate` the share of fills away from every change, :func:`fill_rate` the
+  share of fills; :func:`silent_bar_play_rate` is playing where the real drums rest.
+- **Dynamics**: :func:`velocity_std` and :func:`backbeat_hat_velocity_gap` (accented backbeat
+  over the hats).
 
 Used by the evaluation notebook.
 """
@@ -22,6 +40,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from drumgen.exceptions import ParameterError
+from drumgen.kit import (
+    KIT_CLASS_ROWS,
+    KIT_CLASSES,
+    PIECE_GROUPS,
+    PIECE_ROWS,
+    PIECES,
+    to_kit_classes,
+    to_pieces,
+)
+from drumgen.representation import N_ROWS
 from drumgen.similarity import drum_ssm
 
 DEFAULT_SCALE = 15.0
@@ -408,6 +436,489 @@ def drum_pattern_share(grid: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------------------------------
+# Musical sanity: kit pieces and kit classes (drumgen.kit)
+
+BACKBEAT_STEPS: tuple[int, int] = (4, 12)
+"""Steps of beats 2 and 4 in a 16-step 4/4 bar, where a backbeat puts its snare."""
+FILL_MIN_TOM_HITS = 2
+"""A bar with at least this many tom hits (kit-class cells) is a fill."""
+FILL_MIN_LATE_SNARE_HITS = 3
+"""A bar with at least this many snare-class hits in steps 8-15, more than in steps 0-7, is a fill."""
+
+_SNARE = KIT_CLASSES.index("snare")
+_CRASH = KIT_CLASSES.index("crash")
+_TOM_CLASSES = [KIT_CLASSES.index(name) for name in ("tom_low", "tom_mid", "tom_high")]
+_LAYER_PIECES = [PIECES.index(name) for name in ("kick", "snare", "hihat")]
+_SNARE_CLASS_ROWS = list(KIT_CLASS_ROWS["snare"])
+_HIHAT_ROWS = list(PIECE_ROWS["hihat"])
+_GROUP_CLASSES = {group: [KIT_CLASSES.index(name) for name in names] for group, names in PIECE_GROUPS.items()}
+
+
+def _check_kit_grid(grid: np.ndarray, name: str = "grid") -> np.ndarray:
+    grid = np.asarray(grid)
+    if grid.ndim != 3 or grid.shape[0] < 1 or grid.shape[1:] != (N_ROWS, 16):
+        raise ParameterError(f"{name} must have shape (n_bars >= 1, {N_ROWS}, 16), got {grid.shape}")
+    return grid
+
+
+def _check_kit_pair(generated: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    generated = _check_kit_grid(generated, "generated")
+    real = _check_kit_grid(real, "real")
+    if generated.shape != real.shape:
+        raise ParameterError(
+            f"generated and real must have the same shape, got {generated.shape} and {real.shape}"
+        )
+    return generated, real
+
+
+def _ratio(numerator: np.ndarray | int, denominator: np.ndarray | int) -> float:
+    """``numerator / denominator`` as a float, NaN when the denominator is 0."""
+    return float(numerator / denominator) if denominator else float("nan")
+
+
+def _has_velocities(grid: np.ndarray) -> bool:
+    return grid.dtype != np.bool_
+
+
+def _bar_nonempty(grid: np.ndarray) -> np.ndarray:
+    return np.any((grid > 0).reshape(len(grid), -1), axis=1)
+
+
+def _backbeat_bars(classes: np.ndarray) -> np.ndarray:
+    """(n_bars,) bool: a snare-class hit on both backbeat steps; ``classes`` from to_kit_classes."""
+    return classes[:, _SNARE, BACKBEAT_STEPS[0]] & classes[:, _SNARE, BACKBEAT_STEPS[1]]
+
+
+def _fill_bars(classes: np.ndarray) -> np.ndarray:
+    n_toms = classes[:, _TOM_CLASSES].sum(axis=(1, 2))
+    early = classes[:, _SNARE, :8].sum(axis=1)
+    late = classes[:, _SNARE, 8:].sum(axis=1)
+    return (n_toms >= FILL_MIN_TOM_HITS) | ((late >= FILL_MIN_LATE_SNARE_HITS) & (late > early))
+
+
+def _crash_bars(classes: np.ndarray) -> np.ndarray:
+    return np.any(classes[:, _CRASH, :2], axis=1)
+
+
+def _check_change_bars(change_bars: Sequence[int] | np.ndarray, n_bars: int) -> np.ndarray:
+    changes = np.asarray(change_bars)
+    if changes.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if changes.ndim != 1 or not (np.issubdtype(changes.dtype, np.integer) or np.all(np.mod(changes, 1) == 0)):
+        raise ParameterError(f"change_bars must be a 1-d array of bar indices, got {change_bars!r}")
+    changes = np.unique(changes.astype(np.int64))
+    if changes[0] < 0 or changes[-1] >= n_bars:
+        raise ParameterError(
+            f"change_bars must lie in [0, {n_bars - 1}] (n_bars = {n_bars}), got {changes.tolist()}"
+        )
+    return changes
+
+
+def _change_coverage(fills: np.ndarray, crashes: np.ndarray, changes: np.ndarray) -> float:
+    if len(changes) == 0:
+        return float("nan")
+    before = np.where(changes >= 1, fills[np.maximum(changes - 1, 0)], False)
+    covered = before | fills[changes] | crashes[changes]
+    return float(covered.mean())
+
+
+def _fills_elsewhere(fills: np.ndarray, changes: np.ndarray) -> float:
+    near = (changes[:, None] + np.array([-2, -1, 0])).ravel()
+    elsewhere = np.ones(len(fills), dtype=bool)
+    elsewhere[near[near >= 0]] = False
+    return _ratio(fills[elsewhere].sum(), elsewhere.sum())
+
+
+def _group_f1(gen_classes: np.ndarray, real_classes: np.ndarray) -> dict[str, float]:
+    n_matched = (gen_classes & real_classes).sum(axis=(0, 2))
+    n_gen, n_real = gen_classes.sum(axis=(0, 2)), real_classes.sum(axis=(0, 2))
+    result = {}
+    for group, idx in _GROUP_CLASSES.items():
+        total = n_gen[idx].sum() + n_real[idx].sum()
+        result[group] = _ratio(2 * n_matched[idx].sum(), total)
+    return result
+
+
+def _repeat_rates(grid: np.ndarray) -> tuple[float, float]:
+    """(consecutive, two-bar) repeat rates; see :func:`consecutive_repeat_rate`."""
+    hits = (grid > 0).reshape(len(grid), -1)
+    nonempty = np.any(hits, axis=1)
+    if len(hits) < 2:
+        return float("nan"), float("nan")
+    same_1 = (hits[1:] == hits[:-1]).all(axis=1)  # bar b equals b - 1, b = 1 .. n - 1
+    counted_1 = nonempty[1:] | nonempty[:-1]
+    consecutive = _ratio((same_1 & nonempty[1:]).sum(), counted_1.sum())
+    if len(hits) < 3:
+        return consecutive, float("nan")
+    same_2 = (hits[2:] == hits[:-2]).all(axis=1)  # bar b equals b - 2, b = 2 .. n - 1
+    counted_2 = nonempty[2:] | nonempty[1:-1] | nonempty[:-2]
+    repeats_2 = (same_1[1:] | same_2) & nonempty[2:]
+    return consecutive, _ratio(repeats_2.sum(), counted_2.sum())
+
+
+def _backbeat_hat_gap(grid: np.ndarray) -> float:
+    if not _has_velocities(grid):
+        return float("nan")
+    snares = grid[:, _SNARE_CLASS_ROWS][:, :, list(BACKBEAT_STEPS)]
+    hats = grid[:, _HIHAT_ROWS]
+    snares, hats = snares[snares > 0], hats[hats > 0]
+    if len(snares) == 0 or len(hats) == 0:
+        return float("nan")
+    return float(snares.astype(np.float64).mean() - hats.astype(np.float64).mean())
+
+
+def _velocity_std(grid: np.ndarray) -> float:
+    if not _has_velocities(grid):
+        return float("nan")
+    velocities = grid[grid > 0]
+    if len(velocities) < 2:
+        return float("nan")
+    return float(velocities.astype(np.float64).std())
+
+
+def kit_onset_f1(generated: np.ndarray, real: np.ndarray, *, tolerance: int = 0) -> float:
+    """Onset F1 over the 9 kit classes: equivalent notes merged (35 = 36, 37 = 38 = 40, ...).
+
+    Both grids are reduced by :func:`drumgen.kit.to_kit_classes` (a class sounds on a step if any
+    of its rows does), then scored by :func:`onset_f1`, pooled over the song. A kick on 35 against a
+    real kick on 36 is wrong for :func:`onset_f1` but right here.
+
+    Parameters
+    ----------
+    generated, real : np.ndarray [shape=(n_bars, 46, 16)]
+        Drum grids of one song, any dtype; a cell is a hit when > 0.
+    tolerance : int >= 0
+        Largest distance in steps between matched hits, as in :func:`onset_prf`.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 1 when neither grid has a hit, 0 when only one has (the :func:`onset_prf`
+        conventions). Never NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from drumgen.representation import pitch_to_row
+    >>> generated, real = np.zeros((2, 1, 46, 16), np.uint8)
+    >>> generated[0, pitch_to_row(35), 0] = real[0, pitch_to_row(36), 0] = 100
+    >>> onset_f1(generated, real), kit_onset_f1(generated, real)
+    (0.0, 1.0)
+    """
+    generated, real = _check_kit_pair(generated, real)
+    return onset_f1(to_kit_classes(generated), to_kit_classes(real), tolerance=tolerance)
+
+
+def piece_group_f1(generated: np.ndarray, real: np.ndarray) -> dict[str, float]:
+    """Onset F1 of each coarse group of kit classes (:data:`drumgen.kit.PIECE_GROUPS`).
+
+    Over the kit-class grids (:func:`drumgen.kit.to_kit_classes`), per group:
+    ``F1 = 2 m / (G + R)`` with the group's matched, generated and real class hits (same bar,
+    class and step) pooled over the song and over the group's classes. So an open hat for a closed
+    hat is a miss in ``"hats"``, but a tom 45 for a tom 41 is a hit in ``"toms"``.
+
+    Parameters
+    ----------
+    generated, real : np.ndarray [shape=(n_bars, 46, 16)]
+        Drum grids of one song, any dtype; a cell is a hit when > 0.
+
+    Returns
+    -------
+    dict[str, float]
+        Group (``"kick"``, ``"snare"``, ``"hats"``, ``"toms"``, ``"cymbals"``, in that order) ->
+        F1 in [0, 1]; NaN for a group in which neither grid has a hit, 0 when only one has.
+    """
+    generated, real = _check_kit_pair(generated, real)
+    return _group_f1(to_kit_classes(generated), to_kit_classes(real))
+
+
+def backbeat_rate(grid: np.ndarray) -> float:
+    """Share of the non-empty bars with a backbeat: a snare-class hit on both steps 4 and 12.
+
+    "Snare class" is the kit class ``"snare"`` of :data:`drumgen.kit.KIT_CLASSES` (snares 38 / 40,
+    side stick 37, clap 39 and the other sounds folded into it); the steps are
+    :data:`BACKBEAT_STEPS`, beats 2 and 4.
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Any dtype; a cell is a hit when > 0.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when no bar has a hit.
+    """
+    grid = _check_kit_grid(grid)
+    nonempty = _bar_nonempty(grid)
+    return _ratio(_backbeat_bars(to_kit_classes(grid))[nonempty].sum(), nonempty.sum())
+
+
+def missing_snare_rate(generated: np.ndarray, real: np.ndarray) -> float:
+    """Among the bars where the real drums play a backbeat, the share where the generated bar has
+    no snare-class hit at all (on any step).
+
+    A real backbeat bar has a snare-class hit on both steps 4 and 12 (see :func:`backbeat_rate`).
+    Lower is better; 0 when every such bar has some snare in the generated drums.
+
+    Parameters
+    ----------
+    generated, real : np.ndarray [shape=(n_bars, 46, 16)]
+        Drum grids of one song, any dtype; a cell is a hit when > 0.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when no real bar has a backbeat.
+    """
+    generated, real = _check_kit_pair(generated, real)
+    backbeat = _backbeat_bars(to_kit_classes(real))
+    no_snare = ~np.any(to_kit_classes(generated)[:, _SNARE], axis=1)
+    return _ratio(no_snare[backbeat].sum(), backbeat.sum())
+
+
+def consecutive_repeat_rate(grid: np.ndarray) -> float:
+    """Share of bars that repeat the bar before exactly (hits only, velocities ignored).
+
+    Over the bars ``b = 1 .. n_bars - 1`` for which bar ``b - 1`` or bar ``b`` has a hit (two
+    silent bars in a row are not counted: silence would otherwise "repeat" perfectly), the share
+    whose hit grid equals that of bar ``b - 1``.
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Any dtype; a cell is a hit when > 0.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when no pair of neighbouring bars has a hit (one bar, or silence).
+    """
+    return _repeat_rates(_check_kit_grid(grid))[0]
+
+
+def two_bar_repeat_rate(grid: np.ndarray) -> float:
+    """Share of bars that repeat one of the two bars before exactly (hits only): A A, A B A B, ...
+
+    Over the bars ``b = 2 .. n_bars - 1`` for which at least one of bars ``b - 2``, ``b - 1``,
+    ``b`` has a hit, the share of bars ``b`` that have a hit and equal bar ``b - 1`` or bar
+    ``b - 2`` (as in :func:`consecutive_repeat_rate`, silence never repeats). At least
+    :func:`consecutive_repeat_rate` up to the first bar; A B A B scores 1 here and 0 there.
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Any dtype; a cell is a hit when > 0.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when no bar qualifies (fewer than 3 bars, or silence).
+    """
+    return _repeat_rates(_check_kit_grid(grid))[1]
+
+
+def layered_rate(grid: np.ndarray) -> float:
+    """Share of kick, snare and hi-hat onsets where two or more sounds of that piece are layered.
+
+    A piece onset is a (bar, piece, step) where at least one row of the kit piece sounds (pieces
+    ``"kick"``, ``"snare"``, ``"hihat"`` of :data:`drumgen.kit.PIECE_ROWS`: kick 35 / 36, snare
+    38 / 40 / 37 / 39, hi-hat 42 / 44 / 46). It is *layered* when 2 or more of its rows sound
+    together, which one limb cannot play (35 and 36 on one step). Real drums score close to 0.
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Any dtype; a cell is a hit when > 0.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when none of the three pieces sounds.
+    """
+    counts = to_pieces(_check_kit_grid(grid))[:, _LAYER_PIECES]
+    return _ratio((counts >= 2).sum(), (counts >= 1).sum())
+
+
+def fill_bars(grid: np.ndarray) -> np.ndarray:
+    """Which bars are fills.
+
+    Counted on the kit-class grid (:func:`drumgen.kit.to_kit_classes`, one hit per class and step),
+    a bar is a fill when it has
+
+    - at least :data:`FILL_MIN_TOM_HITS` (2) tom hits (classes ``tom_low``, ``tom_mid``,
+      ``tom_high``), or
+    - at least :data:`FILL_MIN_LATE_SNARE_HITS` (3) snare-class hits in its last 8 steps (8-15)
+      and more snare-class hits there than in its first 8 steps (0-7).
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Any dtype; a cell is a hit when > 0.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars,), bool]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from drumgen.representation import pitch_to_row
+    >>> grid = np.zeros((2, 46, 16), np.uint8)
+    >>> grid[1, pitch_to_row(48), 12] = grid[1, pitch_to_row(45), 14] = 100
+    >>> fill_bars(grid).tolist()
+    [False, True]
+    """
+    return _fill_bars(to_kit_classes(_check_kit_grid(grid)))
+
+
+def crash_bars(grid: np.ndarray) -> np.ndarray:
+    """Which bars open with a crash: a crash-class hit (49, 55, 57) on step 0 or 1.
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Any dtype; a cell is a hit when > 0.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars,), bool]
+    """
+    return _crash_bars(to_kit_classes(_check_kit_grid(grid)))
+
+
+def fill_rate(grid: np.ndarray) -> float:
+    """Share of bars that are fills (:func:`fill_bars`).
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Any dtype; a cell is a hit when > 0.
+
+    Returns
+    -------
+    float
+        In [0, 1]; never NaN.
+    """
+    return float(fill_bars(grid).mean())
+
+
+def change_coverage(grid: np.ndarray, change_bars: Sequence[int] | np.ndarray) -> float:
+    """Share of section changes marked by a fill or a crash within one bar.
+
+    A change at bar ``c`` (the first bar of a new section in the real drums) is *covered* when
+    bar ``c - 1`` or bar ``c`` is a fill (:func:`fill_bars`), or bar ``c`` opens with a crash
+    (:func:`crash_bars`). Duplicate changes count once; for ``c = 0`` only bar 0 is looked at.
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Any dtype; a cell is a hit when > 0.
+    change_bars : array of int [shape=(n_changes,)]
+        Bar indices in ``[0, n_bars)`` where a section begins.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when ``change_bars`` is empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from drumgen.representation import pitch_to_row
+    >>> grid = np.zeros((8, 46, 16), np.uint8)
+    >>> grid[4, pitch_to_row(49), 0] = 110
+    >>> change_coverage(grid, [4]), change_coverage(grid, [2, 4])
+    (1.0, 0.5)
+    """
+    grid = _check_kit_grid(grid)
+    changes = _check_change_bars(change_bars, len(grid))
+    classes = to_kit_classes(grid)
+    return _change_coverage(_fill_bars(classes), _crash_bars(classes), changes)
+
+
+def fills_elsewhere_rate(grid: np.ndarray, change_bars: Sequence[int] | np.ndarray) -> float:
+    """Share of fill bars among the bars away from every section change.
+
+    A bar is *away* when it is none of ``c - 2``, ``c - 1``, ``c`` for any change ``c`` in
+    ``change_bars``; the result is the share of fills (:func:`fill_bars`) among those bars. Fills
+    mid-section are what a drummer rarely plays: lower is better, next to :func:`change_coverage`.
+    With no change at all every bar is away (the value is :func:`fill_rate`).
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Any dtype; a cell is a hit when > 0.
+    change_bars : array of int [shape=(n_changes,)]
+        Bar indices in ``[0, n_bars)`` where a section begins.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when every bar is near a change.
+    """
+    grid = _check_kit_grid(grid)
+    changes = _check_change_bars(change_bars, len(grid))
+    return _fills_elsewhere(_fill_bars(to_kit_classes(grid)), changes)
+
+
+def silent_bar_play_rate(generated: np.ndarray, real: np.ndarray) -> float:
+    """Among the bars where the real drums are silent, the share where the generated drums play.
+
+    Parameters
+    ----------
+    generated, real : np.ndarray [shape=(n_bars, 46, 16)]
+        Drum grids of one song, any dtype; a cell is a hit when > 0.
+
+    Returns
+    -------
+    float
+        In [0, 1], lower is better; NaN when every real bar has a hit.
+    """
+    generated, real = _check_kit_pair(generated, real)
+    silent = ~_bar_nonempty(real)
+    return _ratio(_bar_nonempty(generated)[silent].sum(), silent.sum())
+
+
+def velocity_std(grid: np.ndarray) -> float:
+    """Standard deviation of the velocities of all hits (population, ``ddof = 0``).
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Velocities (1-127 at hits, 0 elsewhere), e.g. uint8.
+
+    Returns
+    -------
+    float
+        In MIDI velocity units, >= 0 (0 for flat dynamics); NaN for a bool grid (no velocities) or
+        fewer than 2 hits.
+    """
+    return _velocity_std(_check_kit_grid(grid))
+
+
+def backbeat_hat_velocity_gap(grid: np.ndarray) -> float:
+    """Mean velocity of the backbeat snares minus mean velocity of the hi-hats.
+
+    Snares are the snare-class hits (kit class ``"snare"``, every row of it, layered hits each
+    counted) on steps 4 and 12 of any bar; hi-hats are all hits of the hi-hat piece (rows of 42,
+    44, 46) on any step. Drummers accent the backbeat over the hats: real drums are usually > 0.
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Velocities (1-127 at hits, 0 elsewhere), e.g. uint8.
+
+    Returns
+    -------
+    float
+        In MIDI velocity units, in [-126, 126]; NaN for a bool grid, or when there is no backbeat
+        snare or no hi-hat hit.
+    """
+    return _backbeat_hat_gap(_check_kit_grid(grid))
+
+
+# --------------------------------------------------------------------------------------------------
 # One song, many songs
 
 
@@ -424,25 +935,59 @@ SONG_METRIC_KEYS: tuple[str, ...] = (
     "drum_pattern",
     "repetition_consistency",
     "cell_accuracy",
+    "kit_f1",
+    "kick_f1",
+    "snare_f1",
+    "hats_f1",
+    "toms_f1",
+    "cymbals_f1",
+    "backbeat_rate",
+    "missing_snare_rate",
+    "consecutive_repeat",
+    "two_bar_repeat",
+    "layered_rate",
+    "fill_rate",
+    "change_coverage",
+    "fills_elsewhere",
+    "silent_bar_play",
+    "velocity_std",
+    "backbeat_hat_gap",
 )
 """Keys of :func:`song_metrics`, in order."""
 
 
 def song_metrics(
-    generated: np.ndarray, real: np.ndarray, *, scale: float = DEFAULT_SCALE
+    generated: np.ndarray,
+    real: np.ndarray,
+    *,
+    scale: float = DEFAULT_SCALE,
+    change_bars: Sequence[int] | np.ndarray | None = None,
 ) -> dict[str, float]:
     """Every metric of one song.
 
     ``onset_*`` are :func:`onset_prf` at tolerance 0, ``onset_f1_tol1`` is :func:`onset_f1` at
     tolerance 1, ``row_onset_f1`` is :func:`mean_row_onset_f1` at tolerance 0; ``empty_bar_rate``
     and ``drum_pattern`` (:func:`drum_pattern_share`) describe the generated grid alone; the rest
-    are the functions of the same name. Some entries may be NaN (see each function).
+    of the first twelve are the functions of the same name.
+
+    The musical metrics follow: ``kit_f1`` is :func:`kit_onset_f1` (tolerance 0), ``kick_f1`` ...
+    ``cymbals_f1`` are :func:`piece_group_f1`; ``missing_snare_rate`` is
+    :func:`missing_snare_rate`, ``silent_bar_play`` :func:`silent_bar_play_rate`;
+    ``backbeat_rate``, ``consecutive_repeat`` (:func:`consecutive_repeat_rate`),
+    ``two_bar_repeat`` (:func:`two_bar_repeat_rate`), ``layered_rate``, ``fill_rate``,
+    ``change_coverage``, ``fills_elsewhere`` (:func:`fills_elsewhere_rate`), ``velocity_std``
+    and ``backbeat_hat_gap`` (:func:`backbeat_hat_velocity_gap`) describe the generated grid alone
+    (NaN velocity metrics for a bool grid). Some entries may be NaN (see each function).
 
     Parameters
     ----------
     generated, real : np.ndarray [shape=(n_bars, 46, 16)]
+        ``generated`` bool (hits) or velocities; ``real`` velocities.
     scale : float
         Divisor of the drum distance for the SSM metrics.
+    change_bars : array of int [shape=(n_changes,)], optional
+        Bars where a section of the real drums begins; ``None`` makes ``change_coverage`` and
+        ``fills_elsewhere`` NaN.
 
     Returns
     -------
@@ -450,7 +995,7 @@ def song_metrics(
         Keys :data:`SONG_METRIC_KEYS`, in that order.
     """
     prf = onset_prf(generated, real)
-    return {
+    result = {
         "onset_f1": prf["f1"],
         "onset_precision": prf["precision"],
         "onset_recall": prf["recall"],
@@ -463,6 +1008,44 @@ def song_metrics(
         "drum_pattern": drum_pattern_share(generated),
         "repetition_consistency": repetition_consistency(generated, real),
         "cell_accuracy": cell_accuracy(generated, real),
+    }
+    result.update(_musical_metrics(generated, real, change_bars))
+    return result
+
+
+def _musical_metrics(
+    generated: np.ndarray, real: np.ndarray, change_bars: Sequence[int] | np.ndarray | None
+) -> dict[str, float]:
+    """The musical part of :func:`song_metrics`, each kit-class grid computed once."""
+    generated, real = _check_kit_pair(generated, real)
+    gen_classes, real_classes = to_kit_classes(generated), to_kit_classes(real)
+    gen_nonempty, real_nonempty = _bar_nonempty(generated), _bar_nonempty(real)
+    groups = _group_f1(gen_classes, real_classes)
+    real_backbeat = _backbeat_bars(real_classes)
+    consecutive, two_bar = _repeat_rates(generated)
+    layers = to_pieces(generated)[:, _LAYER_PIECES]
+    fills = _fill_bars(gen_classes)
+    coverage, elsewhere = float("nan"), float("nan")
+    if change_bars is not None:
+        changes = _check_change_bars(change_bars, len(generated))
+        coverage = _change_coverage(fills, _crash_bars(gen_classes), changes)
+        elsewhere = _fills_elsewhere(fills, changes)
+    return {
+        "kit_f1": onset_f1(gen_classes, real_classes),
+        **{f"{group}_f1": value for group, value in groups.items()},
+        "backbeat_rate": _ratio(_backbeat_bars(gen_classes)[gen_nonempty].sum(), gen_nonempty.sum()),
+        "missing_snare_rate": _ratio(
+            (~np.any(gen_classes[:, _SNARE], axis=1))[real_backbeat].sum(), real_backbeat.sum()
+        ),
+        "consecutive_repeat": consecutive,
+        "two_bar_repeat": two_bar,
+        "layered_rate": _ratio((layers >= 2).sum(), (layers >= 1).sum()),
+        "fill_rate": float(fills.mean()),
+        "change_coverage": coverage,
+        "fills_elsewhere": elsewhere,
+        "silent_bar_play": _ratio(gen_nonempty[~real_nonempty].sum(), (~real_nonempty).sum()),
+        "velocity_std": _velocity_std(generated),
+        "backbeat_hat_gap": _backbeat_hat_gap(generated),
     }
 
 

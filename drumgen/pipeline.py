@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from drumgen import io, midi, representation, selection, similarity
+from drumgen import generation, io, midi, representation, selection
 from drumgen.analysis import Step1Result, preprocess_song
 from drumgen.config import Config, load_config
 from drumgen.exceptions import ParameterError
+from drumgen.sections import Sections
 from drumgen.synth import Renderer
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,13 @@ class Step2Result:
 
 @dataclass(frozen=True)
 class Step3Result:
-    """Each bar's neighbours, and which SSM chose them ("melodic" or "oracle")."""
+    """Each bar's neighbours, which SSM chose them ("predicted", "melodic" or "oracle"), and the
+    song's sections (:mod:`drumgen.sections`)."""
 
     run_dir: Path
     selection: selection.BarSelection
     source: str
+    sections: Sections
 
 
 def _resolve(config: Config | None) -> Config:
@@ -142,7 +145,7 @@ def default_ssm_generator() -> Any:
         return None
     from drumgen.model.bundle import load_models
 
-    return load_models(vae=False).ssm_generator
+    return load_models(vae=False, drummer=False).ssm_generator
 
 
 def step_2_similarity(
@@ -164,28 +167,24 @@ def step_2_similarity(
     config = _resolve(config)
     io.check_writable(io.step_path(run_dir, "step_2"), force=force)
     step_1 = load_step_1(run_dir)
-    melodic = similarity.melodic_ssm(step_1.bar_cqts, scale=config.similarity.melodic_scale)
-    arrays = {"melodic_ssm": melodic}
-    drum = None
-    if step_1.drum_grids is not None:
-        drum = similarity.drum_ssm(step_1.drum_grids, scale=config.similarity.drum_scale)
-        arrays["drum_ssm"] = drum
     if isinstance(ssm_generator, str) and ssm_generator == "default":
         ssm_generator = default_ssm_generator()
-    predicted = None
-    if ssm_generator is not None:
-        from drumgen.model.ssm_generator import predict_drum_ssm
-
-        predicted = predict_drum_ssm(ssm_generator, melodic)
-        arrays["predicted_drum_ssm"] = predicted
+    ssms = generation.similarities(
+        step_1.bar_cqts, step_1.drum_grids, config=config, ssm_generator=ssm_generator
+    )
+    arrays = {"melodic_ssm": ssms.melodic}
+    if ssms.drum is not None:
+        arrays["drum_ssm"] = ssms.drum
+    if ssms.predicted is not None:
+        arrays["predicted_drum_ssm"] = ssms.predicted
     meta = {
         "config": config.to_dict(),
-        "has_drum_ssm": drum is not None,
-        "has_predicted": predicted is not None,
+        "has_drum_ssm": ssms.drum is not None,
+        "has_predicted": ssms.predicted is not None,
     }
     io.save_step(run_dir, "step_2", arrays, meta, force=force)
     return Step2Result(
-        run_dir=Path(run_dir), melodic_ssm=melodic, drum_ssm=drum, predicted_drum_ssm=predicted
+        run_dir=Path(run_dir), melodic_ssm=ssms.melodic, drum_ssm=ssms.drum, predicted_drum_ssm=ssms.predicted
     )
 
 
@@ -222,29 +221,30 @@ def step_3_select(
     source = config.selection.source if source is None else source
     io.check_writable(io.step_path(run_dir, "step_3"), force=force)
     step_2 = load_step_2(run_dir)
-    if source == "melodic":
-        ssm = step_2.melodic_ssm
-    elif source == "oracle":
-        if step_2.drum_ssm is None:
-            raise ParameterError(f"{run_dir}: oracle selection needs the song's own drum track; it has none")
-        ssm = step_2.drum_ssm
-    elif source == "predicted":
-        if step_2.predicted_drum_ssm is None:
-            raise ParameterError(
-                f"{run_dir}: no predicted drum SSM (the drum-SSM generator was not available in step 2)"
-            )
-        ssm = step_2.predicted_drum_ssm
-    else:
-        raise ParameterError(f"source must be 'predicted', 'melodic' or 'oracle', got {source!r}")
-    chosen = selection.select_neighbors(ssm, n_neighbors=config.selection.n_neighbors)
+    ssms = generation.Similarities(
+        melodic=step_2.melodic_ssm, drum=step_2.drum_ssm, predicted=step_2.predicted_drum_ssm
+    )
+    try:
+        chosen, found = generation.select_and_segment(ssms, config=config, source=source)
+    except ParameterError as error:
+        raise ParameterError(f"{run_dir}: {error}") from error
     io.save_step(
         run_dir,
         "step_3",
-        {"neighbor_idx": chosen.neighbor_idx, "neighbor_weights": chosen.neighbor_weights},
-        {"config": config.to_dict(), "source": source, "oracle": source == "oracle"},
+        {
+            "neighbor_idx": chosen.neighbor_idx,
+            "neighbor_weights": chosen.neighbor_weights,
+            "section_starts": found.starts,
+        },
+        {
+            "config": config.to_dict(),
+            "source": source,
+            "oracle": source == "oracle",
+            "sections": found.to_dict(),
+        },
         force=force,
     )
-    return Step3Result(run_dir=Path(run_dir), selection=chosen, source=source)
+    return Step3Result(run_dir=Path(run_dir), selection=chosen, source=source, sections=found)
 
 
 def load_step_3(run_dir: str | Path) -> Step3Result:
@@ -253,7 +253,12 @@ def load_step_3(run_dir: str | Path) -> Step3Result:
     chosen = selection.BarSelection(
         neighbor_idx=arrays["neighbor_idx"], neighbor_weights=arrays["neighbor_weights"]
     )
-    return Step3Result(run_dir=Path(run_dir), selection=chosen, source=meta["source"])
+    found = (
+        Sections.from_dict(meta["sections"])
+        if "sections" in meta
+        else Sections.whole_song(len(chosen.neighbor_idx))
+    )
+    return Step3Result(run_dir=Path(run_dir), selection=chosen, source=meta["source"], sections=found)
 
 
 @dataclass(frozen=True)
@@ -309,17 +314,21 @@ def step_4_generate(
     *,
     config: Config | None = None,
     vae: Any = None,
+    drummer: Any = None,
     seed: int | None = None,
     densities: tuple[int, ...] | None = None,
     genre: str = "unknown",
     force: bool = False,
 ) -> Step4Result:
-    """Run the drum VAE on every bar (its CQT stacked with its weighted neighbours').
+    """Run the drum VAE on every bar (its CQT stacked with its weighted neighbours') and arrange
+    the result into a drum part (:func:`drumgen.generation.drums`).
 
     Parameters
     ----------
     vae : DrumVae, optional
         A loaded VAE (:func:`drumgen.model.bundle.load_models`); default: the shipped one.
+    drummer : DrummerModel, optional
+        Default: the shipped one.
     seed : int, optional
         Latent sampling seed; default ``config.generation.seed``.
     densities : tuple of int, optional
@@ -328,8 +337,6 @@ def step_4_generate(
         Style conditioning: one of ``drumgen.songdata.GENRES``, or "unknown".
     """
     from drumgen.model.bundle import load_models
-    from drumgen.model.data import conditions
-    from drumgen.model.generate import generate_drums
 
     config = _resolve(config)
     seed = config.generation.seed if seed is None else seed
@@ -337,22 +344,32 @@ def step_4_generate(
     io.check_writable(io.step_path(run_dir, "step_4"), force=force)
     step_1 = load_step_1(run_dir)
     step_3 = load_step_3(run_dir)
-    vae = vae if vae is not None else load_models(ssm_generator=False).vae
-    grids = generate_drums(
-        vae,
+    if vae is None or drummer is None:
+        loaded = load_models(ssm_generator=False)
+        vae = vae if vae is not None else loaded.vae
+        drummer = drummer if drummer is not None else loaded.drummer
+    generated = generation.drums(
         step_1.bar_cqts,
-        step_3.selection.neighbor_idx,
-        step_3.selection.neighbor_weights,
-        conditions(step_1.bar_tempos, genre=genre),
+        step_1.bar_tempos,
+        step_3.selection,
+        step_3.sections,
+        vae=vae,
+        drummer=drummer,
+        config=config,
+        part_onsets=step_1.part_onsets,
         seed=seed,
         densities=densities,
-        temperature=config.generation.temperature,
-        decode=config.generation.decode,
+        genre=genre,
     )
+    grids = generated.grids
+    decisions = {
+        name: np.stack([getattr(generated.arrangements[d], name) for d in densities])
+        for name in ("resting", "fills", "crashes")
+    }
     io.save_step(
         run_dir,
         "step_4",
-        {"densities": np.array(densities), "grids": np.stack([grids[d] for d in densities])},
+        {"densities": np.array(densities), "grids": np.stack([grids[d] for d in densities]), **decisions},
         {
             "config": config.to_dict(),
             "seed": seed,
@@ -465,7 +482,14 @@ def generate_song(
         ssm_generator=models.ssm_generator,
     )
     step_4 = step_4_generate(
-        run_dir, config=config, vae=models.vae, seed=seed, densities=densities, genre=genre, force=True
+        run_dir,
+        config=config,
+        vae=models.vae,
+        drummer=models.drummer,
+        seed=seed,
+        densities=densities,
+        genre=genre,
+        force=True,
     )
     step_5 = step_5_write_midi(run_dir, out_dir=out_dir, force=force)
     return GenerationResult(analysis=analysis, step_4=step_4, step_5=step_5)

@@ -9,11 +9,14 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from drumgen import metrics
+from drumgen import kit, metrics
 from drumgen.exceptions import ParameterError
 from drumgen.representation import N_ROWS, pitch_to_row
 
 KICK, SNARE, HAT, RIDE = (pitch_to_row(p) for p in (36, 38, 42, 51))
+KICK_35, SIDE_STICK, CLAP, SNARE_40 = (pitch_to_row(p) for p in (35, 37, 39, 40))
+PEDAL_HAT, OPEN_HAT, CRASH, CRASH_2 = (pitch_to_row(p) for p in (44, 46, 49, 57))
+TOM_41, TOM_43, TOM_45, TOM_48 = (pitch_to_row(p) for p in (41, 43, 45, 48))
 N_CELLS_PER_BAR = N_ROWS * 16
 
 
@@ -242,6 +245,206 @@ def test_repetition_consistency_and_distance() -> None:
 
 
 # ------------------------------------------------------------------------------------------------
+# Musical metrics: kit classes and pieces
+
+
+def test_kit_onset_f1_merges_equivalent_notes() -> None:
+    generated, real = grid(1, [(0, KICK_35, 0)]), grid(1, [(0, KICK, 0)])
+    assert metrics.onset_f1(generated, real) == 0.0
+    assert metrics.kit_onset_f1(generated, real) == 1.0
+    assert metrics.kit_onset_f1(grid(1, [(0, SNARE_40, 4)]), grid(1, [(0, SNARE, 4)])) == 1.0
+    assert metrics.kit_onset_f1(grid(1, [(0, OPEN_HAT, 2)]), grid(1, [(0, HAT, 2)])) == 0.0  # not equal
+    assert metrics.kit_onset_f1(grid(2, []), grid(2, [])) == 1.0  # the onset_prf convention
+
+
+def test_kit_onset_f1_and_group_f1_hand_case() -> None:
+    # real classes: kick 0/0, snare 0/4 (38 + 40 layered: one class hit), kick 0/8 -> R = 3
+    # gen classes:  kick 0/0 (35), snare 0/4, closed hat 0/2                      -> G = 3, m = 2
+    real = grid(1, [(0, KICK, 0), (0, SNARE, 4), (0, SNARE_40, 4), (0, KICK, 8)])
+    generated = grid(1, [(0, KICK_35, 0), (0, SNARE, 4), (0, HAT, 2)])
+    assert metrics.kit_onset_f1(generated, real) == pytest.approx(2 * 2 / (3 + 3))
+    groups = metrics.piece_group_f1(generated, real)
+    assert list(groups) == ["kick", "snare", "hats", "toms", "cymbals"]
+    assert groups["kick"] == pytest.approx(2 / 3)  # G = 1, R = 2, m = 1
+    assert groups["snare"] == 1.0
+    assert groups["hats"] == 0.0  # generated only
+    assert math.isnan(groups["toms"]) and math.isnan(groups["cymbals"])  # neither grid
+
+
+def test_group_f1_pools_the_group_classes() -> None:
+    # toms 45 and 41 are both tom_low: right; ride for crash is a miss inside "cymbals"
+    groups = metrics.piece_group_f1(
+        grid(1, [(0, TOM_45, 3), (0, RIDE, 0)]), grid(1, [(0, TOM_41, 3), (0, CRASH, 0)])
+    )
+    assert groups["toms"] == 1.0
+    assert groups["cymbals"] == 0.0
+
+
+def test_kit_onset_f1_ignores_row_swaps_within_a_class(rng: np.random.Generator) -> None:
+    real = (rng.random((6, N_ROWS, 16)) < 0.1).astype(np.uint8) * 90
+    swapped = np.zeros_like(real)
+    for bar, row, step in zip(*np.nonzero(real), strict=True):
+        rows = kit.KIT_CLASS_ROWS[kit.KIT_CLASSES[kit.ROW_TO_KIT_CLASS[row]]]
+        swapped[bar, rows[rng.integers(len(rows))], step] = 50
+    assert metrics.kit_onset_f1(swapped, real) == 1.0
+    assert all(v == 1.0 for v in metrics.piece_group_f1(swapped, real).values())
+    assert metrics.onset_f1(swapped, real) < 1.0
+
+
+def test_backbeat_rate() -> None:
+    # bar 0: snare 4 + 12; bar 1: clap 4 + side stick 12 (same class); bar 2: snare 4 only; bar 3 empty
+    drums = grid(4, [(0, SNARE, 4), (0, SNARE, 12), (1, CLAP, 4), (1, SIDE_STICK, 12), (2, SNARE, 4)])
+    assert metrics.backbeat_rate(drums) == pytest.approx(2 / 3)
+    assert metrics.backbeat_rate(grid(1, [(0, KICK, 4), (0, KICK, 12)])) == 0.0
+    assert metrics.backbeat_rate(grid(1, [(0, SNARE, 5), (0, SNARE, 13)])) == 0.0
+    assert math.isnan(metrics.backbeat_rate(grid(3, [])))
+
+
+def test_missing_snare_rate() -> None:
+    # real backbeat in bars 0 and 1 (bar 2 has none); gen: snare on step 7 in bar 0, kick only in bar 1
+    real = grid(3, [(0, SNARE, 4), (0, SNARE, 12), (1, CLAP, 4), (1, SNARE_40, 12), (2, KICK, 0)])
+    generated = grid(3, [(0, SNARE, 7), (1, KICK, 4)])
+    assert metrics.missing_snare_rate(generated, real) == 0.5
+    assert metrics.missing_snare_rate(real, real) == 0.0
+    assert metrics.missing_snare_rate(np.zeros_like(real), real) == 1.0
+    assert math.isnan(metrics.missing_snare_rate(generated, grid(3, [(0, SNARE, 4)])))
+
+
+def test_repeat_rates_known_answers() -> None:
+    assert metrics.consecutive_repeat_rate(song([0, 0, 0, 0])) == 1.0
+    assert metrics.two_bar_repeat_rate(song([0, 0, 0, 0])) == 1.0
+    assert metrics.consecutive_repeat_rate(song([0, 1, 0, 1])) == 0.0  # A B A B
+    assert metrics.two_bar_repeat_rate(song([0, 1, 0, 1])) == 1.0
+    assert metrics.consecutive_repeat_rate(song([0, 1, 2, 3])) == 0.0
+    assert metrics.two_bar_repeat_rate(song([0, 1, 2, 3])) == 0.0
+    # A A B A: consecutive 1 / 3; two-bar: bar 2 new, bar 3 = bar 1 -> 1 / 2
+    assert metrics.consecutive_repeat_rate(song([0, 0, 1, 0])) == pytest.approx(1 / 3)
+    assert metrics.two_bar_repeat_rate(song([0, 0, 1, 0])) == 0.5
+
+
+def test_repeat_rates_ignore_velocities_and_silence() -> None:
+    loud, soft = song([0]), song([0]) // 2
+    assert metrics.consecutive_repeat_rate(np.concatenate([loud, soft])) == 1.0
+    # A A _ _ A: pairs (0,1) repeat, (1,2) and (3,4) counted, (2,3) both silent and skipped -> 1 / 3
+    a_silence_a = np.concatenate([song([0, 0]), grid(2, []), song([0])])
+    assert metrics.consecutive_repeat_rate(a_silence_a) == pytest.approx(1 / 3)
+    # two-bar: bars 2 (A A _), 3 (A _ _), 4 (_ _ A) counted; silence never repeats, A != _ -> 0 of 3
+    assert metrics.two_bar_repeat_rate(a_silence_a) == 0.0
+    assert metrics.two_bar_repeat_rate(np.concatenate([song([0]), grid(1, []), song([0])])) == 1.0
+    silence = grid(4, [])
+    assert math.isnan(metrics.consecutive_repeat_rate(silence))
+    assert math.isnan(metrics.two_bar_repeat_rate(silence))
+    assert math.isnan(metrics.consecutive_repeat_rate(song([0])))  # one bar: no pair
+    assert math.isnan(metrics.two_bar_repeat_rate(song([0, 0])))  # two bars: no bar 2
+
+
+def test_layered_rate() -> None:
+    assert metrics.layered_rate(grid(1, [(0, KICK, 0), (0, KICK_35, 0)])) == 1.0
+    # layered kick at 0, lone hat at 2, closed + open hat at 4: 2 layered of 3 onsets
+    drums = grid(1, [(0, KICK, 0), (0, KICK_35, 0), (0, HAT, 2), (0, HAT, 4), (0, OPEN_HAT, 4)])
+    assert metrics.layered_rate(drums) == pytest.approx(2 / 3)
+    assert metrics.layered_rate(grid(1, [(0, KICK, 0), (0, SNARE, 0), (0, HAT, 0)])) == 0.0  # 3 pieces
+    assert metrics.layered_rate(grid(1, [(0, SNARE, 4), (0, CLAP, 12)])) == 0.0  # not at once
+    assert metrics.layered_rate(song([0, 1, 0, 3])) == 0.0
+    assert math.isnan(metrics.layered_rate(grid(1, [(0, CRASH, 0), (0, CRASH_2, 0)])))  # no such piece
+
+
+def test_fill_bars_rules() -> None:
+    bars = [
+        [(TOM_48, 12), (TOM_45, 14)],  # 0: two toms -> fill
+        [(TOM_48, 12)],  # 1: one tom
+        [(TOM_41, 12), (TOM_43, 12)],  # 2: two rows of one tom class on one step: one hit
+        [(SNARE, 4), (SNARE, 8), (SNARE, 10), (SNARE, 12)],  # 3: late 3 > early 1 -> fill
+        [(SNARE, 0), (SNARE, 2), (SNARE, 4), (SNARE, 8), (SNARE, 10), (SNARE, 12)],  # 4: late 3 = early 3
+        [(SNARE, 13), (CLAP, 15)],  # 5: late 2 < 3
+        [(CLAP, 9), (SNARE_40, 11), (SIDE_STICK, 15)],  # 6: snare class -> fill
+        [],  # 7
+    ]
+    drums = grid(len(bars), [(b, r, s) for b, hits in enumerate(bars) for r, s in hits])
+    fills = metrics.fill_bars(drums)
+    assert fills.dtype == bool and fills.shape == (8,)
+    assert fills.tolist() == [True, False, False, True, False, False, True, False]
+    assert metrics.fill_rate(drums) == pytest.approx(3 / 8)
+    assert not metrics.fill_bars(song([0, 1, 2, 5])).any()  # kicks do not make a fill
+
+
+def test_crash_bars() -> None:
+    drums = grid(5, [(0, CRASH, 0), (1, CRASH_2, 1), (2, CRASH, 2), (3, RIDE, 0)])
+    assert metrics.crash_bars(drums).tolist() == [True, True, False, False, False]
+
+
+def test_change_coverage() -> None:
+    crash_at_4 = grid(8, [(4, CRASH, 0)])
+    assert metrics.change_coverage(crash_at_4, [4]) == 1.0
+    assert metrics.change_coverage(crash_at_4, np.array([4, 4])) == 1.0  # a change counts once
+    assert metrics.change_coverage(crash_at_4, [2, 4]) == 0.5
+    assert metrics.change_coverage(grid(8, [(5, CRASH, 0)]), [4]) == 0.0  # a bar late
+    assert metrics.change_coverage(grid(8, [(4, CRASH, 4)]), [4]) == 0.0  # not on the downbeat
+    toms = [(TOM_48, 12), (TOM_45, 14)]
+    for fill_bar, covered in [(2, 0.0), (3, 1.0), (4, 1.0), (5, 0.0)]:
+        drums = grid(8, [(fill_bar, r, s) for r, s in toms])
+        assert metrics.change_coverage(drums, [4]) == covered, fill_bar
+    assert metrics.change_coverage(grid(8, [(0, CRASH, 0)]), [0]) == 1.0
+    assert metrics.change_coverage(grid(8, [(7, r, s) for r, s in toms]), [0]) == 0.0  # no bar -1
+    assert math.isnan(metrics.change_coverage(crash_at_4, []))
+    with pytest.raises(ParameterError, match="change_bars"):
+        metrics.change_coverage(crash_at_4, [8])
+    with pytest.raises(ParameterError, match="change_bars"):
+        metrics.change_coverage(crash_at_4, [-1])
+
+
+def test_fills_elsewhere_rate() -> None:
+    toms = [(TOM_48, 12), (TOM_45, 14)]
+    # fills in bars 2 (= c - 2 of change 4, near) and 6; bars away from change 4: 0, 1, 5, 6, 7
+    drums = grid(8, [(b, r, s) for b in (2, 6) for r, s in toms])
+    assert metrics.fills_elsewhere_rate(drums, [4]) == pytest.approx(1 / 5)
+    assert metrics.fills_elsewhere_rate(drums, [4, 7]) == 0.0  # 6 is now c - 1 of 7; away: 0, 1
+    assert metrics.fills_elsewhere_rate(drums, []) == metrics.fill_rate(drums) == 0.25
+    assert math.isnan(metrics.fills_elsewhere_rate(grid(4, []), [2, 3]))  # every bar is near
+
+
+def test_silent_bar_play_rate() -> None:
+    real = grid(3, [(1, KICK, 0)])  # bars 0 and 2 silent
+    assert metrics.silent_bar_play_rate(grid(3, [(0, HAT, 3), (1, KICK, 0)]), real) == 0.5
+    assert metrics.silent_bar_play_rate(grid(3, []), real) == 0.0
+    assert metrics.silent_bar_play_rate(real, real) == 0.0
+    assert math.isnan(metrics.silent_bar_play_rate(real, song([0, 1, 0])))
+
+
+def test_velocity_std() -> None:
+    drums = grid(2, [(0, KICK, 0), (1, HAT, 3)])
+    drums[1, HAT, 3] = 60  # velocities 100 and 60: std 20
+    assert metrics.velocity_std(drums) == pytest.approx(20.0)
+    assert metrics.velocity_std(song([0, 0])) == 0.0  # flat dynamics
+    assert math.isnan(metrics.velocity_std(drums > 0))  # bool: no velocities
+    assert math.isnan(metrics.velocity_std(grid(2, [(0, KICK, 0)])))  # one hit
+    assert math.isnan(metrics.velocity_std(grid(2, [])))
+
+
+def test_backbeat_hat_velocity_gap() -> None:
+    drums = grid(1, [])
+    drums[0, SNARE, 4], drums[0, CLAP, 12], drums[0, SNARE, 7] = 120, 100, 10  # step 7: not a backbeat
+    drums[0, HAT, 0], drums[0, OPEN_HAT, 2], drums[0, PEDAL_HAT, 6] = 60, 80, 70
+    drums[0, RIDE, 8] = 1  # not a hi-hat
+    assert metrics.backbeat_hat_velocity_gap(drums) == pytest.approx(110.0 - 70.0)
+    assert math.isnan(metrics.backbeat_hat_velocity_gap(drums > 0))
+    no_hats = drums.copy()
+    no_hats[:, [HAT, OPEN_HAT, PEDAL_HAT]] = 0
+    assert math.isnan(metrics.backbeat_hat_velocity_gap(no_hats))
+    no_backbeat = drums.copy()
+    no_backbeat[0, :, [4, 12]] = 0
+    assert math.isnan(metrics.backbeat_hat_velocity_gap(no_backbeat))
+
+
+def test_musical_metrics_reject_other_shapes() -> None:
+    classes = np.zeros((2, len(kit.KIT_CLASSES), 16), dtype=bool)
+    with pytest.raises(ParameterError, match="46"):
+        metrics.backbeat_rate(classes)
+    with pytest.raises(ParameterError, match="same shape"):
+        metrics.kit_onset_f1(grid(2, []), grid(3, []))
+
+
+# ------------------------------------------------------------------------------------------------
 # One song, many songs
 
 
@@ -260,12 +463,76 @@ def test_song_metrics_keys_and_values(real_song: np.ndarray) -> None:
         "drum_pattern",
         "repetition_consistency",
         "cell_accuracy",
+        "kit_f1",
+        "kick_f1",
+        "snare_f1",
+        "hats_f1",
+        "toms_f1",
+        "cymbals_f1",
+        "backbeat_rate",
+        "missing_snare_rate",
+        "consecutive_repeat",
+        "two_bar_repeat",
+        "layered_rate",
+        "fill_rate",
+        "change_coverage",
+        "fills_elsewhere",
+        "silent_bar_play",
+        "velocity_std",
+        "backbeat_hat_gap",
     ]
     assert list(result) == list(metrics.SONG_METRIC_KEYS)
     assert all(isinstance(v, float) for v in result.values())
     assert result["onset_f1"] == result["onset_f1_tol1"] == result["cell_accuracy"] == 1.0
     assert result["empty_bar_rate"] == 0.0
     assert result["drum_pattern"] < 1.0  # the fills' odd kicks
+    assert result["kit_f1"] == result["kick_f1"] == result["snare_f1"] == result["hats_f1"] == 1.0
+    assert math.isnan(result["toms_f1"]) and math.isnan(result["cymbals_f1"])
+    assert result["missing_snare_rate"] == 0.0
+    assert result["backbeat_rate"] == 1.0
+    assert result["layered_rate"] == 0.0
+    assert result["consecutive_repeat"] == 0.0  # A B A C A B A D
+    assert result["two_bar_repeat"] == 0.5  # bars 2..7 = A C A B A D: the three As repeat bar b - 2
+    assert math.isnan(result["change_coverage"]) and math.isnan(result["fills_elsewhere"])
+    assert math.isnan(result["silent_bar_play"])  # the real drums never rest
+    assert result["velocity_std"] == 0.0
+
+
+def test_song_metrics_match_the_musical_functions(rng: np.random.Generator) -> None:
+    # song_metrics computes the musical part on shared kit-class grids: it must agree with the functions
+    real = (rng.random((12, N_ROWS, 16)) < 0.06) * rng.integers(1, 128, (12, N_ROWS, 16))
+    real = real.astype(np.uint8)
+    real[:, SNARE, 4] = real[:, SNARE, 12] = 110
+    real[[3, 7], :, :] = 0  # silent bars
+    generated = real.copy()
+    generated[[1, 5, 9]] = ((rng.random((3, N_ROWS, 16)) < 0.15) * 64).astype(np.uint8)
+    generated[10] = generated[8]
+    changes = [0, 4, 8]
+    for gen in (generated, generated > 0):
+        result = metrics.song_metrics(gen, real, change_bars=changes)
+        groups = metrics.piece_group_f1(gen, real)
+        expected = {
+            "kit_f1": metrics.kit_onset_f1(gen, real),
+            **{f"{group}_f1": value for group, value in groups.items()},
+            "backbeat_rate": metrics.backbeat_rate(gen),
+            "missing_snare_rate": metrics.missing_snare_rate(gen, real),
+            "consecutive_repeat": metrics.consecutive_repeat_rate(gen),
+            "two_bar_repeat": metrics.two_bar_repeat_rate(gen),
+            "layered_rate": metrics.layered_rate(gen),
+            "fill_rate": metrics.fill_rate(gen),
+            "change_coverage": metrics.change_coverage(gen, changes),
+            "fills_elsewhere": metrics.fills_elsewhere_rate(gen, changes),
+            "silent_bar_play": metrics.silent_bar_play_rate(gen, real),
+            "velocity_std": metrics.velocity_std(gen),
+            "backbeat_hat_gap": metrics.backbeat_hat_velocity_gap(gen),
+        }
+        assert list(result)[-len(expected) :] == list(expected)
+        for key, value in expected.items():
+            assert result[key] == pytest.approx(value, nan_ok=True), key
+        assert all(isinstance(v, float) for v in result.values())
+    assert math.isnan(metrics.song_metrics(generated > 0, real)["velocity_std"])
+    assert math.isnan(metrics.song_metrics(generated > 0, real)["backbeat_hat_gap"])
+    assert metrics.song_metrics(real, real)["silent_bar_play"] == 0.0
 
 
 def test_bootstrap_ci(rng: np.random.Generator) -> None:

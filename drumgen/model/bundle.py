@@ -8,6 +8,7 @@ from typing import Any
 
 from drumgen import io
 from drumgen.config import Config, config_from_dict
+from drumgen.drummer import DrummerModel, load_drummer
 from drumgen.exceptions import ModelError
 from drumgen.model.generate import load_drum_vae
 from drumgen.model.vae import DrumVae
@@ -25,6 +26,8 @@ class Models:
         The drum VAE and its config (None when not asked for).
     ssm_generator, ssm_meta
         The drum-SSM generator (a Keras model) and its config (None when not asked for).
+    drummer : DrummerModel
+        Velocity, fill and lay-out tables (:mod:`drumgen.drummer`; None when not asked for).
     """
 
     model_dir: Path
@@ -32,6 +35,7 @@ class Models:
     vae_meta: dict[str, Any] | None = None
     ssm_generator: Any = None
     ssm_meta: dict[str, Any] | None = None
+    drummer: DrummerModel | None = None
 
     @property
     def config(self) -> Config:
@@ -47,9 +51,13 @@ class Models:
 
 
 def load_models(
-    model_dir: str | Path | None = None, *, vae: bool = True, ssm_generator: bool = True
+    model_dir: str | Path | None = None,
+    *,
+    vae: bool = True,
+    ssm_generator: bool = True,
+    drummer: bool = True,
 ) -> Models:
-    """Load the drum VAE and/or the drum-SSM generator from a model folder.
+    """Load the drum VAE, the drum-SSM generator and/or the drummer model from a model folder.
 
     Raises
     ------
@@ -66,4 +74,6 @@ def load_models(
         loaded["vae"], loaded["vae_meta"] = load_drum_vae(model_dir / io.VAE_SUBDIR)
     if ssm_generator:
         loaded["ssm_generator"], loaded["ssm_meta"] = load_ssm_generator(model_dir / io.SSM_GENERATOR_SUBDIR)
+    if drummer:
+        loaded["drummer"] = load_drummer(model_dir / io.DRUMMER_SUBDIR)
     return Models(model_dir=model_dir, **loaded)

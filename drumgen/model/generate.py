@@ -2,8 +2,10 @@
 
 For every bar: the encoder gives the latent distribution of the bar's 8-bar CQT stack; a latent
 is drawn from it with a seeded NumPy generator; the decoder gives 46 x 16 hit probabilities and a
-note count. The bar keeps its ``round(count + delta)`` most probable cells (``delta`` = 0 follows
-the model's own density; 3, 6, 12, 20 make denser variants). Velocities follow confidence.
+note count (:func:`bar_probabilities`). :mod:`drumgen.arrangement` turns them into a drum part;
+:func:`decode_hits` is the reference's bar-by-bar decoding (each bar keeps its
+``round(count + delta)`` most probable cells, velocities following confidence), kept as a
+baseline.
 """
 
 from __future__ import annotations
@@ -91,49 +93,40 @@ def hits_to_velocities(hits: np.ndarray, probabilities: np.ndarray) -> np.ndarra
     return np.where(hits, np.round(velocity), 0).astype(np.uint8)
 
 
-def generate_drums(
+def bar_probabilities(
     vae: DrumVae,
     bar_cqts: np.ndarray,
     neighbor_idx: np.ndarray,
     neighbor_weights: np.ndarray,
     conditions: np.ndarray,
     *,
-    seed: int,
-    densities: tuple[int, ...] = (0,),
+    rng: np.random.Generator,
     temperature: float = 1.0,
-    decode: str = "count",
     batch_size: int = 256,
-) -> dict[int, np.ndarray]:
-    """Drum patterns for every bar of a song.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The VAE's hit probabilities and note count for every bar of a song.
 
     Parameters
     ----------
     bar_cqts : np.ndarray [shape=(n_bars, 84, 96), float in [0, 1] or uint8]
     neighbor_idx, neighbor_weights : np.ndarray [shape=(n_bars, 7)]
     conditions : np.ndarray [shape=(n_bars, N_CONDITIONS)]
-    seed : int
-        Latent sampling seed: the same seed gives the same drums.
-    densities : tuple of int
-        Note-count offsets; one pattern set each (all from the same latent draws).
-    temperature, decode
-        See :func:`sample_decoder` and :func:`decode_hits` (``config.generation``).
+    rng : np.random.Generator
+        Draws the latents (see :func:`sample_decoder`).
 
     Returns
     -------
-    dict
-        delta -> velocity grid [shape=(n_bars, 46, 16), uint8].
+    probabilities : np.ndarray [shape=(n_bars, 46, 16), float32]
+    counts : np.ndarray [shape=(n_bars,), float32]
     """
-    rng = np.random.default_rng(seed)
     n_bars = len(bar_cqts)
-    outputs = {delta: np.zeros((n_bars, 46, 16), dtype=np.uint8) for delta in densities}
+    probabilities = np.zeros((n_bars, 46, 16), dtype=np.float32)
+    counts = np.zeros(n_bars, dtype=np.float32)
     for start in range(0, n_bars, batch_size):
         bar_idx = np.arange(start, min(start + batch_size, n_bars))
         inputs = {
             "cqt_stack": stack_bars(bar_cqts, bar_idx, neighbor_idx, neighbor_weights),
             "conditions": conditions[bar_idx].astype(np.float32),
         }
-        probabilities, counts = sample_decoder(vae, inputs, rng=rng, temperature=temperature)
-        for delta in densities:
-            hits = decode_hits(probabilities, counts, delta=delta, mode=decode)
-            outputs[delta][bar_idx] = hits_to_velocities(hits, probabilities)
-    return outputs
+        probabilities[bar_idx], counts[bar_idx] = sample_decoder(vae, inputs, rng=rng, temperature=temperature)
+    return probabilities, counts

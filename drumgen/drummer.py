@@ -1,0 +1,376 @@
+"""The drummer model: what real drummers of the corpus do that the VAE does not say.
+
+Three small tables, fitted by counting over the training songs' real drum tracks (no network):
+
+- **velocity** [46 x 16]: the mean velocity of each sound on each step of the bar - the corpus'
+  own accents (backbeat over hats, downbeats over off-beats).
+- **fills**: where a fill starts in the bar before a section change (``fill_starts`` with their
+  probabilities) and, step by step, which voice plays (``fill_table`` over :data:`FILL_VOICES`),
+  from the real fill bars found before the real drums' section changes (Dahale et al. 2022's idea:
+  a fill is where the drums depart from their neighbours before a change).
+- **laying out**: a logistic regression from what the song itself plays in a bar (onsets per
+  instrument family, loudness, position) to the chance that the real drummer rests in it.
+
+Saved as ``weights.npz`` (plain arrays, no pickles) + ``config.json`` with a format version and the
+weights' SHA-256, like the Keras models (see :mod:`drumgen.model.store`).
+
+Used by notebooks ``step_4_generate_drum_patterns`` and ``train_drummer``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from drumgen import io, kit, parts
+from drumgen.config import SectionConfig
+from drumgen.exceptions import ModelError, ParameterError
+from drumgen.representation import N_ROWS
+from drumgen.sections import drum_section_changes
+from drumgen.songdata import CQT_LEVELS, SongData
+
+log = logging.getLogger(__name__)
+
+KIND = "drummer"
+FORMAT_VERSION = 1
+WEIGHTS_FILE = "weights.npz"
+CONFIG_FILE = "config.json"
+N_STEPS = 16
+FILL_VOICES: tuple[str, ...] = ("rest", "snare", "tom_high", "tom_mid", "tom_low", "kick")
+"""What a fill can play on a step (one voice per step; toms before snare before kick)."""
+FILL_REGION = 8
+"""Fills are looked for, and drawn, in the last 8 steps (half a 4/4 bar)."""
+LAYOUT_FEATURES: tuple[str, ...] = (
+    *(f"onsets_{family}" for family in parts.PART_FAMILIES),
+    *(f"active_{family}" for family in parts.PART_FAMILIES),
+    "n_active",
+    "loudness",
+    "loudness_vs_song",
+    "first_bars",
+    "last_bars",
+    "progress",
+    "log_bars_from_start",
+    "log_bars_to_end",
+    "context_onsets",
+    "context_loudness",
+    "only_keys",
+)
+"""Inputs of the lay-out classifier, per bar."""
+_L2 = 1e-3
+_MIN_COUNT = 20
+"""Cells of the velocity table seen fewer times take the row's (or the global) mean."""
+
+
+@dataclass(frozen=True)
+class DrummerModel:
+    """Fitted tables (see the module docstring).
+
+    Attributes
+    ----------
+    velocity : np.ndarray [shape=(46, 16), float64]
+    fill_starts : np.ndarray [shape=(n,), int64]
+        Steps a fill may start on; ``fill_start_probs`` their probabilities.
+    fill_start_probs : np.ndarray [shape=(n,), float64]
+    fill_table : np.ndarray [shape=(16, len(FILL_VOICES)), float64]
+        Per step, the probability of each fill voice (rows sum to 1).
+    layout_weights : np.ndarray [shape=(len(LAYOUT_FEATURES) + 1,), float64]
+        Logistic-regression weights on standardised features, bias last.
+    layout_mean, layout_std : np.ndarray [shape=(len(LAYOUT_FEATURES),), float64]
+    info : dict
+        What it was fitted on, and figures measured then.
+    """
+
+    velocity: np.ndarray
+    fill_starts: np.ndarray
+    fill_start_probs: np.ndarray
+    fill_table: np.ndarray
+    layout_weights: np.ndarray
+    layout_mean: np.ndarray
+    layout_std: np.ndarray
+    info: dict[str, Any]
+
+    def rest_chance(self, features: np.ndarray) -> np.ndarray:
+        """Chance that a real drummer rests in each bar.
+
+        Parameters
+        ----------
+        features : np.ndarray [shape=(n_bars, len(LAYOUT_FEATURES))]
+            From :func:`layout_features`.
+
+        Returns
+        -------
+        np.ndarray [shape=(n_bars,), float64, in (0, 1)]
+        """
+        z = (np.asarray(features, dtype=np.float64) - self.layout_mean) / self.layout_std
+        logits = z @ self.layout_weights[:-1] + self.layout_weights[-1]
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The weights as plain arrays (what :func:`save_drummer` writes)."""
+        return {
+            "velocity": self.velocity,
+            "fill_starts": self.fill_starts,
+            "fill_start_probs": self.fill_start_probs,
+            "fill_table": self.fill_table,
+            "layout_weights": self.layout_weights,
+            "layout_mean": self.layout_mean,
+            "layout_std": self.layout_std,
+        }
+
+
+def bar_loudness(bar_cqts: np.ndarray) -> np.ndarray:
+    """Mean CQT level of each bar, in [0, 1] (stored uint8 CQTs are rescaled).
+
+    Parameters
+    ----------
+    bar_cqts : np.ndarray [shape=(n_bars, n_bins, n_cells)], uint8 (x 255) or float in [0, 1]
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars,), float64]
+    """
+    cqts = np.asarray(bar_cqts)
+    scale = CQT_LEVELS if cqts.dtype == np.uint8 else 1.0
+    return cqts.reshape(len(cqts), -1).mean(axis=1) / scale
+
+
+def layout_features(bar_cqts: np.ndarray, part_onsets: np.ndarray) -> np.ndarray:
+    """What the song plays in each bar, as the lay-out classifier's input.
+
+    Parameters
+    ----------
+    bar_cqts : np.ndarray [shape=(n_bars, n_bins, n_cells)]
+    part_onsets : np.ndarray [shape=(n_bars, 5, 16), counts]
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars, len(LAYOUT_FEATURES)), float64]
+        Columns in the order of :data:`LAYOUT_FEATURES`.
+    """
+    onsets = np.asarray(part_onsets, dtype=np.float64).sum(axis=2)  # (n_bars, 5)
+    n_bars = len(onsets)
+    loud = bar_loudness(bar_cqts)
+    active = (onsets > 0).astype(np.float64)
+    index = np.arange(n_bars)
+    total = np.log1p(onsets.sum(axis=1))
+    window = np.ones(5) / 5  # this bar and two on each side
+    keys_only = (active[:, parts.PART_FAMILIES.index("keys")] == 1) & (active.sum(axis=1) == 1)
+    return np.column_stack(
+        [
+            np.log1p(onsets),
+            active,
+            active.sum(axis=1),
+            loud,
+            loud - np.median(loud),
+            (index < 2).astype(np.float64),
+            (index >= n_bars - 2).astype(np.float64),
+            index / max(n_bars - 1, 1),
+            np.log1p(index),
+            np.log1p(n_bars - 1 - index),
+            np.convolve(total, window, mode="same"),
+            np.convolve(loud, window, mode="same"),
+            keys_only.astype(np.float64),
+        ]
+    )
+
+
+def _fit_logistic(x: np.ndarray, y: np.ndarray, *, iterations: int = 50) -> tuple[np.ndarray, ...]:
+    """L2-regularised logistic regression by Newton's method on standardised features."""
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    std[std == 0] = 1.0
+    z = np.column_stack([(x - mean) / std, np.ones(len(x))])
+    weights = np.zeros(z.shape[1])
+    for _ in range(iterations):
+        prob = 1.0 / (1.0 + np.exp(-(z @ weights)))
+        gradient = z.T @ (prob - y) / len(y) + _L2 * np.r_[weights[:-1], 0.0]
+        hessian = (z * (prob * (1 - prob))[:, None]).T @ z / len(y) + _L2 * np.eye(len(weights))
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return weights, mean, std
+
+
+def real_fill_bars(drum_grids: np.ndarray) -> np.ndarray:
+    """Bars of real drums that end in a fill: tom hits, or a snare run, in the last half-bar.
+
+    Parameters
+    ----------
+    drum_grids : np.ndarray [shape=(n_bars, 46, 16)]
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars,), bool]
+    """
+    pieces = kit.to_pieces(drum_grids)[:, :, -FILL_REGION:] > 0
+    toms = pieces[:, [kit.PIECES.index(t) for t in kit.TOMS]].any(axis=1).sum(axis=1)
+    snare_late = pieces[:, kit.PIECES.index("snare")].sum(axis=1)
+    return (toms >= 2) | (snare_late >= 3)
+
+
+def _fill_voices(bar: np.ndarray) -> np.ndarray:
+    """Voice index (of FILL_VOICES) per step of one real bar [46 x 16]."""
+    pieces = kit.to_pieces(bar[None])[0] > 0
+    voices = np.zeros(N_STEPS, dtype=np.int64)
+    for voice in ("kick", "snare", "tom_low", "tom_mid", "tom_high"):  # later ones win
+        voices[pieces[kit.PIECES.index(voice)]] = FILL_VOICES.index(voice)
+    return voices
+
+
+def _fill_start(voices: np.ndarray) -> int:
+    """First step of the last half-bar that departs from a groove: a tom, or a snare off the
+    backbeat (a snare on step 12 counts when the run goes on at 13 or 14)."""
+    snare = FILL_VOICES.index("snare")
+    is_tom = np.isin(voices, [FILL_VOICES.index(t) for t in kit.TOMS])
+    for step in range(N_STEPS - FILL_REGION, N_STEPS):
+        if is_tom[step]:
+            return step
+        if voices[step] == snare and (step != 12 or snare in voices[13:15]):
+            return step
+    return N_STEPS - 4
+
+
+def fit_drummer(songs: list[SongData], *, settings: SectionConfig, progress: bool = False) -> DrummerModel:
+    """Fit the tables on real songs.
+
+    Parameters
+    ----------
+    songs : list of SongData
+        Training songs with ``drum_grids``, ``drum_ssm``, ``bar_cqts`` and ``part_onsets``.
+    settings : SectionConfig
+        How section changes are found on each song's real drum SSM
+        (:func:`drumgen.sections.drum_section_changes`): fills are learned from the bars before them.
+
+    Returns
+    -------
+    DrummerModel
+    """
+    from tqdm import tqdm
+
+    if not songs:
+        raise ParameterError("fit_drummer needs at least one song")
+    velocity_sum = np.zeros((N_ROWS, N_STEPS))
+    velocity_count = np.zeros((N_ROWS, N_STEPS))
+    start_counts = np.zeros(N_STEPS)
+    voice_counts = np.ones((N_STEPS, len(FILL_VOICES)))  # add-one smoothing
+    xs, ys = [], []
+    n_changes = n_fills_before = 0
+    for song in tqdm(songs, desc="fitting drummer", unit="song", disable=not progress):
+        changes = drum_section_changes(
+            song.arrays["drum_ssm"].astype(np.float32),
+            kernel_bars=settings.kernel_bars,
+            min_bars=settings.min_bars,
+            peak_threshold=settings.peak_threshold,
+        )
+        grids = song.arrays["drum_grids"]
+        hit = grids > 0
+        velocity_sum += np.where(hit, grids, 0).sum(axis=0)
+        velocity_count += hit.sum(axis=0)
+        fills = real_fill_bars(grids)
+        for change in np.asarray(changes, dtype=np.int64):
+            if change < 1:
+                continue
+            n_changes += 1
+            bar = grids[change - 1]
+            if not fills[change - 1]:
+                continue
+            n_fills_before += 1
+            voices = _fill_voices(bar)
+            start = _fill_start(voices)
+            start_counts[start] += 1
+            for step in range(start, N_STEPS):
+                voice_counts[step, voices[step]] += 1
+        if "part_onsets" in song.arrays:
+            xs.append(layout_features(song.arrays["bar_cqts"], song.arrays["part_onsets"]))
+            ys.append(~hit.any(axis=(1, 2)))
+    if not xs:
+        raise ParameterError("fit_drummer: no song has part_onsets; rebuild the dataset")
+
+    row_mean = velocity_sum.sum(axis=1) / np.maximum(velocity_count.sum(axis=1), 1)
+    global_mean = velocity_sum.sum() / max(velocity_count.sum(), 1)
+    row_mean = np.where(velocity_count.sum(axis=1) >= _MIN_COUNT, row_mean, global_mean)
+    velocity = np.where(
+        velocity_count >= _MIN_COUNT, velocity_sum / np.maximum(velocity_count, 1), row_mean[:, None]
+    )
+    if start_counts.sum() == 0:
+        start_counts[N_STEPS - 4] = 1.0
+    starts = np.flatnonzero(start_counts)
+    x, y = np.concatenate(xs), np.concatenate(ys).astype(np.float64)
+    weights, mean, std = _fit_logistic(x, y)
+    info = {
+        "n_songs": len(songs),
+        "n_bars": len(y),
+        "rest_rate": float(y.mean()),
+        "n_section_changes": n_changes,
+        "fill_before_change_rate": n_fills_before / max(n_changes, 1),
+        "fill_bar_rate": float(np.mean(np.concatenate([real_fill_bars(s.arrays["drum_grids"]) for s in songs]))),
+        "layout_features": list(LAYOUT_FEATURES),
+        "fill_voices": list(FILL_VOICES),
+    }
+    return DrummerModel(
+        velocity=velocity,
+        fill_starts=starts.astype(np.int64),
+        fill_start_probs=start_counts[starts] / start_counts[starts].sum(),
+        fill_table=voice_counts / voice_counts.sum(axis=1, keepdims=True),
+        layout_weights=weights,
+        layout_mean=mean,
+        layout_std=std,
+        info=info,
+    )
+
+
+def save_drummer(model: DrummerModel, directory: str | Path, *, meta: dict[str, Any], force: bool = False) -> Path:
+    """Write ``weights.npz`` + ``config.json`` (format version, kind, SHA-256 of the weights).
+
+    Raises
+    ------
+    OutputExistsError
+        If the folder holds a model and ``force`` is False.
+    """
+    directory = Path(directory)
+    io.check_writable(directory / CONFIG_FILE, force=force)
+    directory.mkdir(parents=True, exist_ok=True)
+    weights = directory / WEIGHTS_FILE
+    with io.atomic_path(weights) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, **model.arrays())
+    io.write_json(
+        directory / CONFIG_FILE,
+        {
+            "format_version": FORMAT_VERSION,
+            "kind": KIND,
+            "weights_sha256": io.file_digest(weights, "sha256"),
+            "info": model.info,
+            **meta,
+        },
+    )
+    return directory
+
+
+def load_drummer(directory: str | Path) -> DrummerModel:
+    """Read a drummer model written by :func:`save_drummer`.
+
+    Raises
+    ------
+    ModelError
+        Missing, of another kind or format version, or weights that do not match their checksum.
+    """
+    directory = Path(directory)
+    config_path, weights = directory / CONFIG_FILE, directory / WEIGHTS_FILE
+    if not config_path.is_file() or not weights.is_file():
+        raise ModelError(f"{directory}: no drummer model (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
+    meta = io.read_json(config_path)
+    if meta.get("kind") != KIND or meta.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{directory}: expected a {KIND} model of format {FORMAT_VERSION}, "
+            f"got {meta.get('kind')!r} format {meta.get('format_version')!r}"
+        )
+    if io.file_digest(weights, "sha256") != meta.get("weights_sha256"):
+        raise ModelError(f"{weights}: checksum mismatch (the weights were changed or damaged)")
+    with np.load(weights, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    return DrummerModel(info=meta.get("info", {}), **arrays)

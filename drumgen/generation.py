@@ -1,0 +1,228 @@
+"""The generation core: steps 2, 3 and 4 in memory, written once.
+
+The pipeline (which adds the run folder), the evaluation, the dataset builder and the notebooks all
+call these; none of them strings the steps together by hand.
+
+- :func:`similarities` - step 2: melodic SSM, true drum SSM (if the song has drums) and the drum
+  SSM predicted from the melody.
+- :func:`select_and_segment` - step 3: each bar's nearest bars in the chosen SSM, and the song's
+  sections.
+- :func:`drums` - step 4: the drum VAE's probabilities for every bar, arranged into a drum part
+  (:mod:`drumgen.arrangement`), or decoded bar by bar as the reference did (``arranged=False``).
+
+TensorFlow is imported lazily, through :mod:`drumgen.model`, only where a network runs.
+
+Used by notebooks ``step_2`` to ``step_4``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from drumgen import sections as sections_
+from drumgen import selection, similarity
+from drumgen.arrangement import Arrangement, arrange
+from drumgen.config import Config
+from drumgen.drummer import DrummerModel, bar_loudness, layout_features
+from drumgen.exceptions import ParameterError
+from drumgen.sections import Sections
+
+
+@dataclass(frozen=True)
+class Similarities:
+    """A song's SSMs (distances, 0 = identical), each [shape=(n_bars, n_bars), float32].
+
+    ``drum`` is the song's own drum track's (None without drums); ``predicted`` the drum SSM the
+    generator infers from ``melodic`` (None without the generator).
+    """
+
+    melodic: np.ndarray
+    drum: np.ndarray | None = None
+    predicted: np.ndarray | None = None
+
+
+def similarities(
+    bar_cqts: np.ndarray, drum_grids: np.ndarray | None, *, config: Config, ssm_generator: Any = None
+) -> Similarities:
+    """Step 2 in memory.
+
+    Parameters
+    ----------
+    bar_cqts : np.ndarray [shape=(n_bars, 84, 96)], float in [0, 1] (or uint8 x 255)
+    drum_grids : np.ndarray [shape=(n_bars, 46, 16)] or None
+    ssm_generator : keras.Model, optional
+        The drum-SSM generator; None skips the prediction.
+    """
+    from drumgen.songdata import CQT_LEVELS
+
+    cqts = np.asarray(bar_cqts)
+    if cqts.dtype == np.uint8:
+        cqts = cqts.astype(np.float32) / CQT_LEVELS
+    melodic = similarity.melodic_ssm(cqts, scale=config.similarity.melodic_scale)
+    drum = None
+    if drum_grids is not None:
+        drum = similarity.drum_ssm(drum_grids, scale=config.similarity.drum_scale)
+    predicted = None
+    if ssm_generator is not None:
+        from drumgen.model.ssm_generator import predict_drum_ssm
+
+        predicted = predict_drum_ssm(ssm_generator, melodic)
+    return Similarities(melodic=melodic, drum=drum, predicted=predicted)
+
+
+def ssm_for(ssms: Similarities, source: str) -> np.ndarray:
+    """The SSM that chooses neighbour bars and sections: "predicted", "melodic" or "oracle".
+
+    Raises
+    ------
+    ParameterError
+        If that SSM is missing (no drums for "oracle", no generator for "predicted").
+    """
+    if source == "melodic":
+        return ssms.melodic
+    if source == "oracle":
+        if ssms.drum is None:
+            raise ParameterError("oracle selection needs the song's own drum track; it has none")
+        return ssms.drum
+    if source == "predicted":
+        if ssms.predicted is None:
+            raise ParameterError("no predicted drum SSM (the drum-SSM generator was not available in step 2)")
+        return ssms.predicted
+    raise ParameterError(f"source must be 'predicted', 'melodic' or 'oracle', got {source!r}")
+
+
+def select_and_segment(
+    ssms: Similarities, *, config: Config, source: str
+) -> tuple[selection.BarSelection, Sections]:
+    """Step 3 in memory: each bar's nearest bars in the ``source`` SSM (:func:`ssm_for`), and the
+    song's sections from the melodic SSM together with that drum SSM (the melodic one alone for
+    ``source="melodic"``)."""
+    chosen_ssm = ssm_for(ssms, source)
+    chosen = selection.select_neighbors(chosen_ssm, n_neighbors=config.selection.n_neighbors)
+    drum = None if source == "melodic" else chosen_ssm
+    found = sections_.find_sections_with(ssms.melodic, drum, settings=config.sections)
+    return chosen, found
+
+
+@dataclass(frozen=True)
+class GeneratedDrums:
+    """Step 4's result: per density offset, a velocity grid [shape=(n_bars, 46, 16), uint8], and
+    (when arranged) the arrangement's decisions."""
+
+    grids: dict[int, np.ndarray]
+    arrangements: dict[int, Arrangement]
+
+
+def drums(
+    bar_cqts: np.ndarray,
+    bar_tempos: np.ndarray,
+    chosen: selection.BarSelection,
+    found: Sections,
+    *,
+    vae: Any,
+    drummer: DrummerModel | None,
+    config: Config,
+    part_onsets: np.ndarray | None = None,
+    seed: int,
+    densities: tuple[int, ...] = (0,),
+    genre: str = "unknown",
+    arranged: bool = True,
+) -> GeneratedDrums:
+    """Step 4 in memory.
+
+    Parameters
+    ----------
+    bar_cqts : np.ndarray [shape=(n_bars, 84, 96)]
+    bar_tempos : np.ndarray [shape=(n_bars,), bpm]
+    chosen, found
+        From :func:`select_and_segment`.
+    vae : DrumVae
+    drummer : DrummerModel or None
+        Needed when ``arranged``.
+    part_onsets : np.ndarray [shape=(n_bars, 5, 16)], optional
+        For the lay-out decision; without it every bar plays.
+    seed : int
+        The same seed gives the same drums.
+    densities : tuple of int
+        Density offsets, one drum part each.
+    arranged : bool
+        False: every bar decoded on its own (the reference's way; ``config.generation.decode``).
+    """
+    from drumgen.model.data import conditions
+    from drumgen.model.generate import bar_probabilities, decode_hits, hits_to_velocities
+
+    rng = np.random.default_rng(seed)
+    probabilities, counts = bar_probabilities(
+        vae,
+        bar_cqts,
+        chosen.neighbor_idx,
+        chosen.neighbor_weights,
+        conditions(bar_tempos, genre=genre),
+        rng=rng,
+        temperature=config.generation.temperature,
+    )
+    if not arranged:
+        grids = {
+            delta: hits_to_velocities(
+                decode_hits(probabilities, counts, delta=delta, mode=config.generation.decode), probabilities
+            )
+            for delta in densities
+        }
+        return GeneratedDrums(grids=grids, arrangements={})
+    arrangements = arrange_song(
+        probabilities,
+        found,
+        bar_cqts=bar_cqts,
+        part_onsets=part_onsets,
+        drummer=drummer,
+        config=config,
+        seed=seed,
+        densities=densities,
+    )
+    return GeneratedDrums(grids={d: a.grid for d, a in arrangements.items()}, arrangements=arrangements)
+
+
+def arrange_song(
+    probabilities: np.ndarray,
+    found: Sections,
+    *,
+    bar_cqts: np.ndarray,
+    part_onsets: np.ndarray | None,
+    drummer: DrummerModel | None,
+    config: Config,
+    seed: int,
+    densities: tuple[int, ...] = (0,),
+) -> dict[int, Arrangement]:
+    """The arranging half of :func:`drums`: VAE probabilities -> one drum part per density offset.
+
+    Parameters
+    ----------
+    probabilities : np.ndarray [shape=(n_bars, 46, 16)]
+        From :func:`drumgen.model.generate.bar_probabilities`.
+    bar_cqts : np.ndarray [shape=(n_bars, 84, 96)]
+        For the section dynamics and the lay-out decision.
+    part_onsets : np.ndarray [shape=(n_bars, 5, 16)], optional
+        For the lay-out decision; without it every bar plays.
+    """
+    if drummer is None:
+        raise ParameterError("arranged generation needs the drummer model (drum_generator_model/drummer)")
+    rest = None
+    if part_onsets is not None:
+        rest = drummer.rest_chance(layout_features(bar_cqts, part_onsets))
+    loudness = bar_loudness(bar_cqts)
+    return {
+        delta: arrange(
+            probabilities,
+            found,
+            drummer=drummer,
+            settings=config.arrangement,
+            rest_chance=rest,
+            bar_loudness=loudness,
+            delta=delta,
+            rng=np.random.default_rng([seed, delta + 1000]),
+        )
+        for delta in densities
+    }

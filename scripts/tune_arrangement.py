@@ -1,0 +1,123 @@
+"""Choose the arranger's settings on the validation songs: a grid over its knobs, scored with the
+evaluation's own metrics (notes, structure and musical behaviour, not F1 alone).
+
+The VAE's probabilities do not depend on the arranger, so they are computed once per song and
+every setting re-arranges them. Prints one line per setting; the preset's defaults
+(``drumgen/presets/default.toml``, ``[arrangement]``) were chosen from this output.
+
+    .venv/bin/python scripts/tune_arrangement.py ../datasets/validation --limit 117
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+
+import numpy as np
+
+from drumgen import dataset, evaluation, generation, metrics
+from drumgen.model.bundle import load_models
+from drumgen.model.data import conditions
+from drumgen.model.generate import bar_probabilities
+
+COLUMNS = (
+    "kit_f1",
+    "onset_f1",
+    "ssm_pearson",
+    "consecutive_repeat",
+    "two_bar_repeat",
+    "missing_snare_rate",
+    "layered_rate",
+    "change_coverage",
+    "fills_elsewhere",
+    "silent_bar_play",
+    "empty_bar_rate",
+    "velocity_std",
+    "backbeat_hat_gap",
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", help="a validation dataset folder (drumgen dataset build)")
+    parser.add_argument("--limit", type=int, default=60)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--hit-threshold", type=float, nargs="+", default=[0.3, 0.4, 0.5])
+    parser.add_argument("--variation", type=float, nargs="+", default=[0.0, 0.3])
+    parser.add_argument("--fills", type=float, nargs="+", default=[0.6])
+    parser.add_argument("--layout-threshold", type=float, nargs="+", default=[0.25])
+    args = parser.parse_args(argv)
+
+    models = load_models(args.model)
+    config = models.config
+    songs = dataset.load_songs(args.dataset, limit=args.limit)
+    prepared = []
+    for song in songs:
+        a = song.arrays
+        melodic = a["melodic_ssm"].astype(np.float32)
+        ssms = generation.Similarities(
+            melodic=melodic,
+            drum=a["drum_ssm"].astype(np.float32),
+            predicted=generation.similarities(
+                a["bar_cqts"], None, config=config, ssm_generator=models.ssm_generator
+            ).predicted,
+        )
+        chosen, _ = generation.select_and_segment(ssms, config=config, source="predicted")
+        probs, _ = bar_probabilities(
+            models.vae,
+            a["bar_cqts"],
+            chosen.neighbor_idx,
+            chosen.neighbor_weights,
+            conditions(a["bar_tempos"], genre=song.genre),
+            rng=np.random.default_rng(0),
+            temperature=config.generation.temperature,
+        )
+        changes = evaluation.real_section_changes(song, config=config)
+        prepared.append((song, ssms, probs, changes))
+
+    print("setting | " + " | ".join(COLUMNS))
+    real_rows = [metrics.song_metrics(s.arrays["drum_grids"], s.arrays["drum_grids"], change_bars=c) for s, _, _, c in prepared]
+    print("real | " + " | ".join(f"{np.nanmean([r[c] for r in real_rows]):.3f}" for c in COLUMNS))
+    bars = evaluation.BaselineBars.from_meta(models.require("vae_meta")["baselines"])
+    for method in ("repeat_common_bar", "neighbor_bars", "vae_per_bar"):
+        rows = [
+            metrics.song_metrics(
+                evaluation.method_drums(method, s, models=models, bars=bars, seed=0, config=config),
+                s.arrays["drum_grids"],
+                change_bars=c,
+            )
+            for s, _, _, c in prepared
+        ]
+        print(method + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
+    grid = itertools.product(args.hit_threshold, args.variation, args.fills, args.layout_threshold)
+    for hit_threshold, variation, fills, layout in grid:
+        tuned = config.replace(
+            arrangement={
+                "hit_threshold": hit_threshold,
+                "variation": variation,
+                "fills": fills,
+                "layout_threshold": layout,
+            }
+        )
+        rows = []
+        for song, ssms, probs, changes in prepared:
+            _, found = generation.select_and_segment(ssms, config=tuned, source="predicted")
+            arranged = generation.arrange_song(
+                probs,
+                found,
+                bar_cqts=song.arrays["bar_cqts"],
+                part_onsets=song.arrays.get("part_onsets"),
+                drummer=models.drummer,
+                config=tuned,
+                seed=0,
+            )[0]
+            rows.append(metrics.song_metrics(arranged.grid, song.arrays["drum_grids"], change_bars=changes))
+        label = f"thr={hit_threshold} var={variation} fills={fills} layout={layout}"
+        print(label + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
