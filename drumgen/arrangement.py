@@ -148,7 +148,9 @@ def _keep_backbeat(hits: np.ndarray, pieces: np.ndarray) -> None:
     snare_rows = list(kit.piece_rows("snare"))
     played = hits[snare_rows].any(axis=1)
     snare_row = snare_rows[int(np.argmax(played))] if played.any() else snare_rows[0]
-    half_time = snare[HALF_TIME_STEP] > max(snare[list(BACKBEAT_STEPS)]) and hits[snare_rows, HALF_TIME_STEP].any()
+    half_time = (
+        snare[HALF_TIME_STEP] > max(snare[list(BACKBEAT_STEPS)]) and hits[snare_rows, HALF_TIME_STEP].any()
+    )
     if not half_time:
         for step in BACKBEAT_STEPS:
             if not hits[snare_rows, step].any():
@@ -237,7 +239,9 @@ def arrange(
     resting = np.zeros(n_bars, dtype=bool)
     if rest_chance is not None and not settings.play_always:
         chance = np.asarray(rest_chance, dtype=np.float64)
-        section_mean = np.array([chance[sections.bar_section() == s].mean() for s in range(sections.n_sections)])
+        section_mean = np.array(
+            [chance[sections.bar_section() == s].mean() for s in range(sections.n_sections)]
+        )
         smoothed = 0.5 * chance + 0.5 * section_mean[sections.bar_section()]
         resting = smoothed > settings.layout_threshold
     hits[resting] = False

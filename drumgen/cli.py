@@ -105,6 +105,25 @@ def _add_generation(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="latent sampling seed (default: 0)")
     _add_temperature(parser)
     parser.add_argument(
+        "--variation",
+        type=float,
+        metavar="V",
+        help="0: every bar plays its section's groove exactly; 1: every bar its own "
+        "(default: the preset's, chosen on validation songs)",
+    )
+    parser.add_argument(
+        "--fills",
+        type=float,
+        metavar="F",
+        help="chance of a fill before each section change, 0..1; 0 also drops the crashes "
+        "(default: the preset's)",
+    )
+    parser.add_argument(
+        "--always-play",
+        action="store_true",
+        help="never lay out, even where the song sounds bare",
+    )
+    parser.add_argument(
         "--genre",
         default="unknown",
         help="style conditioning: rock, pop, country, rap_hip_hop, rnb_soul, classic (default: unknown)",
@@ -237,6 +256,18 @@ def build_parser() -> argparse.ArgumentParser:
             "--max-minutes", type=float, help="stop after this much training (default: preset)"
         )
         _add_common(model)
+    drummer = train_commands.add_parser(
+        "drummer", help="fit the drummer model (velocities, fills, laying out) on a training dataset"
+    )
+    drummer.add_argument("train_data", metavar="TRAIN_DATASET", help="dataset folder of the training split")
+    drummer.add_argument(
+        "--out",
+        default="drum_generator_model/drummer",
+        metavar="DIR",
+        help="model folder (default: %(default)s)",
+    )
+    drummer.add_argument("--limit", type=int, help="use only the first songs of the training set")
+    _add_common(drummer)
     return parser
 
 
@@ -353,10 +384,21 @@ def _run_select(args: argparse.Namespace) -> int:
 
 def _generation_config(args: argparse.Namespace, models: Models) -> Config:
     """The loaded VAE's config (songs are generated as its training data was analysed), with
-    ``--temperature`` applied."""
+    ``--temperature``, ``--variation``, ``--fills`` and ``--always-play`` applied."""
     config = models.config
     if args.temperature is not None:
         config = config.replace(generation={"temperature": args.temperature})  # validated there
+    arrangement = {
+        key: value
+        for key, value in (
+            ("variation", getattr(args, "variation", None)),
+            ("fills", getattr(args, "fills", None)),
+            ("play_always", True if getattr(args, "always_play", False) else None),
+        )
+        if value is not None
+    }
+    if arrangement:
+        config = config.replace(arrangement=arrangement)  # validated there
     return config
 
 
@@ -520,10 +562,43 @@ def _plot_generation(result: GenerationResult, config: Config, *, title: str) ->
     display.save_figure(figure, io.generation_plot_path(result.step_4.run_dir))
 
 
+def _run_train_drummer(args: argparse.Namespace) -> int:
+    import time
+
+    from drumgen import dataset
+    from drumgen.drummer import fit_drummer, save_drummer
+
+    config = _config(args)
+    started = time.perf_counter()
+    songs = dataset.load_songs(args.train_data, limit=args.limit, progress=True)
+    model = fit_drummer(songs, settings=config.sections, progress=sys.stderr.isatty())
+    save_drummer(
+        model,
+        args.out,
+        meta={
+            "config": config.to_dict(),
+            "data": {"train": {"dataset": str(args.train_data), **_build_info(args.train_data)}},
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+        force=args.force,
+    )
+    log.info(
+        "drummer model: %d songs, %d bars, rest rate %.3f, fills before %.0f%% of section changes -> %s",
+        model.info["n_songs"],
+        model.info["n_bars"],
+        model.info["rest_rate"],
+        100 * model.info["fill_before_change_rate"],
+        args.out,
+    )
+    return 0
+
+
 def _run_train(args: argparse.Namespace) -> int:
     from drumgen import dataset
     from drumgen.exceptions import ParameterError
 
+    if args.train_command == "drummer":
+        return _run_train_drummer(args)
     config = _config(args)
     section = "vae" if args.train_command == "vae" else "ssm_generator"
     changes = {

@@ -308,7 +308,9 @@ def fit_drummer(songs: list[SongData], *, settings: SectionConfig, progress: boo
         "rest_rate": float(y.mean()),
         "n_section_changes": n_changes,
         "fill_before_change_rate": n_fills_before / max(n_changes, 1),
-        "fill_bar_rate": float(np.mean(np.concatenate([real_fill_bars(s.arrays["drum_grids"]) for s in songs]))),
+        "fill_bar_rate": float(
+            np.mean(np.concatenate([real_fill_bars(s.arrays["drum_grids"]) for s in songs]))
+        ),
         "layout_features": list(LAYOUT_FEATURES),
         "fill_voices": list(FILL_VOICES),
     }
@@ -324,7 +326,9 @@ def fit_drummer(songs: list[SongData], *, settings: SectionConfig, progress: boo
     )
 
 
-def save_drummer(model: DrummerModel, directory: str | Path, *, meta: dict[str, Any], force: bool = False) -> Path:
+def save_drummer(
+    model: DrummerModel, directory: str | Path, *, meta: dict[str, Any], force: bool = False
+) -> Path:
     """Write ``weights.npz`` + ``config.json`` (format version, kind, SHA-256 of the weights).
 
     Raises

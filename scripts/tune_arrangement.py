@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variation", type=float, nargs="+", default=[0.0, 0.3])
     parser.add_argument("--fills", type=float, nargs="+", default=[0.6])
     parser.add_argument("--layout-threshold", type=float, nargs="+", default=[0.25])
+    parser.add_argument(
+        "--play-always", action="store_true", help="also score every setting without laying out"
+    )
+    parser.add_argument("--no-baselines", action="store_true")
     args = parser.parse_args(argv)
 
     models = load_models(args.model)
@@ -77,10 +81,13 @@ def main(argv: list[str] | None = None) -> int:
         prepared.append((song, ssms, probs, changes))
 
     print("setting | " + " | ".join(COLUMNS))
-    real_rows = [metrics.song_metrics(s.arrays["drum_grids"], s.arrays["drum_grids"], change_bars=c) for s, _, _, c in prepared]
+    real_rows = [
+        metrics.song_metrics(s.arrays["drum_grids"], s.arrays["drum_grids"], change_bars=c)
+        for s, _, _, c in prepared
+    ]
     print("real | " + " | ".join(f"{np.nanmean([r[c] for r in real_rows]):.3f}" for c in COLUMNS))
     bars = evaluation.BaselineBars.from_meta(models.require("vae_meta")["baselines"])
-    for method in ("repeat_common_bar", "neighbor_bars", "vae_per_bar"):
+    for method in () if args.no_baselines else ("repeat_common_bar", "neighbor_bars", "vae_per_bar"):
         rows = [
             metrics.song_metrics(
                 evaluation.method_drums(method, s, models=models, bars=bars, seed=0, config=config),
@@ -90,14 +97,21 @@ def main(argv: list[str] | None = None) -> int:
             for s, _, _, c in prepared
         ]
         print(method + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
-    grid = itertools.product(args.hit_threshold, args.variation, args.fills, args.layout_threshold)
-    for hit_threshold, variation, fills, layout in grid:
+    grid = itertools.product(
+        args.hit_threshold,
+        args.variation,
+        args.fills,
+        args.layout_threshold,
+        (False, True) if args.play_always else (False,),
+    )
+    for hit_threshold, variation, fills, layout, always in grid:
         tuned = config.replace(
             arrangement={
                 "hit_threshold": hit_threshold,
                 "variation": variation,
                 "fills": fills,
                 "layout_threshold": layout,
+                "play_always": always,
             }
         )
         rows = []
@@ -113,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 seed=0,
             )[0]
             rows.append(metrics.song_metrics(arranged.grid, song.arrays["drum_grids"], change_bars=changes))
-        label = f"thr={hit_threshold} var={variation} fills={fills} layout={layout}"
+        label = f"thr={hit_threshold} var={variation} fills={fills} layout={'never' if always else layout}"
         print(label + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
         sys.stdout.flush()
     return 0

@@ -263,7 +263,8 @@ def tiny_dataset(tiny_corpus: Path, smoke_config: Config, tmp_path_factory: pyte
 
 @pytest.fixture(scope="session")
 def tiny_models(tiny_dataset: Path, smoke_config: Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model folder (drum VAE + drum-SSM generator) trained for seconds on the tiny dataset."""
+    """A model folder (drum VAE + drum-SSM generator + drummer) trained for seconds on the tiny dataset."""
+    from drumgen.drummer import fit_drummer, save_drummer
     from drumgen.model.ssm_generator import train_ssm_generator
     from drumgen.model.train_vae import train_drum_vae
 
@@ -277,4 +278,6 @@ def tiny_models(tiny_dataset: Path, smoke_config: Config, tmp_path_factory: pyte
         out_dir=folder / "drum_ssm_generator",
         progress=False,
     )
+    drummer = fit_drummer(songs[:4], settings=smoke_config.sections)
+    save_drummer(drummer, folder / "drummer", meta={"config": smoke_config.to_dict()})
     return folder

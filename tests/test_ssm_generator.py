@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from drumgen.config import Config, config_from_dict, load_config
-from drumgen.songdata import SongData
 from drumgen.exceptions import ModelError, OutputExistsError, ParameterError
 from drumgen.model import store
 from drumgen.model.ssm_generator import (
@@ -26,6 +25,7 @@ from drumgen.model.ssm_generator import (
     ssm_errors,
     train_ssm_generator,
 )
+from drumgen.songdata import SongData
 
 # Keras 3 (tensorflow backend) calls np.array on tensors when saving and reading weights
 pytestmark = pytest.mark.filterwarnings(

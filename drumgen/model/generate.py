@@ -128,5 +128,7 @@ def bar_probabilities(
             "cqt_stack": stack_bars(bar_cqts, bar_idx, neighbor_idx, neighbor_weights),
             "conditions": conditions[bar_idx].astype(np.float32),
         }
-        probabilities[bar_idx], counts[bar_idx] = sample_decoder(vae, inputs, rng=rng, temperature=temperature)
+        probabilities[bar_idx], counts[bar_idx] = sample_decoder(
+            vae, inputs, rng=rng, temperature=temperature
+        )
     return probabilities, counts

@@ -1,0 +1,218 @@
+"""The arranger and the drummer model on probabilities and songs made in code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from drumgen import arrangement, kit, metrics, parts
+from drumgen.config import load_config
+from drumgen.drummer import (
+    LAYOUT_FEATURES,
+    DrummerModel,
+    fit_drummer,
+    layout_features,
+    load_drummer,
+    real_fill_bars,
+    save_drummer,
+)
+from drumgen.exceptions import ModelError, ParameterError
+from drumgen.representation import pitch_to_row
+from drumgen.sections import Sections
+from drumgen.songdata import SongData
+
+KICK_A, KICK_B = pitch_to_row(36), pitch_to_row(35)
+SNARE_A, SNARE_B = pitch_to_row(38), pitch_to_row(40)
+HAT, RIDE, OPEN_HAT = pitch_to_row(42), pitch_to_row(51), pitch_to_row(46)
+
+
+def rock_probabilities(n_bars: int, *, rng: np.random.Generator, noise: float = 0.05) -> np.ndarray:
+    """A hedging VAE's output: kick and snare split over two pitches, hats on 8ths, some noise."""
+    p = rng.uniform(0.0, noise, size=(n_bars, 46, 16))
+    p[:, KICK_A, [0, 8]] = 0.45
+    p[:, KICK_B, [0, 8]] = 0.4
+    p[:, SNARE_A, [4, 12]] = 0.5
+    p[:, SNARE_B, [4, 12]] = 0.45
+    p[:, HAT, 0::2] = 0.7
+    return p
+
+
+def drummer_model() -> DrummerModel:
+    velocity = np.full((46, 16), 80.0)
+    velocity[SNARE_A] = 105.0
+    velocity[KICK_A, 0] = 110.0
+    n = len(LAYOUT_FEATURES)
+    table = np.zeros((16, 6))
+    table[:, 2] = 1.0  # every fill step: high tom
+    return DrummerModel(
+        velocity=velocity,
+        fill_starts=np.array([12]),
+        fill_start_probs=np.array([1.0]),
+        fill_table=table,
+        layout_weights=np.zeros(n + 1),
+        layout_mean=np.zeros(n),
+        layout_std=np.ones(n),
+        info={},
+    )
+
+
+def settings(**changes: object):
+    return load_config("default", arrangement=dict(changes)).arrangement
+
+
+def test_piece_probabilities_combine_rows() -> None:
+    p = np.zeros((46, 16))
+    p[KICK_A, 0] = p[KICK_B, 0] = 0.5
+    pieces = arrangement.piece_probabilities(p)
+    assert pieces[kit.PIECES.index("kick"), 0] == pytest.approx(0.75)
+    assert pieces[kit.PIECES.index("snare")].max() == 0.0
+
+
+def test_decode_groove_plays_one_sound_per_piece_and_keeps_the_backbeat(rng) -> None:
+    p = rock_probabilities(1, rng=rng)[0]
+    p[RIDE, 0::2] = 0.3  # a weaker second timekeeper
+    hits = arrangement.decode_groove(p, hit_threshold=0.5)
+    assert hits[KICK_A, [0, 8]].all() and not hits[KICK_B].any(), "one kick pitch, both kicks kept"
+    assert hits[SNARE_A, [4, 12]].all() and not hits[SNARE_B].any()
+    assert hits[HAT, 0::2].all() and not hits[RIDE].any(), "only one timekeeper"
+    assert metrics.layered_rate(hits[None]) == 0.0
+
+
+def test_decode_groove_adds_a_missing_backbeat_but_not_in_half_time() -> None:
+    p = np.zeros((46, 16))
+    p[KICK_A, 0] = 0.9
+    p[HAT, 0::2] = 0.9
+    p[SNARE_A, 4] = 0.2  # below the threshold
+    hits = arrangement.decode_groove(p, hit_threshold=0.5)
+    assert hits[SNARE_A, [4, 12]].all()
+    half = p.copy()
+    half[SNARE_A, 8] = 0.9
+    hits = arrangement.decode_groove(half, hit_threshold=0.5)
+    assert hits[SNARE_A, 8] and not hits[SNARE_A, [4, 12]].any()
+
+
+def test_decode_groove_delta_changes_density(rng) -> None:
+    p = rock_probabilities(1, rng=rng)[0]
+    base = arrangement.decode_groove(p, hit_threshold=0.5).sum()
+    assert arrangement.decode_groove(p, hit_threshold=0.5, delta=6).sum() > base
+    assert arrangement.decode_groove(p, hit_threshold=0.5, delta=-3).sum() < base
+    with pytest.raises(ParameterError):
+        arrangement.decode_groove(np.zeros((46, 8)), hit_threshold=0.5)
+
+
+def test_arrange_repeats_the_groove_and_marks_section_changes(rng) -> None:
+    p = rock_probabilities(16, rng=rng, noise=0.3)
+    found = Sections(starts=np.array([0, 8]), labels=("A", "B"), n_bars=16)
+    result = arrangement.arrange(
+        p, found, drummer=drummer_model(), settings=settings(variation=0.0, fills=1.0), rng=rng
+    )
+    hits = result.grid > 0
+    assert all((hits[b] == hits[b % 2]).all() for b in range(2, 7)), "A bars 0-6 repeat a 2-bar groove"
+    assert result.fills[7] and hits[7, pitch_to_row(48), 12:].all(), "fill before B"
+    assert result.crashes[8] and hits[8, pitch_to_row(49), 0] and hits[8, KICK_A, 0]
+    assert result.fills.sum() == 1 and result.crashes.sum() == 1
+    no_fills = arrangement.arrange(
+        p, found, drummer=drummer_model(), settings=settings(variation=0.0, fills=0.0), rng=rng
+    )
+    assert not no_fills.fills.any() and not no_fills.crashes.any()
+
+
+def test_variation_one_follows_each_bar(rng) -> None:
+    p = rock_probabilities(8, rng=rng)
+    p[3, pitch_to_row(49), 6] = 0.99  # only bar 3 hears a crash on step 6
+    found = Sections.whole_song(8)
+    exact = arrangement.arrange(p, found, drummer=drummer_model(), settings=settings(variation=0.0), rng=rng)
+    own = arrangement.arrange(p, found, drummer=drummer_model(), settings=settings(variation=1.0), rng=rng)
+    assert not exact.grid[3, pitch_to_row(49), 6] and own.grid[3, pitch_to_row(49), 6]
+
+
+def test_velocities_follow_the_drummer_table_and_section_loudness(rng) -> None:
+    p = rock_probabilities(8, rng=rng)
+    found = Sections(starts=np.array([0, 4]), labels=("A", "B"), n_bars=8)
+    loud = np.r_[np.zeros(4), np.ones(4)]
+    result = arrangement.arrange(
+        p, found, drummer=drummer_model(), settings=settings(fills=0.0), bar_loudness=loud, rng=rng
+    )
+    assert result.grid[0, SNARE_A, 4] > result.grid[0, HAT, 2], "backbeat louder than hats"
+    assert result.grid[5, SNARE_A, 4] > result.grid[1, SNARE_A, 4], "the louder section plays louder"
+    assert metrics.velocity_std(result.grid) >= 8
+
+
+def test_layout_rests_where_the_chance_is_high(rng) -> None:
+    p = rock_probabilities(8, rng=rng)
+    found = Sections(starts=np.array([0, 4]), labels=("A", "B"), n_bars=8)
+    rest = np.r_[np.full(4, 0.9), np.full(4, 0.05)]
+    result = arrangement.arrange(
+        p, found, drummer=drummer_model(), settings=settings(layout_threshold=0.5), rest_chance=rest, rng=rng
+    )
+    assert result.resting.tolist() == [True] * 4 + [False] * 4
+    assert not (result.grid[:4] > 0).any() and (result.grid[4:] > 0).any(axis=(1, 2)).all()
+    always = arrangement.arrange(
+        p, found, drummer=drummer_model(), settings=settings(play_always=True), rest_chance=rest, rng=rng
+    )
+    assert not always.resting.any()
+
+
+def test_arrange_checks_shapes(rng) -> None:
+    with pytest.raises(ParameterError):
+        arrangement.arrange(
+            np.zeros((4, 46, 16)),
+            Sections.whole_song(5),
+            drummer=drummer_model(),
+            settings=settings(),
+            rng=rng,
+        )
+
+
+def _song_with_intro(seed: int) -> SongData:
+    """16 bars: 4 bars of piano alone without drums, then a band with a rock groove."""
+    rng = np.random.default_rng(seed)
+    drums = np.zeros((16, 46, 16), dtype=np.uint8)
+    drums[4:, KICK_A, [0, 8]] = 100
+    drums[4:, SNARE_A, [4, 12]] = 110
+    drums[4:, HAT, 0::2] = 70
+    drums[11, pitch_to_row(48), 12:] = 90  # a fill before bar 12
+    onsets = np.zeros((16, len(parts.PART_FAMILIES), 16), dtype=np.uint8)
+    onsets[:, parts.PART_FAMILIES.index("keys"), 0::4] = 3
+    onsets[4:, parts.PART_FAMILIES.index("bass"), 0::2] = 1
+    cqts = rng.integers(0, 60, size=(16, 84, 96), dtype=np.uint8)
+    cqts[4:] += 80
+    ssm = np.ones((16, 16), dtype=np.float32)
+    for block in ((0, 4), (4, 12), (12, 16)):
+        ssm[block[0] : block[1], block[0] : block[1]] = 0.0
+    np.fill_diagonal(ssm, 0.0)
+    return SongData(
+        song_id=f"s{seed}",
+        genre="rock",
+        arrays={"drum_grids": drums, "part_onsets": onsets, "bar_cqts": cqts, "drum_ssm": ssm},
+    )
+
+
+def test_fit_drummer_learns_velocities_fills_and_rests(tmp_path: Path) -> None:
+    songs = [_song_with_intro(seed) for seed in range(6)]
+    model = fit_drummer(songs, settings=load_config("default").sections)
+    assert model.velocity[SNARE_A, 4] == pytest.approx(110) and model.velocity[HAT, 2] == pytest.approx(70)
+    assert real_fill_bars(songs[0].arrays["drum_grids"])[11]
+    assert model.info["fill_before_change_rate"] > 0 and 12 in model.fill_starts
+    rest = model.rest_chance(layout_features(songs[0].arrays["bar_cqts"], songs[0].arrays["part_onsets"]))
+    assert rest[:4].min() > 0.5 > rest[4:].max(), "rests in the piano intro, plays with the band"
+
+    save_drummer(model, tmp_path / "drummer", meta={"note": "test"})
+    loaded = load_drummer(tmp_path / "drummer")
+    for name, values in model.arrays().items():
+        np.testing.assert_array_equal(getattr(loaded, name), values)
+    with pytest.raises(Exception, match="already exists"):
+        save_drummer(model, tmp_path / "drummer", meta={})
+    weights = tmp_path / "drummer" / "weights.npz"
+    weights.write_bytes(weights.read_bytes()[:-1] + b"x")
+    with pytest.raises(ModelError, match="checksum"):
+        load_drummer(tmp_path / "drummer")
+    with pytest.raises(ModelError, match="no drummer model"):
+        load_drummer(tmp_path / "missing")
+
+
+def test_fit_drummer_needs_songs() -> None:
+    with pytest.raises(ParameterError):
+        fit_drummer([], settings=load_config("default").sections)
