@@ -181,7 +181,7 @@ def analyse_training_song(
     ssms = generation.similarities(result.bar_cqts, result.drum_grids, config=config)
     chosen, _ = generation.select_and_segment(ssms, config=config, source="oracle")
     melodic, drum = ssms.melodic, ssms.drum
-    assert drum is not None  # the song has drums (checked above)
+    assert drum is not None and result.part_onsets is not None  # drums checked above; step 1 counts onsets
     return {
         "bar_cqts": np.round(result.bar_cqts * CQT_LEVELS).astype(np.uint8),
         "drum_grids": result.drum_grids,

@@ -171,8 +171,8 @@ def layout_features(bar_cqts: np.ndarray, part_onsets: np.ndarray) -> np.ndarray
             index / max(n_bars - 1, 1),
             np.log1p(index),
             np.log1p(n_bars - 1 - index),
-            np.convolve(total, window, mode="same"),
-            np.convolve(loud, window, mode="same"),
+            np.convolve(np.pad(total, 2, mode="edge"), window, mode="valid"),
+            np.convolve(np.pad(loud, 2, mode="edge"), window, mode="valid"),
             keys_only.astype(np.float64),
         ]
     )
@@ -340,8 +340,9 @@ def save_drummer(
     io.check_writable(directory / CONFIG_FILE, force=force)
     directory.mkdir(parents=True, exist_ok=True)
     weights = directory / WEIGHTS_FILE
+    arrays: dict[str, Any] = model.arrays()
     with io.atomic_path(weights) as tmp, open(tmp, "wb") as handle:
-        np.savez(handle, **model.arrays())
+        np.savez(handle, allow_pickle=False, **arrays)
     io.write_json(
         directory / CONFIG_FILE,
         {

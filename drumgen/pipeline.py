@@ -107,8 +107,9 @@ def step_1_preprocess(
         "step_times": result.step_times,
         "bar_tempos": result.bar_tempos,
         "bar_cqts": result.bar_cqts,
-        "part_onsets": result.part_onsets,
     }
+    if result.part_onsets is not None:
+        arrays["part_onsets"] = result.part_onsets
     if result.drum_grids is not None:
         arrays["drum_grids"] = result.drum_grids
     meta = {
