@@ -60,20 +60,31 @@ DEFAULT_SCALE = 15.0
 # Input checks and shared helpers
 
 
-def _check_grid(grid: np.ndarray, name: str = "grid") -> np.ndarray:
+def _check_grid(grid: np.ndarray, name: str = "grid", *, full_grid: bool = False) -> np.ndarray:
+    """``grid`` as an array of shape (n_bars >= 1, n_rows, n_steps); with ``full_grid`` exactly
+    (n_bars >= 1, 46, 16), as the kit-piece metrics need."""
     grid = np.asarray(grid)
-    if grid.ndim != 3 or grid.shape[0] < 1:
-        raise ParameterError(f"{name} must have shape (n_bars >= 1, n_rows, n_steps), got {grid.shape}")
+    if grid.ndim != 3 or grid.shape[0] < 1 or (full_grid and grid.shape[1:] != (N_ROWS, 16)):
+        expected = f"{N_ROWS}, 16" if full_grid else "n_rows, n_steps"
+        raise ParameterError(f"{name} must have shape (n_bars >= 1, {expected}), got {grid.shape}")
     return grid
 
 
-def _check_pair(generated: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    generated = _check_grid(generated, "generated")
-    real = _check_grid(real, "real")
+def _check_same_shape(
+    generated: np.ndarray, real: np.ndarray, *, full_grid: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both grids checked by :func:`_check_grid` and of one shape; returned as given (velocities kept)."""
+    generated = _check_grid(generated, "generated", full_grid=full_grid)
+    real = _check_grid(real, "real", full_grid=full_grid)
     if generated.shape != real.shape:
         raise ParameterError(
             f"generated and real must have the same shape, got {generated.shape} and {real.shape}"
         )
+    return generated, real
+
+
+def _check_pair(generated: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    generated, real = _check_same_shape(generated, real)
     return generated > 0, real > 0
 
 
@@ -454,23 +465,6 @@ _HIHAT_ROWS = list(PIECE_ROWS["hihat"])
 _GROUP_CLASSES = {group: [KIT_CLASSES.index(name) for name in names] for group, names in PIECE_GROUPS.items()}
 
 
-def _check_kit_grid(grid: np.ndarray, name: str = "grid") -> np.ndarray:
-    grid = np.asarray(grid)
-    if grid.ndim != 3 or grid.shape[0] < 1 or grid.shape[1:] != (N_ROWS, 16):
-        raise ParameterError(f"{name} must have shape (n_bars >= 1, {N_ROWS}, 16), got {grid.shape}")
-    return grid
-
-
-def _check_kit_pair(generated: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    generated = _check_kit_grid(generated, "generated")
-    real = _check_kit_grid(real, "real")
-    if generated.shape != real.shape:
-        raise ParameterError(
-            f"generated and real must have the same shape, got {generated.shape} and {real.shape}"
-        )
-    return generated, real
-
-
 def _ratio(numerator: np.ndarray | int, denominator: np.ndarray | int) -> float:
     """``numerator / denominator`` as a float, NaN when the denominator is 0."""
     return float(numerator / denominator) if denominator else float("nan")
@@ -494,6 +488,29 @@ def _fill_bars(classes: np.ndarray) -> np.ndarray:
     early = classes[:, _SNARE, :8].sum(axis=1)
     late = classes[:, _SNARE, 8:].sum(axis=1)
     return (n_toms >= FILL_MIN_TOM_HITS) | ((late >= FILL_MIN_LATE_SNARE_HITS) & (late > early))
+
+
+def _backbeat_share(classes: np.ndarray, nonempty: np.ndarray) -> float:
+    """Share of the non-empty bars with a backbeat (``classes`` from to_kit_classes)."""
+    return _ratio(_backbeat_bars(classes)[nonempty].sum(), nonempty.sum())
+
+
+def _missing_snare(gen_classes: np.ndarray, real_classes: np.ndarray) -> float:
+    """Share of the real backbeat bars where the generated bar has no snare-class hit."""
+    backbeat = _backbeat_bars(real_classes)
+    no_snare = ~np.any(gen_classes[:, _SNARE], axis=1)
+    return _ratio(no_snare[backbeat].sum(), backbeat.sum())
+
+
+def _layered(grid: np.ndarray) -> float:
+    """Share of kick / snare / hi-hat onsets with two or more rows of the piece at once."""
+    counts = to_pieces(grid)[:, _LAYER_PIECES]
+    return _ratio((counts >= 2).sum(), (counts >= 1).sum())
+
+
+def _silent_play(gen_nonempty: np.ndarray, real_nonempty: np.ndarray) -> float:
+    """Share of the real drums' silent bars where the generated drums play."""
+    return _ratio(gen_nonempty[~real_nonempty].sum(), (~real_nonempty).sum())
 
 
 def _crash_bars(classes: np.ndarray) -> np.ndarray:
@@ -605,7 +622,7 @@ def kit_onset_f1(generated: np.ndarray, real: np.ndarray, *, tolerance: int = 0)
     >>> onset_f1(generated, real), kit_onset_f1(generated, real)
     (0.0, 1.0)
     """
-    generated, real = _check_kit_pair(generated, real)
+    generated, real = _check_same_shape(generated, real, full_grid=True)
     return onset_f1(to_kit_classes(generated), to_kit_classes(real), tolerance=tolerance)
 
 
@@ -628,7 +645,7 @@ def piece_group_f1(generated: np.ndarray, real: np.ndarray) -> dict[str, float]:
         Group (``"kick"``, ``"snare"``, ``"hats"``, ``"toms"``, ``"cymbals"``, in that order) ->
         F1 in [0, 1]; NaN for a group in which neither grid has a hit, 0 when only one has.
     """
-    generated, real = _check_kit_pair(generated, real)
+    generated, real = _check_same_shape(generated, real, full_grid=True)
     return _group_f1(to_kit_classes(generated), to_kit_classes(real))
 
 
@@ -649,9 +666,8 @@ def backbeat_rate(grid: np.ndarray) -> float:
     float
         In [0, 1]; NaN when no bar has a hit.
     """
-    grid = _check_kit_grid(grid)
-    nonempty = _bar_nonempty(grid)
-    return _ratio(_backbeat_bars(to_kit_classes(grid))[nonempty].sum(), nonempty.sum())
+    grid = _check_grid(grid, full_grid=True)
+    return _backbeat_share(to_kit_classes(grid), _bar_nonempty(grid))
 
 
 def missing_snare_rate(generated: np.ndarray, real: np.ndarray) -> float:
@@ -671,10 +687,8 @@ def missing_snare_rate(generated: np.ndarray, real: np.ndarray) -> float:
     float
         In [0, 1]; NaN when no real bar has a backbeat.
     """
-    generated, real = _check_kit_pair(generated, real)
-    backbeat = _backbeat_bars(to_kit_classes(real))
-    no_snare = ~np.any(to_kit_classes(generated)[:, _SNARE], axis=1)
-    return _ratio(no_snare[backbeat].sum(), backbeat.sum())
+    generated, real = _check_same_shape(generated, real, full_grid=True)
+    return _missing_snare(to_kit_classes(generated), to_kit_classes(real))
 
 
 def consecutive_repeat_rate(grid: np.ndarray) -> float:
@@ -694,7 +708,7 @@ def consecutive_repeat_rate(grid: np.ndarray) -> float:
     float
         In [0, 1]; NaN when no pair of neighbouring bars has a hit (one bar, or silence).
     """
-    return _repeat_rates(_check_kit_grid(grid))[0]
+    return _repeat_rates(_check_grid(grid, full_grid=True))[0]
 
 
 def two_bar_repeat_rate(grid: np.ndarray) -> float:
@@ -715,7 +729,7 @@ def two_bar_repeat_rate(grid: np.ndarray) -> float:
     float
         In [0, 1]; NaN when no bar qualifies (fewer than 3 bars, or silence).
     """
-    return _repeat_rates(_check_kit_grid(grid))[1]
+    return _repeat_rates(_check_grid(grid, full_grid=True))[1]
 
 
 def layered_rate(grid: np.ndarray) -> float:
@@ -736,8 +750,7 @@ def layered_rate(grid: np.ndarray) -> float:
     float
         In [0, 1]; NaN when none of the three pieces sounds.
     """
-    counts = to_pieces(_check_kit_grid(grid))[:, _LAYER_PIECES]
-    return _ratio((counts >= 2).sum(), (counts >= 1).sum())
+    return _layered(_check_grid(grid, full_grid=True))
 
 
 def fill_bars(grid: np.ndarray) -> np.ndarray:
@@ -769,7 +782,7 @@ def fill_bars(grid: np.ndarray) -> np.ndarray:
     >>> fill_bars(grid).tolist()
     [False, True]
     """
-    return _fill_bars(to_kit_classes(_check_kit_grid(grid)))
+    return _fill_bars(to_kit_classes(_check_grid(grid, full_grid=True)))
 
 
 def crash_bars(grid: np.ndarray) -> np.ndarray:
@@ -784,7 +797,7 @@ def crash_bars(grid: np.ndarray) -> np.ndarray:
     -------
     np.ndarray [shape=(n_bars,), bool]
     """
-    return _crash_bars(to_kit_classes(_check_kit_grid(grid)))
+    return _crash_bars(to_kit_classes(_check_grid(grid, full_grid=True)))
 
 
 def fill_rate(grid: np.ndarray) -> float:
@@ -831,7 +844,7 @@ def change_coverage(grid: np.ndarray, change_bars: Sequence[int] | np.ndarray) -
     >>> change_coverage(grid, [4]), change_coverage(grid, [2, 4])
     (1.0, 0.5)
     """
-    grid = _check_kit_grid(grid)
+    grid = _check_grid(grid, full_grid=True)
     changes = _check_change_bars(change_bars, len(grid))
     classes = to_kit_classes(grid)
     return _change_coverage(_fill_bars(classes), _crash_bars(classes), changes)
@@ -857,7 +870,7 @@ def fills_elsewhere_rate(grid: np.ndarray, change_bars: Sequence[int] | np.ndarr
     float
         In [0, 1]; NaN when every bar is near a change.
     """
-    grid = _check_kit_grid(grid)
+    grid = _check_grid(grid, full_grid=True)
     changes = _check_change_bars(change_bars, len(grid))
     return _fills_elsewhere(_fill_bars(to_kit_classes(grid)), changes)
 
@@ -875,9 +888,8 @@ def silent_bar_play_rate(generated: np.ndarray, real: np.ndarray) -> float:
     float
         In [0, 1], lower is better; NaN when every real bar has a hit.
     """
-    generated, real = _check_kit_pair(generated, real)
-    silent = ~_bar_nonempty(real)
-    return _ratio(_bar_nonempty(generated)[silent].sum(), silent.sum())
+    generated, real = _check_same_shape(generated, real, full_grid=True)
+    return _silent_play(_bar_nonempty(generated), _bar_nonempty(real))
 
 
 def velocity_std(grid: np.ndarray) -> float:
@@ -894,7 +906,7 @@ def velocity_std(grid: np.ndarray) -> float:
         In MIDI velocity units, >= 0 (0 for flat dynamics); NaN for a bool grid (no velocities) or
         fewer than 2 hits.
     """
-    return _velocity_std(_check_kit_grid(grid))
+    return _velocity_std(_check_grid(grid, full_grid=True))
 
 
 def backbeat_hat_velocity_gap(grid: np.ndarray) -> float:
@@ -915,7 +927,7 @@ def backbeat_hat_velocity_gap(grid: np.ndarray) -> float:
         In MIDI velocity units, in [-126, 126]; NaN for a bool grid, or when there is no backbeat
         snare or no hi-hat hit.
     """
-    return _backbeat_hat_gap(_check_kit_grid(grid))
+    return _backbeat_hat_gap(_check_grid(grid, full_grid=True))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1017,13 +1029,11 @@ def _musical_metrics(
     generated: np.ndarray, real: np.ndarray, change_bars: Sequence[int] | np.ndarray | None
 ) -> dict[str, float]:
     """The musical part of :func:`song_metrics`, each kit-class grid computed once."""
-    generated, real = _check_kit_pair(generated, real)
+    generated, real = _check_same_shape(generated, real, full_grid=True)
     gen_classes, real_classes = to_kit_classes(generated), to_kit_classes(real)
     gen_nonempty, real_nonempty = _bar_nonempty(generated), _bar_nonempty(real)
     groups = _group_f1(gen_classes, real_classes)
-    real_backbeat = _backbeat_bars(real_classes)
     consecutive, two_bar = _repeat_rates(generated)
-    layers = to_pieces(generated)[:, _LAYER_PIECES]
     fills = _fill_bars(gen_classes)
     coverage, elsewhere = float("nan"), float("nan")
     if change_bars is not None:
@@ -1033,17 +1043,15 @@ def _musical_metrics(
     return {
         "kit_f1": onset_f1(gen_classes, real_classes),
         **{f"{group}_f1": value for group, value in groups.items()},
-        "backbeat_rate": _ratio(_backbeat_bars(gen_classes)[gen_nonempty].sum(), gen_nonempty.sum()),
-        "missing_snare_rate": _ratio(
-            (~np.any(gen_classes[:, _SNARE], axis=1))[real_backbeat].sum(), real_backbeat.sum()
-        ),
+        "backbeat_rate": _backbeat_share(gen_classes, gen_nonempty),
+        "missing_snare_rate": _missing_snare(gen_classes, real_classes),
         "consecutive_repeat": consecutive,
         "two_bar_repeat": two_bar,
-        "layered_rate": _ratio((layers >= 2).sum(), (layers >= 1).sum()),
+        "layered_rate": _layered(generated),
         "fill_rate": float(fills.mean()),
         "change_coverage": coverage,
         "fills_elsewhere": elsewhere,
-        "silent_bar_play": _ratio(gen_nonempty[~real_nonempty].sum(), (~real_nonempty).sum()),
+        "silent_bar_play": _silent_play(gen_nonempty, real_nonempty),
         "velocity_std": _velocity_std(generated),
         "backbeat_hat_gap": _backbeat_hat_gap(generated),
     }
