@@ -36,15 +36,23 @@ from drumgen import kit
 from drumgen.config import ArrangementConfig
 from drumgen.drummer import FILL_VOICES, DrummerModel
 from drumgen.exceptions import ParameterError
+from drumgen.metrics import BACKBEAT_STEPS
 from drumgen.representation import DRUM_PITCHES, N_ROWS
 from drumgen.sections import Sections
 
 N_STEPS = 16
-BACKBEAT_STEPS = (4, 12)
 HALF_TIME_STEP = 8
 CRASH_ROW = DRUM_PITCHES.index(49)
 KICK_ROW = DRUM_PITCHES.index(36)
 OPEN_HAT_ROW = DRUM_PITCHES.index(46)
+FILL_ROWS = {
+    "snare": kit.piece_rows("snare")[0],
+    "tom_high": kit.piece_rows("tom_high")[0],
+    "tom_mid": kit.piece_rows("tom_mid")[0],
+    "tom_low": kit.piece_rows("tom_low")[0],
+    "kick": KICK_ROW,
+}
+"""Grid row each fill voice (:data:`drumgen.drummer.FILL_VOICES`, but "rest") strikes."""
 SECTION_LOUDNESS_RANGE = (0.85, 1.1)
 """Velocity factors of the quietest and loudest section of a song."""
 
@@ -165,9 +173,7 @@ def _pooled(probabilities: np.ndarray, bar_idx: np.ndarray) -> np.ndarray:
     return probabilities[bar_idx].mean(axis=0)
 
 
-def _fill(
-    groove: np.ndarray, drummer: DrummerModel, rng: np.random.Generator, *, hit_rows: dict[str, int]
-) -> np.ndarray:
+def _fill(groove: np.ndarray, drummer: DrummerModel, rng: np.random.Generator) -> np.ndarray:
     """The groove bar with its last beats replaced by a fill drawn from the learned fill table."""
     start = int(rng.choice(drummer.fill_starts, p=drummer.fill_start_probs))
     bar = groove.copy()
@@ -175,7 +181,7 @@ def _fill(
     for step in range(start, N_STEPS):
         voice = FILL_VOICES[int(rng.choice(len(FILL_VOICES), p=drummer.fill_table[step]))]
         if voice != "rest":
-            bar[hit_rows[voice], step] = True
+            bar[FILL_ROWS[voice], step] = True
     return bar
 
 
@@ -239,27 +245,17 @@ def arrange(
     resting = np.zeros(n_bars, dtype=bool)
     if rest_chance is not None and not settings.play_always:
         chance = np.asarray(rest_chance, dtype=np.float64)
-        section_mean = np.array(
-            [chance[sections.bar_section() == s].mean() for s in range(sections.n_sections)]
-        )
-        smoothed = 0.5 * chance + 0.5 * section_mean[sections.bar_section()]
+        smoothed = 0.5 * chance + 0.5 * _section_means(chance, sections)[sections.bar_section()]
         resting = smoothed > settings.layout_threshold
     hits[resting] = False
 
     fills = np.zeros(n_bars, dtype=bool)
     crashes = np.zeros(n_bars, dtype=bool)
-    hit_rows = {
-        "snare": kit.piece_rows("snare")[0],
-        "tom_high": kit.piece_rows("tom_high")[0],
-        "tom_mid": kit.piece_rows("tom_mid")[0],
-        "tom_low": kit.piece_rows("tom_low")[0],
-        "kick": KICK_ROW,
-    }
     if settings.fills > 0:
         for change in sections.changes:
             before, after = int(change) - 1, int(change)
             if not resting[before] and hits[before].any() and rng.random() < settings.fills:
-                hits[before] = _fill(hits[before], drummer, rng, hit_rows=hit_rows)
+                hits[before] = _fill(hits[before], drummer, rng)
                 fills[before] = True
             if not resting[after]:
                 hits[after, CRASH_ROW, 0] = True
@@ -275,13 +271,19 @@ def _section_loudness(bar_loudness: np.ndarray | None, sections: Sections) -> np
     """Velocity factor per bar from the section's mean loudness, ranked within the song."""
     if bar_loudness is None or sections.n_sections < 2:
         return np.ones(sections.n_bars)
-    loud = np.asarray(bar_loudness, dtype=np.float64)
-    section_of = sections.bar_section()
-    means = np.array([loud[section_of == s].mean() for s in range(sections.n_sections)])
+    means = _section_means(np.asarray(bar_loudness, dtype=np.float64), sections)
     span = np.ptp(means)
     relative = (means - means.min()) / span if span > 0 else np.full_like(means, 0.5)
     low, high = SECTION_LOUDNESS_RANGE
-    return (low + (high - low) * relative)[section_of]
+    return (low + (high - low) * relative)[sections.bar_section()]
+
+
+def _section_means(values: np.ndarray, sections: Sections) -> np.ndarray:
+    """Mean of a per-bar value [shape=(n_bars,)] over each section -> [shape=(n_sections,)]."""
+    section_of = sections.bar_section()
+    return np.bincount(section_of, weights=values, minlength=sections.n_sections) / np.bincount(
+        section_of, minlength=sections.n_sections
+    )
 
 
 def velocities(hits: np.ndarray, *, drummer: DrummerModel, loudness: np.ndarray) -> np.ndarray:

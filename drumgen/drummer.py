@@ -30,7 +30,7 @@ from drumgen import io, kit, parts
 from drumgen.config import SectionConfig
 from drumgen.exceptions import ModelError, ParameterError
 from drumgen.representation import N_ROWS
-from drumgen.sections import drum_section_changes
+from drumgen.sections import drum_section_changes_with
 from drumgen.songdata import CQT_LEVELS, SongData
 
 log = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ def fit_drummer(songs: list[SongData], *, settings: SectionConfig, progress: boo
         Training songs with ``drum_grids``, ``drum_ssm``, ``bar_cqts`` and ``part_onsets``.
     settings : SectionConfig
         How section changes are found on each song's real drum SSM
-        (:func:`drumgen.sections.drum_section_changes`): fills are learned from the bars before them.
+        (:func:`drumgen.sections.drum_section_changes_with`): fills are learned from the bars before them.
 
     Returns
     -------
@@ -259,19 +259,16 @@ def fit_drummer(songs: list[SongData], *, settings: SectionConfig, progress: boo
     start_counts = np.zeros(N_STEPS)
     voice_counts = np.ones((N_STEPS, len(FILL_VOICES)))  # add-one smoothing
     xs, ys = [], []
-    n_changes = n_fills_before = 0
+    n_changes = n_fills_before = n_fill_bars = n_real_bars = 0
     for song in tqdm(songs, desc="fitting drummer", unit="song", disable=not progress):
-        changes = drum_section_changes(
-            song.arrays["drum_ssm"].astype(np.float32),
-            kernel_bars=settings.kernel_bars,
-            min_bars=settings.min_bars,
-            peak_threshold=settings.peak_threshold,
-        )
+        changes = drum_section_changes_with(song.arrays["drum_ssm"].astype(np.float32), settings=settings)
         grids = song.arrays["drum_grids"]
         hit = grids > 0
         velocity_sum += np.where(hit, grids, 0).sum(axis=0)
         velocity_count += hit.sum(axis=0)
         fills = real_fill_bars(grids)
+        n_fill_bars += int(fills.sum())
+        n_real_bars += len(fills)
         for change in np.asarray(changes, dtype=np.int64):
             if change < 1:
                 continue
@@ -308,9 +305,7 @@ def fit_drummer(songs: list[SongData], *, settings: SectionConfig, progress: boo
         "rest_rate": float(y.mean()),
         "n_section_changes": n_changes,
         "fill_before_change_rate": n_fills_before / max(n_changes, 1),
-        "fill_bar_rate": float(
-            np.mean(np.concatenate([real_fill_bars(s.arrays["drum_grids"]) for s in songs]))
-        ),
+        "fill_bar_rate": n_fill_bars / max(n_real_bars, 1),
         "layout_features": list(LAYOUT_FEATURES),
         "fill_voices": list(FILL_VOICES),
     }

@@ -121,8 +121,6 @@ def method_drums(
     -------
     np.ndarray [shape=(n_bars, 46, 16), bool or uint8]
     """
-    from drumgen.model.ssm_generator import predict_drum_ssm
-
     arrays = song.arrays
     n_bars = song.n_bars
     if method == "silence":
@@ -137,11 +135,8 @@ def method_drums(
     if method not in VAE_METHODS:
         raise ValueError(f"unknown method {method!r}")
     source, arranged = VAE_METHODS[method]
-    melodic = arrays["melodic_ssm"].astype(np.float32)
-    ssms = generation.Similarities(
-        melodic=melodic,
-        drum=arrays["drum_ssm"].astype(np.float32),
-        predicted=predict_drum_ssm(models.ssm_generator, melodic) if source == "predicted" else None,
+    ssms = generation.stored_similarities(
+        song, ssm_generator=models.ssm_generator if source == "predicted" else None
     )
     if source in ("predicted", "oracle"):
         chosen, found = generation.select_and_segment(ssms, config=config, source=source)
@@ -166,12 +161,8 @@ def method_drums(
 
 def real_section_changes(song: SongData, *, config: Any) -> np.ndarray:
     """Bars where the song's real drums begin a new section (on the real drum SSM alone)."""
-    settings = config.sections
-    return sections.drum_section_changes(
-        song.arrays["drum_ssm"].astype(np.float32),
-        kernel_bars=settings.kernel_bars,
-        min_bars=settings.min_bars,
-        peak_threshold=settings.peak_threshold,
+    return sections.drum_section_changes_with(
+        song.arrays["drum_ssm"].astype(np.float32), settings=config.sections
     )
 
 

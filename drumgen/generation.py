@@ -29,6 +29,7 @@ from drumgen.config import Config
 from drumgen.drummer import DrummerModel, bar_loudness, layout_features
 from drumgen.exceptions import ParameterError
 from drumgen.sections import Sections
+from drumgen.songdata import CQT_LEVELS, SongData
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,6 @@ def similarities(
     ssm_generator : keras.Model, optional
         The drum-SSM generator; None skips the prediction.
     """
-    from drumgen.songdata import CQT_LEVELS
-
     cqts = np.asarray(bar_cqts)
     if cqts.dtype == np.uint8:
         cqts = cqts.astype(np.float32) / CQT_LEVELS
@@ -71,6 +70,18 @@ def similarities(
 
         predicted = predict_drum_ssm(ssm_generator, melodic)
     return Similarities(melodic=melodic, drum=drum, predicted=predicted)
+
+
+def stored_similarities(song: SongData, *, ssm_generator: Any = None) -> Similarities:
+    """Step 2 of an analysed dataset song: its stored melodic and true drum SSMs, and (with a
+    generator) the drum SSM predicted from the stored melodic one."""
+    melodic = song.arrays["melodic_ssm"].astype(np.float32)
+    predicted = None
+    if ssm_generator is not None:
+        from drumgen.model.ssm_generator import predict_drum_ssm
+
+        predicted = predict_drum_ssm(ssm_generator, melodic)
+    return Similarities(melodic=melodic, drum=song.arrays["drum_ssm"].astype(np.float32), predicted=predicted)
 
 
 def ssm_for(ssms: Similarities, source: str) -> np.ndarray:

@@ -69,11 +69,6 @@ PIECE_ROWS: dict[str, tuple[int, ...]] = {
 PIECE_ROWS["percussion"] = tuple(
     row for row in range(N_ROWS) if not any(row in rows for rows in PIECE_ROWS.values())
 )
-ROW_TO_PIECE = np.empty(N_ROWS, dtype=np.int64)
-"""``ROW_TO_PIECE[row]`` is the index in :data:`PIECES` of the piece playing grid row ``row``."""
-for _idx, _piece in enumerate(PIECES):
-    ROW_TO_PIECE[list(PIECE_ROWS[_piece])] = _idx
-
 KIT_CLASS_ROWS: dict[str, tuple[int, ...]] = {name: _rows_of(p) for name, p in KIT_CLASS_PITCHES.items()}
 ROW_TO_KIT_CLASS = np.full(N_ROWS, -1, dtype=np.int64)
 """``ROW_TO_KIT_CLASS[row]`` is the index in :data:`KIT_CLASSES` of grid row ``row``."""

@@ -585,3 +585,13 @@ def drum_section_changes(
     return find_boundaries(
         drum_ssm, kernel_bars=kernel_bars, min_bars=min_bars, peak_threshold=peak_threshold
     )
+
+
+def drum_section_changes_with(drum_ssm: np.ndarray, *, settings: SectionConfig) -> np.ndarray:
+    """:func:`drum_section_changes` with the settings of a config's ``sections`` section."""
+    return drum_section_changes(
+        drum_ssm,
+        kernel_bars=settings.kernel_bars,
+        min_bars=settings.min_bars,
+        peak_threshold=settings.peak_threshold,
+    )

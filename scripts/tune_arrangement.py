@@ -59,14 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     prepared = []
     for song in songs:
         a = song.arrays
-        melodic = a["melodic_ssm"].astype(np.float32)
-        ssms = generation.Similarities(
-            melodic=melodic,
-            drum=a["drum_ssm"].astype(np.float32),
-            predicted=generation.similarities(
-                a["bar_cqts"], None, config=config, ssm_generator=models.ssm_generator
-            ).predicted,
-        )
+        ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
         chosen, _ = generation.select_and_segment(ssms, config=config, source="predicted")
         probs, _ = bar_probabilities(
             models.vae,

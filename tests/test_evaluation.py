@@ -47,7 +47,9 @@ def test_report_files(report: Path) -> None:
     text = (report / "summary.md").read_text()
     assert "drumgen_oracle (upper bound)" in text and "drumgen evaluate" in text
     assert "rescaled melodic SSM" in text
-    assert text.count("| drumgen |") == 3, "notes and musical tables of means, then one with bootstrap intervals"
+    assert text.count("| drumgen |") == 3, (
+        "notes and musical tables of means, then one with bootstrap intervals"
+    )
     assert "## Musical behaviour" in text and "| kit_f1 |" in text
     assert (report / "metrics.png").stat().st_size > 10_000
     assert (report / "example.png").stat().st_size > 10_000

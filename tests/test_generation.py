@@ -153,11 +153,23 @@ def test_density_offset_adds_hits(generated) -> None:
 def test_same_seed_same_drums(generated, smoke) -> None:
     _, folder, models, result = generated
     again = pipeline.step_4_generate(
-        folder / "run", config=smoke, vae=models.vae, drummer=models.drummer, seed=3, densities=(0,), force=True
+        folder / "run",
+        config=smoke,
+        vae=models.vae,
+        drummer=models.drummer,
+        seed=3,
+        densities=(0,),
+        force=True,
     )
     np.testing.assert_array_equal(again.grids[0], result.step_4.grids[0])
     other = pipeline.step_4_generate(
-        folder / "run", config=smoke, vae=models.vae, drummer=models.drummer, seed=4, densities=(0,), force=True
+        folder / "run",
+        config=smoke,
+        vae=models.vae,
+        drummer=models.drummer,
+        seed=4,
+        densities=(0,),
+        force=True,
     )
     assert not np.array_equal(other.grids[0], result.step_4.grids[0])
 
