@@ -55,7 +55,9 @@ def main() -> None:
             "3 selection": lambda: pipeline.step_3_select(
                 run_dir, config=config, source="predicted", force=True
             ),
-            "4 VAE": lambda: pipeline.step_4_generate(run_dir, config=config, vae=models.vae, force=True),
+            "4 VAE + arranger": lambda: pipeline.step_4_generate(
+                run_dir, config=config, vae=models.vae, drummer=models.drummer, force=True
+            ),
             "5 MIDI out": lambda: pipeline.step_5_write_midi(run_dir, out_dir=out_dir, force=True),
         }
         timings: dict[str, float] = {}
