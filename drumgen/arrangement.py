@@ -9,10 +9,12 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
    section) are pooled into one groove; the bars at odd positions of a section also give a second
    bar, so a groove can be a two-bar phrase. ``variation`` blends each bar's own probabilities back
    in (0: exact repeats, 1: every bar its own).
-2. **Per kit piece.** A piece (:mod:`drumgen.kit`) strikes on a step when the chance that any of its
-   rows sounds exceeds ``hit_threshold``, with one GM pitch per piece per groove (the piece's most
-   probable row); one timekeeper per groove (hi-hat or ride, whichever the model hears more); the
-   backbeat (snare on 2 and 4, or on 3 in half time) and the downbeat kick are kept.
+2. **Per kit piece.** A piece (:mod:`drumgen.kit`) strikes on its likeliest steps, as many as
+   the model expects it to (the sum of its chances over the bar), each above ``hit_threshold``;
+   one GM pitch per piece for the whole song (its most probable row over the song); one
+   timekeeper per section label (hi-hat or ride, whichever the model hears more there); crashes
+   only where the arranger puts them (section starts); the backbeat (snare on 2 and 4, or on 3 in
+   half time) and the downbeat kick are kept.
 3. **Fills and crashes.** In the bar before a section change, with probability ``fills``, the last
    beats become a fill drawn from the fill table the drummer model learned from the corpus; the
    new section starts with a crash (and a kick) on its downbeat.
@@ -43,16 +45,7 @@ from drumgen.sections import Sections
 N_STEPS = 16
 HALF_TIME_STEP = 8
 CRASH_ROW = DRUM_PITCHES.index(49)
-KICK_ROW = DRUM_PITCHES.index(36)
 OPEN_HAT_ROW = DRUM_PITCHES.index(46)
-FILL_ROWS = {
-    "snare": kit.piece_rows("snare")[0],
-    "tom_high": kit.piece_rows("tom_high")[0],
-    "tom_mid": kit.piece_rows("tom_mid")[0],
-    "tom_low": kit.piece_rows("tom_low")[0],
-    "kick": KICK_ROW,
-}
-"""Grid row each fill voice (:data:`drumgen.drummer.FILL_VOICES`, but "rest") strikes."""
 SECTION_LOUDNESS_RANGE = (0.85, 1.1)
 """Velocity factors of the quietest and loudest section of a song."""
 
@@ -78,8 +71,16 @@ class Arrangement:
     crashes: np.ndarray
 
 
+DECISIONS: tuple[str, ...] = ("resting", "fills", "crashes")
+"""The per-bar decisions of an :class:`Arrangement` (its attributes besides the grid)."""
+
+
 def piece_probabilities(probabilities: np.ndarray) -> np.ndarray:
-    """Chance that each kit piece sounds on each step: ``1 - prod(1 - p)`` over the piece's rows.
+    """Chance that each kit piece sounds on each step: the sum of its rows' chances, capped at 1.
+
+    A piece's sounds exclude each other in real drums (a song's kick is 35 *or* 36), so the
+    chance that the piece strikes is the sum of its rows' chances, and the sum of that over a
+    bar's steps is the piece's expected number of strokes.
 
     Parameters
     ----------
@@ -90,26 +91,70 @@ def piece_probabilities(probabilities: np.ndarray) -> np.ndarray:
     np.ndarray [shape=(..., len(kit.PIECES), 16), float64]
     """
     p = np.clip(np.asarray(probabilities, dtype=np.float64), 0.0, 1.0)
-    out = [1.0 - np.prod(1.0 - p[..., list(kit.piece_rows(piece)), :], axis=-2) for piece in kit.PIECES]
+    out = [np.minimum(p[..., list(kit.piece_rows(piece)), :].sum(axis=-2), 1.0) for piece in kit.PIECES]
     return np.stack(out, axis=-2)
 
 
-def decode_groove(probabilities: np.ndarray, *, hit_threshold: float, delta: int = 0) -> np.ndarray:
+@dataclass(frozen=True)
+class KitChoice:
+    """The sounds a groove is written with: one grid row per kit piece and one timekeeper.
+
+    Attributes
+    ----------
+    rows : dict of str to int
+        Grid row of each kit piece but percussion (e.g. ``{"kick": row of 36, ...}``).
+    timekeeper : str
+        "hihat" or "ride" (:data:`drumgen.kit.TIMEKEEPERS`).
+    """
+
+    rows: dict[str, int]
+    timekeeper: str
+
+
+def choose_kit(probabilities: np.ndarray) -> KitChoice:
+    """The most probable row of each kit piece and the likelier timekeeper.
+
+    Parameters
+    ----------
+    probabilities : np.ndarray [shape=(..., 46, 16), float in [0, 1]]
+        Any number of bars; their chances are summed.
+    """
+    p = np.asarray(probabilities, dtype=np.float64).reshape(-1, N_ROWS, N_STEPS).sum(axis=(0, 2))
+    rows = {}
+    for piece in kit.PIECES:
+        if piece != "percussion":
+            piece_rows = list(kit.piece_rows(piece))
+            if piece == "hihat":  # the open hat is an accent of the hi-hat, not its main sound
+                piece_rows.remove(OPEN_HAT_ROW)
+            rows[piece] = piece_rows[int(np.argmax(p[piece_rows]))]
+    keeper_sums = {piece: p[list(kit.piece_rows(piece))].sum() for piece in kit.TIMEKEEPERS}
+    return KitChoice(rows=rows, timekeeper=max(kit.TIMEKEEPERS, key=lambda piece: keeper_sums[piece]))
+
+
+def decode_groove(
+    probabilities: np.ndarray, *, hit_threshold: float, delta: int = 0, choice: KitChoice | None = None
+) -> np.ndarray:
     """One playable bar from 46 x 16 probabilities, piece by piece.
 
-    Each piece strikes where its chance (:func:`piece_probabilities`) exceeds ``hit_threshold``,
-    always with the piece's most probable row over the bar (one GM pitch per piece), except that
-    the hi-hat may open on a step where the open hat is likelier than the closed sound. Only one
-    timekeeper plays (hi-hat or ride). Percussion rows decode one by one. ``delta`` > 0 adds the
-    next most probable piece-steps (denser), < 0 drops the least probable ones. The backbeat is
-    kept: if the snare plays at all, or the groove is not in half time, it strikes on steps 4 and
-    12 (or on 8 alone when the model hears half time), and the kick plays the downbeat.
+    Each kit piece (:func:`piece_probabilities`) strikes on its most probable steps: every step
+    whose chance exceeds 0.5, and besides those the likeliest steps above ``hit_threshold`` until
+    the piece has its expected number of strokes (the sum of its chances, rounded), so diffuse
+    chances (a kick at 0.3 on every eighth) give a few strokes, not one on every candidate step.
+    Each piece sounds with one GM pitch (``choice``, by default :func:`choose_kit` of this bar),
+    except that the hi-hat opens on a step where the open hat is likelier than the closed one;
+    only the chosen timekeeper (hi-hat or ride) plays; crashes are left to the arranger (section
+    starts); percussion rows decode one by one. ``delta`` > 0 adds the next most probable
+    piece-steps (denser), < 0 drops the least probable ones. The backbeat is kept: if the snare
+    plays at all, or the groove is not in half time, it strikes on steps 4 and 12 (or on 8 alone
+    when the model hears half time), and the kick plays the downbeat.
 
     Parameters
     ----------
     probabilities : np.ndarray [shape=(46, 16), float in [0, 1]]
     hit_threshold : float
     delta : int
+    choice : KitChoice, optional
+        The pitches and timekeeper to write (e.g. chosen once per song or section).
 
     Returns
     -------
@@ -118,44 +163,63 @@ def decode_groove(probabilities: np.ndarray, *, hit_threshold: float, delta: int
     p = np.asarray(probabilities, dtype=np.float64)
     if p.shape != (N_ROWS, N_STEPS):
         raise ParameterError(f"probabilities must have shape (46, 16), got {p.shape}")
+    choice = choice or choose_kit(p)
     pieces = piece_probabilities(p)
-    keep = {piece: True for piece in kit.PIECES}
-    timekeepers = {piece: pieces[kit.PIECES.index(piece)].sum() for piece in kit.TIMEKEEPERS}
-    keep[min(timekeepers, key=lambda piece: timekeepers[piece])] = False
+    skipped = {"crash"} | (set(kit.TIMEKEEPERS) - {choice.timekeeper})
 
-    # Candidate piece-steps with their chance; percussion rows stand alone.
-    candidates: list[tuple[float, int, int]] = []  # (chance, row, step)
+    chosen: list[tuple[float, int, int]] = []  # (chance, row, step) of the strokes played
+    spare: list[tuple[float, int, int]] = []  # the other candidates, for delta > 0
     for piece_idx, piece in enumerate(kit.PIECES):
-        if not keep[piece]:
+        if piece in skipped:
             continue
-        rows = list(kit.piece_rows(piece))
         if piece == "percussion":
-            for row in rows:
-                candidates += [(p[row, step], row, step) for step in range(N_STEPS)]
+            for row in kit.piece_rows(piece):
+                _pick_steps(p[row], [row] * N_STEPS, hit_threshold, chosen, spare)
             continue
-        main_row = rows[int(np.argmax(p[rows].sum(axis=1)))]
-        for step in range(N_STEPS):
-            row = main_row
-            if piece == "hihat" and main_row != OPEN_HAT_ROW and p[OPEN_HAT_ROW, step] > p[main_row, step]:
-                row = OPEN_HAT_ROW
-            candidates.append((pieces[piece_idx, step], row, step))
-    candidates.sort(key=lambda item: -item[0])
-    n_above = sum(chance > hit_threshold for chance, _, _ in candidates)
-    n_keep = int(np.clip(n_above + delta, 0, len(candidates)))
+        main_row = choice.rows[piece]
+        rows = [main_row] * N_STEPS
+        if piece == "hihat":
+            rows = [
+                OPEN_HAT_ROW if p[OPEN_HAT_ROW, step] > p[main_row, step] else main_row
+                for step in range(N_STEPS)
+            ]
+        _pick_steps(pieces[piece_idx], rows, hit_threshold, chosen, spare)
+    if delta < 0:
+        chosen = sorted(chosen, key=lambda item: -item[0])[: max(len(chosen) + delta, 0)]
+    elif delta > 0:
+        chosen += sorted(spare, key=lambda item: -item[0])[:delta]
     hits = np.zeros((N_ROWS, N_STEPS), dtype=bool)
-    for _, row, step in candidates[:n_keep]:
+    for _, row, step in chosen:
         hits[row, step] = True
     if hits.any():
-        _keep_backbeat(hits, pieces)
+        _keep_backbeat(hits, pieces, snare_row=choice.rows["snare"], kick_row=choice.rows["kick"])
     return hits
 
 
-def _keep_backbeat(hits: np.ndarray, pieces: np.ndarray) -> None:
+def _pick_steps(
+    chances: np.ndarray,
+    rows: list[int],
+    hit_threshold: float,
+    chosen: list[tuple[float, int, int]],
+    spare: list[tuple[float, int, int]],
+) -> None:
+    """One piece's strokes (see :func:`decode_groove`), appended to ``chosen``; the rest to ``spare``."""
+    order = np.argsort(-chances, kind="stable")
+    n_expected = max(int(np.round(chances.sum())), int((chances > 0.5).sum()))
+    n_taken = 0
+    for step in order:
+        item = (float(chances[step]), rows[step], int(step))
+        if chances[step] > hit_threshold and n_taken < n_expected:
+            chosen.append(item)
+            n_taken += 1
+        else:
+            spare.append(item)
+
+
+def _keep_backbeat(hits: np.ndarray, pieces: np.ndarray, *, snare_row: int, kick_row: int) -> None:
     """Snare on 2 and 4 (or 3 in half time) and kick on 1, in place."""
     snare = pieces[kit.PIECES.index("snare")]
     snare_rows = list(kit.piece_rows("snare"))
-    played = hits[snare_rows].any(axis=1)
-    snare_row = snare_rows[int(np.argmax(played))] if played.any() else snare_rows[0]
     half_time = (
         snare[HALF_TIME_STEP] > max(snare[list(BACKBEAT_STEPS)]) and hits[snare_rows, HALF_TIME_STEP].any()
     )
@@ -163,17 +227,17 @@ def _keep_backbeat(hits: np.ndarray, pieces: np.ndarray) -> None:
         for step in BACKBEAT_STEPS:
             if not hits[snare_rows, step].any():
                 hits[snare_row, step] = True
-    kick_rows = list(kit.piece_rows("kick"))
-    if not hits[kick_rows, 0].any():
-        kick_played = hits[kick_rows].any(axis=1)
-        hits[kick_rows[int(np.argmax(kick_played))] if kick_played.any() else KICK_ROW, 0] = True
+    if not hits[list(kit.piece_rows("kick")), 0].any():
+        hits[kick_row, 0] = True
 
 
 def _pooled(probabilities: np.ndarray, bar_idx: np.ndarray) -> np.ndarray:
     return probabilities[bar_idx].mean(axis=0)
 
 
-def _fill(groove: np.ndarray, drummer: DrummerModel, rng: np.random.Generator) -> np.ndarray:
+def _fill(
+    groove: np.ndarray, drummer: DrummerModel, choice: KitChoice, rng: np.random.Generator
+) -> np.ndarray:
     """The groove bar with its last beats replaced by a fill drawn from the learned fill table."""
     start = int(rng.choice(drummer.fill_starts, p=drummer.fill_start_probs))
     bar = groove.copy()
@@ -181,7 +245,7 @@ def _fill(groove: np.ndarray, drummer: DrummerModel, rng: np.random.Generator) -
     for step in range(start, N_STEPS):
         voice = FILL_VOICES[int(rng.choice(len(FILL_VOICES), p=drummer.fill_table[step]))]
         if voice != "rest":
-            bar[FILL_ROWS[voice], step] = True
+            bar[choice.rows[voice], step] = True
     return bar
 
 
@@ -231,16 +295,20 @@ def arrange(
     labels = sections.bar_label_idx()
     positions = sections.position_in_section()
     variation = settings.variation
+    song_kit = choose_kit(p)  # one pitch per kit piece for the whole song
     hits = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=bool)
     for label in np.unique(labels):
         label_bars = np.flatnonzero(labels == label)
         pooled = _pooled(p, label_bars)
         odd = label_bars[positions[label_bars] % 2 == 1]
         pooled_odd = 0.5 * pooled + 0.5 * _pooled(p, odd) if len(odd) else pooled
+        section_kit = KitChoice(rows=song_kit.rows, timekeeper=choose_kit(pooled).timekeeper)
         for bar in label_bars:
             base = pooled_odd if positions[bar] % 2 == 1 else pooled
             mixed = (1.0 - variation) * base + variation * p[bar]
-            hits[bar] = decode_groove(mixed, hit_threshold=settings.hit_threshold, delta=delta)
+            hits[bar] = decode_groove(
+                mixed, hit_threshold=settings.hit_threshold, delta=delta, choice=section_kit
+            )
 
     resting = np.zeros(n_bars, dtype=bool)
     if rest_chance is not None and not settings.play_always:
@@ -255,12 +323,12 @@ def arrange(
         for change in sections.changes:
             before, after = int(change) - 1, int(change)
             if not resting[before] and hits[before].any() and rng.random() < settings.fills:
-                hits[before] = _fill(hits[before], drummer, rng)
+                hits[before] = _fill(hits[before], drummer, song_kit, rng)
                 fills[before] = True
             if not resting[after]:
                 hits[after, CRASH_ROW, 0] = True
                 if not hits[after, list(kit.piece_rows("kick")), 0].any():
-                    hits[after, KICK_ROW, 0] = True
+                    hits[after, song_kit.rows["kick"], 0] = True
                 crashes[after] = True
 
     grid = velocities(hits, drummer=drummer, loudness=_section_loudness(bar_loudness, sections))

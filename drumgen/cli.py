@@ -552,13 +552,20 @@ def _plot_generation(result: GenerationResult, config: Config, *, title: str) ->
     """Write RUN_DIR/drums.png: the generated drums (first density) and their SSM by the song's."""
     from drumgen import display, io, similarity
 
-    generated = result.step_4.grids[min(result.step_4.grids)]
+    density = min(result.step_4.grids)
+    generated = result.step_4.grids[density]
     ssms = {
         "melodic": result.analysis.step_2.melodic_ssm,
         "predicted": result.analysis.step_2.predicted_drum_ssm,
         "generated drums' SSM": similarity.drum_ssm(generated, scale=config.similarity.drum_scale),
     }
-    figure = display.generation_summary(generated, ssms, title=title)
+    figure = display.generation_summary(
+        generated,
+        ssms,
+        title=title,
+        sections=result.analysis.step_3.sections,
+        decisions=result.step_4.decisions.get(density),
+    )
     display.save_figure(figure, io.generation_plot_path(result.step_4.run_dir))
 
 

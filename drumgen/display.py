@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pretty_midi
 
+from drumgen import kit
 from drumgen.representation import DRUM_PITCHES
 
 _DRUM_NAMES = {pitch: pretty_midi.note_number_to_drum_name(pitch) for pitch in DRUM_PITCHES}
@@ -310,8 +311,75 @@ def analysis_summary(
     return figure
 
 
-def generation_summary(generated: np.ndarray, ssms: dict[str, np.ndarray | None], *, title: str = "") -> Any:
-    """One figure of a generation run: the first 8 bars of generated drums, then SSMs side by side.
+def plot_arrangement(
+    grid: np.ndarray,
+    *,
+    sections: Any = None,
+    decisions: dict[str, np.ndarray] | None = None,
+    ax: Any | None = None,
+    title: str = "drums, whole song",
+) -> Any:
+    """Show a whole song's drums by kit class (kick, snare, hats, toms, cymbals) with its form.
+
+    Parameters
+    ----------
+    grid : np.ndarray [shape=(n_bars, 46, 16)]
+        Velocities or hits.
+    sections : drumgen.sections.Sections, optional
+        Section boundaries drawn as lines, labels above.
+    decisions : dict, optional
+        The arranger's per-bar marks (:data:`drumgen.arrangement.DECISIONS`), each
+        [shape=(n_bars,), bool]: bars resting (shaded), ending in a fill ("F" below the bar) and
+        starting with a crash ("*").
+    """
+    classes = kit.to_kit_classes(grid).astype(float)  # (n_bars, 9, n_steps)
+    n_bars, n_classes, n_steps = classes.shape
+    rolled = np.concatenate(list(classes), axis=1)
+    ax = _axes(ax, (14, 2.5))
+    ax.imshow(rolled, origin="lower", aspect="auto", cmap="Greys", interpolation="nearest", vmin=0, vmax=1)
+    ax.set_yticks(np.arange(n_classes), [name.replace("_", " ") for name in kit.KIT_CLASSES], fontsize=7)
+    step_ticks = max(1, n_bars // 24)
+    ax.set_xticks(np.arange(0, n_bars, step_ticks) * n_steps, [str(b) for b in range(0, n_bars, step_ticks)])
+    ax.set_xlabel("bar")
+    if sections is not None:
+        starts = [int(start) for start in sections.starts]
+        for start in starts[1:]:
+            ax.axvline(start * n_steps - 0.5, color="tab:blue", linewidth=1.2)
+        for start, end, label in zip(starts, [*starts[1:], n_bars], sections.labels, strict=True):
+            ax.text(
+                (start + end) / 2 * n_steps,
+                1.0,
+                label,
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                color="tab:blue",
+                clip_on=False,
+            )
+    marks = decisions or {}
+    for bar in np.flatnonzero(marks.get("resting", np.zeros(0, bool))):
+        ax.axvspan(
+            bar * n_steps - 0.5, (bar + 1) * n_steps - 0.5, color="tab:orange", alpha=0.15, linewidth=0
+        )
+    for name, symbol, where in (("fills", "F", n_steps * 0.75), ("crashes", "*", 0.0)):
+        for bar in np.flatnonzero(marks.get(name, np.zeros(0, bool))):
+            ax.text(bar * n_steps + where, -0.9, symbol, ha="center", va="top", fontsize=7, color="tab:red")
+    ax.set_ylim(-1.5, n_classes - 0.5)
+    ax.set_title(title, pad=14 if sections is not None else 6)
+    return ax
+
+
+def generation_summary(
+    generated: np.ndarray,
+    ssms: dict[str, np.ndarray | None],
+    *,
+    title: str = "",
+    sections: Any = None,
+    decisions: dict[str, np.ndarray] | None = None,
+) -> Any:
+    """One figure of a generation run: the whole song's drums with its sections, the first 8 bars
+    in detail, then SSMs side by side.
 
     Parameters
     ----------
@@ -320,14 +388,19 @@ def generation_summary(generated: np.ndarray, ssms: dict[str, np.ndarray | None]
     ssms : dict
         Name -> distance SSM [shape=(n_bars, n_bars)] (None entries are skipped), e.g. the melodic
         SSM, the predicted drum SSM and the generated drums' own SSM.
+    sections, decisions
+        See :func:`plot_arrangement`; ``sections`` is drawn on the SSMs too.
     """
     present = {name: ssm for name, ssm in ssms.items() if ssm is not None}
     n_panels = max(len(present), 1)
-    figure = plt.figure(figsize=(5.2 * n_panels, 8.5))
-    grid = figure.add_gridspec(2, n_panels, height_ratios=[1, 1.3])
-    plot_drum_grid(generated[:8], ax=figure.add_subplot(grid[0, :]), title="generated drums, first 8 bars")
+    figure = plt.figure(figsize=(5.2 * n_panels, 11.5))
+    grid = figure.add_gridspec(3, n_panels, height_ratios=[0.55, 1, 1.3])
+    plot_arrangement(generated, sections=sections, decisions=decisions, ax=figure.add_subplot(grid[0, :]))
+    plot_drum_grid(generated[:8], ax=figure.add_subplot(grid[1, :]), title="generated drums, first 8 bars")
     for panel, (name, ssm) in enumerate(present.items()):
-        plot_ssm(ssm, ax=figure.add_subplot(grid[1, panel]), title=_SSM_TITLES.get(name, name))
+        plot_ssm(
+            ssm, ax=figure.add_subplot(grid[2, panel]), title=_SSM_TITLES.get(name, name), sections=sections
+        )
     if title:
         figure.suptitle(title)
     figure.tight_layout()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ import numpy as np
 
 from drumgen import generation, io, midi, representation, selection
 from drumgen.analysis import Step1Result, preprocess_song
+from drumgen.arrangement import DECISIONS
 from drumgen.config import Config, load_config
 from drumgen.exceptions import ParameterError
 from drumgen.sections import Sections
@@ -302,12 +303,17 @@ class Step4Result:
         density offset -> np.ndarray [shape=(n_bars, 46, 16), uint8 velocities].
     source : str
         The SSM that chose the neighbour bars ("predicted", "melodic" or "oracle").
+    decisions : dict
+        density offset -> {"resting", "fills", "crashes"} -> np.ndarray [shape=(n_bars,), bool]:
+        the arranger's bars left empty, ending in a fill, starting with a crash
+        (:class:`drumgen.arrangement.Arrangement`); empty for runs written before the arranger.
     """
 
     run_dir: Path
     grids: dict[int, np.ndarray]
     source: str
     seed: int
+    decisions: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def step_4_generate(
@@ -363,14 +369,15 @@ def step_4_generate(
         genre=genre,
     )
     grids = generated.grids
-    decisions = {
-        name: np.stack([getattr(generated.arrangements[d], name) for d in densities])
-        for name in ("resting", "fills", "crashes")
-    }
+    decisions = {d: {name: getattr(generated.arrangements[d], name) for name in DECISIONS} for d in densities}
     io.save_step(
         run_dir,
         "step_4",
-        {"densities": np.array(densities), "grids": np.stack([grids[d] for d in densities]), **decisions},
+        {
+            "densities": np.array(densities),
+            "grids": np.stack([grids[d] for d in densities]),
+            **{name: np.stack([decisions[d][name] for d in densities]) for name in DECISIONS},
+        },
         {
             "config": config.to_dict(),
             "seed": seed,
@@ -380,14 +387,22 @@ def step_4_generate(
         },
         force=force,
     )
-    return Step4Result(run_dir=Path(run_dir), grids=grids, source=step_3.source, seed=seed)
+    return Step4Result(
+        run_dir=Path(run_dir), grids=grids, source=step_3.source, seed=seed, decisions=decisions
+    )
 
 
 def load_step_4(run_dir: str | Path) -> Step4Result:
     """Read step 4's result back from a run folder."""
     arrays, meta = io.load_step(run_dir, "step_4")
-    grids = {int(d): grid for d, grid in zip(arrays["densities"], arrays["grids"], strict=True)}
-    return Step4Result(run_dir=Path(run_dir), grids=grids, source=meta["source"], seed=meta["seed"])
+    densities = [int(d) for d in arrays["densities"]]
+    grids = {d: grid for d, grid in zip(densities, arrays["grids"], strict=True)}
+    decisions = {}
+    if all(name in arrays for name in DECISIONS):
+        decisions = {d: {name: arrays[name][i] for name in DECISIONS} for i, d in enumerate(densities)}
+    return Step4Result(
+        run_dir=Path(run_dir), grids=grids, source=meta["source"], seed=meta["seed"], decisions=decisions
+    )
 
 
 @dataclass(frozen=True)

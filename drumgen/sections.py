@@ -425,28 +425,40 @@ def _segment_distances(ssm: np.ndarray, starts: np.ndarray) -> np.ndarray:
     own_sums = np.diag(block_sums) - np.diff(diagonal)
     within = np.divide(own_sums, own_pairs, out=np.zeros_like(lengths), where=own_pairs > 0)
     excess = block_mean - 0.5 * (within[:, None] + within[None, :])
-    return np.clip(excess, 0.0, None)
+    blockwise = np.clip(excess, 0.0, None) + np.minimum(within[:, None], within[None, :])
+    # bar by bar: segment i's k-th bar against segment j's k-th bar, over the shorter length, from
+    # sums along the diagonals: diagonal[a + 1, b + 1] = ssm[a, b] + ssm[a - 1, b - 1] + ...
+    diagonal_sums = np.zeros((n_bars + 1, n_bars + 1))
+    for row in range(n_bars):
+        diagonal_sums[row + 1, 1:] = ssm[row] + diagonal_sums[row, :-1]
+    n_common = np.minimum(lengths[:, None], lengths[None, :]).astype(np.int64)
+    first = np.asarray(starts, dtype=np.int64)
+    aligned = (
+        diagonal_sums[first[:, None] + n_common, first[None, :] + n_common]
+        - diagonal_sums[first[:, None], first[None, :]]
+    ) / n_common
+    return np.minimum(blockwise, aligned)
 
 
 def label_segments(ssm: np.ndarray, starts: np.ndarray, *, label_distance: float) -> tuple[str, ...]:
     """Label consecutive segments so that repeated ones share a letter.
 
-    The distance between segments ``i`` and ``j`` is their *excess cross-distance*::
+    Two segments ``i`` and ``j`` are as far apart as the smaller of two measures:
 
-        d(i, j) = max(0, mean(ssm[i, j]) - (within(i) + within(j)) / 2)
-
-    where ``mean(ssm[i, j])`` is the mean of the SSM block between the segments' bars and
-    ``within(i)`` the mean distance between two different bars of segment ``i`` (0 for a one-bar
-    segment). Subtracting the segments' own spread makes the measure robust to the SSM's noise
-    level and to rank normalisation (in a repetitive song even identical bars get mid-range ranks)
-    and to segments of different lengths; it is 0 for a repeat, and about 0.5 on a rank-normalised
-    SSM for two unrelated sections made of repeated bars.
+    - **bar by bar**: the mean distance between the ``k``-th bars of the two segments, over the
+      shorter one's length. A repeat of a phrase whose bars all differ (a 4-bar chord sequence
+      played twice) is close this way.
+    - **as blocks**: ``max(0, mean(ssm[i, j]) - (within(i) + within(j)) / 2) + min(within(i),
+      within(j))``, where ``mean(ssm[i, j])`` is the mean of the SSM block between the segments'
+      bars and ``within(i)`` the mean distance between two different bars of segment ``i`` (0 for
+      a one-bar segment). For two segments that each repeat one bar (low ``within``) this is their
+      excess cross-distance: robust to the SSM's noise level, to rank normalisation (in a
+      repetitive song even identical bars get mid-range ranks) and to segments of different
+      lengths. The ``min(within)`` term keeps two segments made of varied bars apart, which the
+      excess alone would call alike.
 
     Segments are labelled in order: each takes the label of the earlier segment with the smallest
     ``d`` if that is ``<= label_distance``, else the next new letter (:func:`section_label`).
-
-    A limitation: two segments whose bars all differ from each other *and* within each segment
-    look alike by this measure (both spreads are as large as the cross-distance).
 
     Parameters
     ----------
