@@ -138,7 +138,7 @@ def decode_groove(
 
     Each kit piece (:func:`piece_probabilities`) strikes on its most probable steps: every step
     whose chance exceeds 0.5, and besides those the likeliest steps above ``hit_threshold`` until
-    the piece has its expected number of strokes (the sum of its chances, rounded), so diffuse
+    the piece has its expected number of strokes (the sum of its chances, rounded up), so diffuse
     chances (a kick at 0.3 on every eighth) give a few strokes, not one on every candidate step.
     Each piece sounds with one GM pitch (``choice``, by default :func:`choose_kit` of this bar),
     except that the hi-hat opens on a step where the open hat is likelier than the closed one;
@@ -205,7 +205,7 @@ def _pick_steps(
 ) -> None:
     """One piece's strokes (see :func:`decode_groove`), appended to ``chosen``; the rest to ``spare``."""
     order = np.argsort(-chances, kind="stable")
-    n_expected = max(int(np.round(chances.sum())), int((chances > 0.5).sum()))
+    n_expected = max(int(np.ceil(chances.sum())), int((chances > 0.5).sum()))
     n_taken = 0
     for step in order:
         item = (float(chances[step]), rows[step], int(step))

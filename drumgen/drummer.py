@@ -29,6 +29,7 @@ import numpy as np
 from drumgen import io, kit, parts
 from drumgen.config import SectionConfig
 from drumgen.exceptions import ModelError, ParameterError
+from drumgen.metrics import fill_bars
 from drumgen.representation import N_ROWS
 from drumgen.sections import drum_section_changes_with
 from drumgen.songdata import CQT_LEVELS, SongData
@@ -196,23 +197,6 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, *, iterations: int = 50) -> tupl
     return weights, mean, std
 
 
-def real_fill_bars(drum_grids: np.ndarray) -> np.ndarray:
-    """Bars of real drums that end in a fill: tom hits, or a snare run, in the last half-bar.
-
-    Parameters
-    ----------
-    drum_grids : np.ndarray [shape=(n_bars, 46, 16)]
-
-    Returns
-    -------
-    np.ndarray [shape=(n_bars,), bool]
-    """
-    pieces = kit.to_pieces(drum_grids)[:, :, -FILL_REGION:] > 0
-    toms = pieces[:, [kit.PIECES.index(t) for t in kit.TOMS]].any(axis=1).sum(axis=1)
-    snare_late = pieces[:, kit.PIECES.index("snare")].sum(axis=1)
-    return (toms >= 2) | (snare_late >= 3)
-
-
 def _fill_voices(bar: np.ndarray) -> np.ndarray:
     """Voice index (of FILL_VOICES) per step of one real bar [46 x 16]."""
     pieces = kit.to_pieces(bar[None])[0] > 0
@@ -266,7 +250,7 @@ def fit_drummer(songs: list[SongData], *, settings: SectionConfig, progress: boo
         hit = grids > 0
         velocity_sum += np.where(hit, grids, 0).sum(axis=0)
         velocity_count += hit.sum(axis=0)
-        fills = real_fill_bars(grids)
+        fills = fill_bars(grids)
         n_fill_bars += int(fills.sum())
         n_real_bars += len(fills)
         for change in np.asarray(changes, dtype=np.int64):
