@@ -380,12 +380,7 @@ def build_dataset(
     chosen = choose_songs(list_songs(corpus, out_dir, split=split), limit=limit, seed=seed)
     log_path = out_dir / "log.jsonl"
     records = _read_log(log_path)
-    todo = [
-        s
-        for s in chosen
-        if s.song_id not in records
-        or (records[s.song_id]["status"] == "ok" and not (songs_dir / f"{s.song_id}.npz").is_file())
-    ]
+    todo = [s for s in chosen if not _done(records.get(s.song_id), songs_dir)]
     log.info(
         "%d songs chosen, %d already done, %d to analyse with %d workers",
         len(chosen),
