@@ -65,6 +65,8 @@ class VaeConfig:
     latent_dim: int
     conv_filters: tuple[int, ...]
     dense_units: int
+    parts_units: int
+    dropout: float
     decoder_units: tuple[int, ...]
     kl_weight: float
     count_weight: float
@@ -73,6 +75,7 @@ class VaeConfig:
     epochs: int
     patience: int
     max_minutes: float
+    pitch_shift_semitones: int
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,11 @@ def _validate(config: Config) -> None:
             "sections.min_bars must be >= 1 and sections.kernel_bars >= 2, got "
             f"{config.sections.min_bars} and {config.sections.kernel_bars}"
         )
+    if not 0.0 <= config.vae.dropout < 1.0:
+        raise ParameterError(f"vae.dropout must be in [0, 1), got {config.vae.dropout}")
+    if config.vae.pitch_shift_semitones < 0:
+        shift = config.vae.pitch_shift_semitones
+        raise ParameterError(f"vae.pitch_shift_semitones must be >= 0, got {shift}")
     if config.selection.n_neighbors < 1:
         raise ParameterError(f"selection.n_neighbors must be >= 1, got {config.selection.n_neighbors}")
     nyquist = config.render.sample_rate / 2

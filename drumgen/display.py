@@ -524,3 +524,37 @@ def plot_dataset_summary(index: dict[str, Any]) -> Any:
     axes[2].set_title("songs skipped, by reason")
     figure.tight_layout()
     return figure
+
+
+def plot_learning_curve(
+    n_songs: list[int], scores: dict[str, list[float]], *, title: str = "drum VAE learning curve"
+) -> Any:
+    """Validation scores against the number of training songs (log axis), F1 solid, others dashed.
+
+    Parameters
+    ----------
+    n_songs : list of int
+        Training-set sizes, ascending.
+    scores : dict
+        Score name (e.g. ``"f1"``, ``"precision"``, ``"recall"``) -> one value per size; from
+        :meth:`drumgen.model.learning_curve.LearningCurve.scores`.
+
+    Returns the figure. Used by ``scripts/learning_curve.py``.
+    """
+    figure, ax = plt.subplots(figsize=(5.5, 3.6))
+    for name, values in scores.items():
+        style = {"marker": "o"} if name == "f1" else {"linestyle": "--", "alpha": 0.7}
+        ax.plot(n_songs, values, label=name, **style)
+    if "f1" in scores:
+        for n, value in zip(n_songs, scores["f1"], strict=True):
+            ax.annotate(f"{value:.3f}", (n, value), textcoords="offset points", xytext=(0, 6), ha="center")
+    ax.set_xscale("log")
+    ax.set_xticks(n_songs, [str(n) for n in n_songs])
+    ax.minorticks_off()
+    ax.set_xlabel("training songs")
+    ax.set_ylabel("validation onset score")
+    ax.set_ylim(0.0, 1.0)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    figure.tight_layout()
+    return figure

@@ -153,8 +153,10 @@ def drums(
     vae : DrumVae
     drummer : DrummerModel or None
         Needed when ``arranged``.
-    part_onsets : np.ndarray [shape=(n_bars, 5, 16)], optional
-        For the lay-out decision; without it every bar plays.
+    part_onsets : np.ndarray [shape=(n_bars, 5, 16)]
+        The song's note onsets per part (step 1): an input of the VAE, and the lay-out decision's.
+        None raises :class:`ParameterError` (step 1 always counts them; re-run it for an old run
+        folder).
     seed : int
         The same seed gives the same drums.
     densities : tuple of int
@@ -172,6 +174,7 @@ def drums(
         chosen.neighbor_idx,
         chosen.neighbor_weights,
         conditions(bar_tempos, genre=genre),
+        part_onsets=part_onsets,
         rng=rng,
         temperature=config.generation.temperature,
     )

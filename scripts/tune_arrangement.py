@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             chosen.neighbor_idx,
             chosen.neighbor_weights,
             conditions(a["bar_tempos"], genre=song.genre),
+            part_onsets=a["part_onsets"],
             rng=np.random.default_rng(0),
             temperature=config.generation.temperature,
         )

@@ -1,4 +1,5 @@
-"""Model inputs built from analysed songs: 8-bar CQT stacks, conditioning, targets, SSM crops.
+"""Model inputs built from analysed songs: 8-bar CQT stacks, part onsets, conditioning, targets,
+SSM crops, and the VAE's training augmentation (CQT pitch shifts).
 
 Everything here is NumPy: the arrays are what the Keras models in this package consume, and
 they are built on the fly at training time (never stored).
@@ -9,9 +10,13 @@ Used by notebooks ``step_4``, ``train_drum_vae`` and ``train_drum_ssm_generator`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from drumgen.bars import N_STEPS
+from drumgen.exceptions import ParameterError
+from drumgen.parts import PART_FAMILIES
 from drumgen.songdata import CQT_LEVELS, GENRES, SongData
 
 TEMPO_CENTER = 120.0
@@ -74,6 +79,174 @@ def stack_bars(
     return np.transpose(stacked, (0, 2, 3, 1))
 
 
+PART_ONSET_SATURATION = 8.0
+"""Onset counts map to ``min(log1p(count) / log1p(PART_ONSET_SATURATION), 1)``: one note on a step
+gives 0.32, two 0.5, a three-note chord 0.63, eight or more 1 (a chord is louder than a single
+note, not three times as loud)."""
+N_PART_CHANNELS = 2
+"""Channels of the VAE's parts input: the bar's own onsets, its neighbours' weighted mean."""
+
+
+@dataclass(frozen=True)
+class PartsEncoding:
+    """How the VAE's "parts" input is made from a song's ``part_onsets``; saved with the model
+    (``config.json``, ``inputs``) and read back from it, so a later change of the constants in
+    code never changes what trained weights see.
+
+    Attributes
+    ----------
+    families : tuple of str
+        The model's family rows, in order; each one of :data:`drumgen.parts.PART_FAMILIES` (the row
+        order of stored ``part_onsets``).
+    saturation : float
+        Onset count that maps to 1 (see :func:`onset_counts_to_levels`).
+    """
+
+    families: tuple[str, ...] = PART_FAMILIES
+    saturation: float = PART_ONSET_SATURATION
+
+    def __post_init__(self) -> None:
+        unknown = [family for family in self.families if family not in PART_FAMILIES]
+        if unknown:
+            raise ParameterError(
+                f"part families {unknown} are not among this drumgen's {list(PART_FAMILIES)}"
+            )
+        if self.saturation < 1:
+            raise ParameterError(f"the onset saturation must be >= 1, got {self.saturation}")
+
+    @property
+    def rows(self) -> list[int]:
+        """Rows of the stored ``part_onsets`` (in :data:`PART_FAMILIES` order) the model reads."""
+        return [PART_FAMILIES.index(family) for family in self.families]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the model's config."""
+        return {"part_families": list(self.families), "part_onset_saturation": self.saturation}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PartsEncoding:
+        """Read back :meth:`to_dict`."""
+        return cls(families=tuple(data["part_families"]), saturation=float(data["part_onset_saturation"]))
+
+
+CURRENT_PARTS_ENCODING = PartsEncoding()
+"""This drumgen's encoding, for models trained now (a loaded model keeps its own)."""
+
+
+def onset_counts_to_levels(counts: np.ndarray, *, saturation: float = PART_ONSET_SATURATION) -> np.ndarray:
+    """Note-onset counts -> levels in [0, 1]: ``min(log1p(count) / log1p(saturation), 1)``.
+
+    Parameters
+    ----------
+    counts : np.ndarray [shape=(...), int or float >= 0]
+    saturation : float
+        The count that (and any above it) maps to 1.
+
+    Returns
+    -------
+    np.ndarray [shape=(...), float32, in [0, 1]]
+
+    Examples
+    --------
+    >>> onset_counts_to_levels(np.array([0, 1, 8, 40])).round(3)
+    array([0.   , 0.315, 1.   , 1.   ], dtype=float32)
+    """
+    levels = np.log1p(np.asarray(counts, dtype=np.float64)) / np.log1p(saturation)
+    return np.clip(levels, 0.0, 1.0).astype(np.float32)
+
+
+def stack_parts(
+    part_onsets: np.ndarray,
+    bar_idx: np.ndarray,
+    neighbor_idx: np.ndarray,
+    neighbor_weights: np.ndarray,
+    *,
+    encoding: PartsEncoding = CURRENT_PARTS_ENCODING,
+) -> np.ndarray:
+    """The drum VAE's "parts" input: what the MIDI says each part plays in the bar.
+
+    Channel 0 is the bar's own onset levels; channel 1 the weighted mean of its neighbours'
+    (the same neighbours and weights as the CQT stack; zeros when all weights are 0). The mean
+    is a second, steadier reading of the bar's rhythm from the bars that share its drums, as the
+    CQT stack is for the sound; its 80 numbers cost next to nothing beside the 8 CQTs.
+
+    Parameters
+    ----------
+    part_onsets : np.ndarray [shape=(n_bars, len(PART_FAMILIES), n_steps), uint8 counts]
+        From :func:`drumgen.parts.onset_profile` (rows in :data:`PART_FAMILIES` order).
+    bar_idx : np.ndarray [shape=(batch,), int]
+    neighbor_idx : np.ndarray [shape=(n_bars, k), int]
+    neighbor_weights : np.ndarray [shape=(n_bars, k), float in [0, 1]]
+    encoding : PartsEncoding
+        Family rows and onset transform (a trained model's own: ``DrumVae.parts``).
+
+    Returns
+    -------
+    np.ndarray [shape=(batch, N_PART_CHANNELS, len(encoding.families), n_steps), float32, in [0, 1]]
+    """
+    bar_idx = np.asarray(bar_idx)
+    members = np.concatenate([bar_idx[:, None], np.asarray(neighbor_idx)[bar_idx]], axis=1)  # (batch, k+1)
+    onsets = np.asarray(part_onsets)[members][:, :, encoding.rows]  # (batch, k+1, n_families, n_steps)
+    levels = onset_counts_to_levels(onsets, saturation=encoding.saturation)
+    weights = np.asarray(neighbor_weights, dtype=np.float32)[bar_idx]  # (batch, k)
+    total = weights.sum(axis=1)
+    neighbors = np.einsum("bk,bkfs->bfs", weights, levels[:, 1:])
+    neighbors /= np.where(total > 0, total, 1.0)[:, None, None]
+    return np.stack([levels[:, 0], neighbors], axis=1).astype(np.float32)
+
+
+def shift_pitch(cqt_stack: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Shift each example's CQT stack along the frequency axis, zeros filling in (never wrapping).
+
+    The same shift moves every channel (the bar and its neighbours) of one example.
+
+    Parameters
+    ----------
+    cqt_stack : np.ndarray [shape=(batch, n_bins, n_cells, n_channels)]
+        From :func:`stack_bars`.
+    shifts : np.ndarray [shape=(batch,), int, bins]
+        Positive moves energy up: bin ``b`` goes to ``b + shift``.
+
+    Returns
+    -------
+    np.ndarray [shape=(batch, n_bins, n_cells, n_channels)], a new array of the input's dtype.
+
+    Examples
+    --------
+    >>> x = np.zeros((1, 5, 1, 1)); x[0, 1] = 1.0
+    >>> shift_pitch(x, np.array([2]))[0, :, 0, 0]
+    array([0., 0., 0., 1., 0.])
+    """
+    shifts = np.asarray(shifts, dtype=np.int64)
+    if shifts.shape != (len(cqt_stack),):
+        raise ParameterError(f"expected one shift per example ({len(cqt_stack)}), got shape {shifts.shape}")
+    n_bins = cqt_stack.shape[1]
+    out = np.zeros_like(cqt_stack)
+    for example, shift in enumerate(shifts):
+        if abs(shift) >= n_bins:
+            continue
+        if shift >= 0:
+            out[example, shift:] = cqt_stack[example, : n_bins - shift]
+        else:
+            out[example, :shift] = cqt_stack[example, -shift:]
+    return out
+
+
+def random_pitch_shifts(
+    n_examples: int, *, max_semitones: int, bins_per_octave: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Random whole-semitone shifts in ``[-max_semitones, max_semitones]``, in CQT bins.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_examples,), int64, bins]
+    """
+    if bins_per_octave % 12:
+        raise ParameterError(f"pitch shifts need 12k bins per octave (semitone steps), got {bins_per_octave}")
+    semitones = rng.integers(-max_semitones, max_semitones + 1, size=n_examples)
+    return semitones * (bins_per_octave // 12)
+
+
 def neighboring_bars(n_bars: int, *, n_before: int = 4, n_after: int = 3) -> np.ndarray:
     """The paper's NB baseline selection: the bars just before and after each bar.
 
@@ -106,6 +279,7 @@ class BarTable:
         Rows of this table (song offsets applied).
     neighbor_weights : np.ndarray [shape=(n_total, k), float32]
     conditions : np.ndarray [shape=(n_total, N_CONDITIONS), float32]
+    part_onsets : np.ndarray [shape=(n_total, len(PART_FAMILIES), N_STEPS), uint8 counts]
     song_of_bar : np.ndarray [shape=(n_total,), int64]
     """
 
@@ -114,6 +288,7 @@ class BarTable:
     neighbor_idx: np.ndarray
     neighbor_weights: np.ndarray
     conditions: np.ndarray
+    part_onsets: np.ndarray
     song_of_bar: np.ndarray
 
     @property
@@ -123,7 +298,26 @@ class BarTable:
 
     @classmethod
     def from_songs(cls, songs: list[SongData]) -> BarTable:
-        """Concatenate songs from :func:`drumgen.dataset.load_songs`."""
+        """Concatenate songs from :func:`drumgen.dataset.load_songs`.
+
+        Raises
+        ------
+        ParameterError
+            If a song has no ``part_onsets`` (a dataset built before drumgen counted note onsets).
+        """
+        lacking = [s.song_id for s in songs if "part_onsets" not in s.arrays]
+        if lacking:
+            raise ParameterError(
+                f"{len(lacking)} of {len(songs)} songs (e.g. {lacking[0]}) have no part_onsets; "
+                "rebuild the dataset with `drumgen dataset build`"
+            )
+        for song in songs:
+            expected = (song.n_bars, len(PART_FAMILIES), N_STEPS)
+            if song.arrays["part_onsets"].shape != expected:
+                raise ParameterError(
+                    f"song {song.song_id}: part_onsets of shape {song.arrays['part_onsets'].shape}, "
+                    f"expected {expected}; rebuild the dataset with `drumgen dataset build`"
+                )
         offsets = np.cumsum([0] + [song.n_bars for song in songs])
         return cls(
             bar_cqts=np.concatenate([s.arrays["bar_cqts"] for s in songs]),
@@ -136,14 +330,24 @@ class BarTable:
             ),
             neighbor_weights=np.concatenate([s.arrays["neighbor_weights"].astype(np.float32) for s in songs]),
             conditions=np.concatenate([conditions(s.arrays["bar_tempos"], genre=s.genre) for s in songs]),
+            part_onsets=np.concatenate([s.arrays["part_onsets"] for s in songs]),
             song_of_bar=np.concatenate([np.full(s.n_bars, i) for i, s in enumerate(songs)]),
         )
 
-    def batch(self, bar_idx: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Model inputs and targets for some bars of the table."""
+    def batch(
+        self,
+        bar_idx: np.ndarray,
+        *,
+        encoding: PartsEncoding = CURRENT_PARTS_ENCODING,
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Model inputs ("cqt_stack", "parts", "conditions") and targets ("drums", "note_count")
+        for some bars of the table."""
         stack = stack_bars(self.bar_cqts, bar_idx, self.neighbor_idx, self.neighbor_weights)
+        parts = stack_parts(
+            self.part_onsets, bar_idx, self.neighbor_idx, self.neighbor_weights, encoding=encoding
+        )
         hits = self.drum_hits[bar_idx]
-        inputs = {"cqt_stack": stack, "conditions": self.conditions[bar_idx]}
+        inputs = {"cqt_stack": stack, "parts": parts, "conditions": self.conditions[bar_idx]}
         targets = {"drums": hits, "note_count": hits.sum(axis=(1, 2))[:, None]}
         return inputs, targets
 

@@ -1,6 +1,7 @@
 """Generating drum patterns with a trained drum VAE (step 4).
 
-For every bar: the encoder gives the latent distribution of the bar's 8-bar CQT stack; a latent
+For every bar: the encoder gives the latent distribution of the bar's 8-bar CQT stack and its
+parts' note onsets (the song's ``part_onsets``, from step 1); a latent
 is drawn from it with a seeded NumPy generator; the decoder gives 46 x 16 hit probabilities and a
 note count (:func:`bar_probabilities`). :mod:`drumgen.arrangement` turns them into a drum part;
 :func:`decode_hits` is the reference's bar-by-bar decoding (each bar keeps its
@@ -15,12 +16,18 @@ from typing import Any
 
 import numpy as np
 
+from drumgen.bars import N_STEPS
 from drumgen.config import config_from_dict
+from drumgen.exceptions import ModelError, ParameterError
 from drumgen.model import store
-from drumgen.model.data import stack_bars
+from drumgen.model.data import PartsEncoding, stack_bars, stack_parts
 from drumgen.model.vae import DrumVae, VaeShape, build_drum_vae
+from drumgen.parts import PART_FAMILIES
 
 KIND = "drum_vae"
+FORMAT_VERSION = 2
+"""The drum VAE's saved format. 1: CQT stack and conditioning only; 2: adds the parts input (its
+encoding saved in ``config.json`` as ``inputs``)."""
 MIN_VELOCITY = 50
 """Velocity of the least confident hit; the most confident get 120."""
 MAX_VELOCITY = 120
@@ -32,11 +39,16 @@ def load_drum_vae(directory: str | Path) -> tuple[DrumVae, dict[str, Any]]:
     Raises
     ------
     ModelError
-        Missing, corrupted, or of another format version (see :mod:`drumgen.model.store`).
+        Missing, corrupted, of another format version (see :mod:`drumgen.model.store`), or made
+        with part families this drumgen does not count.
     """
-    meta = store.read_model_config(directory, kind=KIND)
+    meta = store.read_model_config(directory, kind=KIND, format_version=FORMAT_VERSION)
     config = config_from_dict(meta["config"])
-    vae = build_drum_vae(VaeShape(**meta["architecture"]["shape"]), config.vae)
+    try:
+        parts = PartsEncoding.from_dict(meta["inputs"])
+    except (KeyError, TypeError, ParameterError) as error:
+        raise ModelError(f"{directory}: unusable parts encoding in its config ({error})") from error
+    vae = build_drum_vae(VaeShape(**meta["architecture"]["shape"]), config.vae, parts=parts)
     store.load_weights_into(vae.trainer, directory)
     return vae, meta
 
@@ -100,6 +112,7 @@ def bar_probabilities(
     neighbor_weights: np.ndarray,
     conditions: np.ndarray,
     *,
+    part_onsets: np.ndarray | None,
     rng: np.random.Generator,
     temperature: float = 1.0,
     batch_size: int = 256,
@@ -111,6 +124,9 @@ def bar_probabilities(
     bar_cqts : np.ndarray [shape=(n_bars, 84, 96), float in [0, 1] or uint8]
     neighbor_idx, neighbor_weights : np.ndarray [shape=(n_bars, 7)]
     conditions : np.ndarray [shape=(n_bars, N_CONDITIONS)]
+    part_onsets : np.ndarray [shape=(n_bars, 5, 16), uint8 counts]
+        The song's note onsets per part family (step 1, :func:`drumgen.parts.onset_profile`),
+        encoded as the VAE was trained (``vae.parts``). Required: None raises.
     rng : np.random.Generator
         Draws the latents (see :func:`sample_decoder`).
 
@@ -118,14 +134,29 @@ def bar_probabilities(
     -------
     probabilities : np.ndarray [shape=(n_bars, 46, 16), float32]
     counts : np.ndarray [shape=(n_bars,), float32]
+
+    Raises
+    ------
+    ParameterError
+        If ``part_onsets`` is missing (None) or does not match the bars.
     """
     n_bars = len(bar_cqts)
+    if part_onsets is None:
+        raise ParameterError(
+            "the drum VAE needs the song's part_onsets, which step 1 counts; this song's analysis "
+            "predates them: re-run step 1 (`drumgen preprocess --force`) or rebuild the dataset"
+        )
+    part_onsets = np.asarray(part_onsets)
+    expected = (n_bars, len(PART_FAMILIES), N_STEPS)
+    if part_onsets.shape != expected:
+        raise ParameterError(f"part_onsets of shape {part_onsets.shape}, expected {expected}")
     probabilities = np.zeros((n_bars, 46, 16), dtype=np.float32)
     counts = np.zeros(n_bars, dtype=np.float32)
     for start in range(0, n_bars, batch_size):
         bar_idx = np.arange(start, min(start + batch_size, n_bars))
         inputs = {
             "cqt_stack": stack_bars(bar_cqts, bar_idx, neighbor_idx, neighbor_weights),
+            "parts": stack_parts(part_onsets, bar_idx, neighbor_idx, neighbor_weights, encoding=vae.parts),
             "conditions": conditions[bar_idx].astype(np.float32),
         }
         probabilities[bar_idx], counts[bar_idx] = sample_decoder(

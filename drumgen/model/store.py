@@ -24,12 +24,20 @@ from drumgen import io
 from drumgen.exceptions import ModelError
 
 FORMAT_VERSION = 1
+"""The format a model kind starts at; a kind whose inputs change bumps its own (the drum VAE's:
+:data:`drumgen.model.generate.FORMAT_VERSION`)."""
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"
 
 
 def save_model(
-    directory: str | Path, model: keras.Model, *, kind: str, meta: dict[str, Any], force: bool = False
+    directory: str | Path,
+    model: keras.Model,
+    *,
+    kind: str,
+    meta: dict[str, Any],
+    force: bool = False,
+    format_version: int = FORMAT_VERSION,
 ) -> Path:
     """Save a model's weights and its config (``meta`` plus format, kind, checksum, versions).
 
@@ -44,6 +52,8 @@ def save_model(
         JSON-ready: at least ``config`` (the resolved drumgen config) and what training recorded.
     force : bool
         Replace an existing model.
+    format_version : int
+        The kind's current format (what :func:`read_model_config` will ask for).
 
     Returns
     -------
@@ -62,7 +72,7 @@ def save_model(
         finally:
             staged.unlink(missing_ok=True)
     config = {
-        "format_version": FORMAT_VERSION,
+        "format_version": format_version,
         "kind": kind,
         **meta,
         "n_params": int(model.count_params()),
@@ -75,8 +85,12 @@ def save_model(
     return directory / CONFIG_FILE
 
 
-def read_model_config(directory: str | Path, *, kind: str) -> dict[str, Any]:
+def read_model_config(
+    directory: str | Path, *, kind: str, format_version: int = FORMAT_VERSION
+) -> dict[str, Any]:
     """Read and check a saved model's config; return it.
+
+    ``format_version`` is the one version of ``kind`` this drumgen reads.
 
     Raises
     ------
@@ -92,10 +106,10 @@ def read_model_config(directory: str | Path, *, kind: str) -> dict[str, Any]:
         config = io.read_json(config_path)
     except ValueError as error:
         raise ModelError(f"{config_path} is not valid JSON ({error})") from error
-    if config.get("format_version") != FORMAT_VERSION:
+    if config.get("format_version") != format_version:
         raise ModelError(
-            f"{config_path}: model format version {config.get('format_version')!r}, "
-            f"this drumgen reads version {FORMAT_VERSION}"
+            f"{config_path}: {config.get('kind', 'model')} format version {config.get('format_version')!r}, "
+            f"this drumgen reads version {format_version}; retrain the model with this drumgen"
         )
     if config.get("kind") != kind:
         raise ModelError(f"{config_path}: a {config.get('kind')!r} model, expected {kind!r}")

@@ -1,6 +1,8 @@
 """Training the drum VAE on a built dataset (``drumgen train vae``).
 
-Batches of 8-bar stacks are built on the fly from the stored per-bar CQTs. Training runs on
+Batches of 8-bar stacks and the bars' part onsets are built on the fly from the stored per-bar
+CQTs and ``part_onsets``; training batches are augmented with random CQT pitch shifts (whole
+semitones, ``vae.pitch_shift_semitones``; the onsets, which do not depend on pitch, stay). Training runs on
 whatever TensorFlow sees (CPU here, a CUDA GPU when TensorFlow has one), keeps the weights of the
 best validation epoch, checkpoints every epoch, stops early when the validation loss stops
 improving or after ``max_minutes``, and saves the model with its config and training history.
@@ -19,8 +21,15 @@ import tensorflow as tf
 
 from drumgen.config import Config
 from drumgen.model import store
-from drumgen.model.data import N_CONDITIONS, BarTable
-from drumgen.model.generate import KIND, decode_hits, sample_decoder
+from drumgen.model.data import (
+    CURRENT_PARTS_ENCODING,
+    N_CONDITIONS,
+    BarTable,
+    PartsEncoding,
+    random_pitch_shifts,
+    shift_pitch,
+)
+from drumgen.model.generate import FORMAT_VERSION, KIND, decode_hits, sample_decoder
 from drumgen.model.vae import DrumVae, VaeShape, build_drum_vae
 from drumgen.songdata import SongData
 
@@ -28,13 +37,34 @@ log = logging.getLogger(__name__)
 
 
 class BarBatches(keras.utils.PyDataset):
-    """Batches of (inputs, targets) from a :class:`BarTable`, reshuffled every epoch when asked."""
+    """Batches of (inputs, targets) from a :class:`BarTable`, reshuffled every epoch when asked.
 
-    def __init__(self, table: BarTable, *, batch_size: int, shuffle: bool, seed: int) -> None:
+    With ``max_semitones`` > 0 every example's CQT stack is shifted by a random whole number of
+    semitones in ``[-max_semitones, max_semitones]`` (:func:`drumgen.model.data.shift_pitch`; the
+    same shift for all its stacked bars). The shifts of batch ``index`` in epoch ``e`` are drawn
+    from ``default_rng([seed, e, index])``, so they do not depend on the order Keras asks for batches.
+    """
+
+    def __init__(
+        self,
+        table: BarTable,
+        *,
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        max_semitones: int = 0,
+        bins_per_octave: int = 12,
+        encoding: PartsEncoding = CURRENT_PARTS_ENCODING,
+    ) -> None:
         super().__init__()
         self.table = table
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.seed = seed
+        self.max_semitones = max_semitones
+        self.bins_per_octave = bins_per_octave
+        self.encoding = encoding
+        self.epoch = 0
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(table.n_bars) if shuffle else np.arange(table.n_bars)
 
@@ -42,9 +72,20 @@ class BarBatches(keras.utils.PyDataset):
         return int(np.ceil(self.table.n_bars / self.batch_size))
 
     def __getitem__(self, index: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        return self.table.batch(self.order[index * self.batch_size : (index + 1) * self.batch_size])
+        bar_idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        inputs, targets = self.table.batch(bar_idx, encoding=self.encoding)
+        if self.max_semitones > 0:
+            shifts = random_pitch_shifts(
+                len(bar_idx),
+                max_semitones=self.max_semitones,
+                bins_per_octave=self.bins_per_octave,
+                rng=np.random.default_rng([self.seed, self.epoch, index]),
+            )
+            inputs["cqt_stack"] = shift_pitch(inputs["cqt_stack"], shifts)
+        return inputs, targets
 
     def on_epoch_end(self) -> None:
+        self.epoch += 1
         if self.shuffle:
             self.order = self.rng.permutation(self.table.n_bars)
 
@@ -95,7 +136,7 @@ def onset_scores(
     true_positive = predicted = actual = 0
     for start in range(0, table.n_bars, batch_size):
         bar_idx = np.arange(start, min(start + batch_size, table.n_bars))
-        inputs, targets = table.batch(bar_idx)
+        inputs, targets = table.batch(bar_idx, encoding=vae.parts)
         probabilities, counts = sample_decoder(vae, inputs, rng=rng, temperature=temperature)
         hits = decode_hits(probabilities, counts, delta=0, mode=decode)
         truth = targets["drums"] > 0.5
@@ -149,9 +190,11 @@ def train_drum_vae(
     Parameters
     ----------
     train_songs, val_songs : list of SongData
-        From :func:`drumgen.dataset.load_songs` (training and validation splits).
+        From :func:`drumgen.dataset.load_songs` (training and validation splits); each needs
+        ``part_onsets``.
     config : Config
-        ``config.vae`` holds the architecture and training settings.
+        ``config.vae`` holds the architecture, training and augmentation settings
+        (``dropout``, ``pitch_shift_semitones``).
     data_info : dict, optional
         What to record about the data (corpus, split, dataset folders ...).
 
@@ -169,13 +212,15 @@ def train_drum_vae(
     train = BarTable.from_songs(train_songs)
     val = BarTable.from_songs(val_songs)
     k = train.neighbor_idx.shape[1]
+    parts = CURRENT_PARTS_ENCODING
     shape = VaeShape(
         n_bins=train.bar_cqts.shape[1],
         n_cells=train.bar_cqts.shape[2],
         n_stacked=k + 1,
         n_conditions=N_CONDITIONS,
+        n_families=len(parts.families),
     )
-    vae = build_drum_vae(shape, config.vae, seed=seed)
+    vae = build_drum_vae(shape, config.vae, parts=parts, seed=seed)
     compile_vae(vae, config)
     log.info(
         "training the drum VAE (%d parameters) on %d bars of %d songs, validating on %d bars of %d songs",
@@ -201,8 +246,18 @@ def train_drum_vae(
         )
     started = time.perf_counter()
     history = vae.trainer.fit(
-        BarBatches(train, batch_size=config.vae.batch_size, shuffle=True, seed=seed),
-        validation_data=BarBatches(val, batch_size=config.vae.batch_size, shuffle=False, seed=seed),
+        BarBatches(
+            train,
+            batch_size=config.vae.batch_size,
+            shuffle=True,
+            seed=seed,
+            max_semitones=config.vae.pitch_shift_semitones,
+            bins_per_octave=config.features.bins_per_octave,
+            encoding=parts,
+        ),
+        validation_data=BarBatches(
+            val, batch_size=config.vae.batch_size, shuffle=False, seed=seed, encoding=parts
+        ),
         epochs=config.vae.epochs,
         callbacks=callbacks,
         verbose=1 if progress else 2,
@@ -248,12 +303,14 @@ def train_drum_vae(
             meta={
                 "config": config.to_dict(),
                 "architecture": {"shape": shape.__dict__, "vae": config.vae.__dict__},
+                "inputs": parts.to_dict(),
                 "soundfont": config.render.soundfont,
                 "data": data_info or {},
                 "training": report,
                 "baselines": baseline_bars(train, seed=seed),
             },
             force=True,
+            format_version=FORMAT_VERSION,
         )
         (Path(out_dir) / "checkpoint.weights.h5").unlink(missing_ok=True)
     return vae, report

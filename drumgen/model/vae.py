@@ -1,7 +1,10 @@
-"""The drum VAE: a bar's CQT and its 7 neighbours' -> a 46 x 16 drum pattern.
+"""The drum VAE: a bar's CQT and its 7 neighbours', and the note onsets of its parts -> a 46 x 16
+drum pattern.
 
-Encoder: four stride-2 3x3 convolutions over the (84, 96, 8) stack, a dense layer joined with the
-conditioning (tempo, song progress, genre), then the mean and log-variance of a 32-dim latent.
+Encoder: four stride-2 3x3 convolutions over the (84, 96, 8) CQT stack, flattened; the parts input
+(2 x 5 x 16 onset levels: the bar's own and its neighbours' mean, :func:`drumgen.model.data.stack_parts`)
+through a small dense layer; both joined with the conditioning (tempo, song progress, genre) into
+a dense layer (with dropout while training), then the mean and log-variance of a 32-dim latent.
 Decoder: the latent and the conditioning -> dense layers -> 46 x 16 hit probabilities (sigmoid),
 and a note-count head (softplus) that predicts how many hits the bar has.
 
@@ -20,20 +23,22 @@ from typing import Any
 import keras
 from keras import layers, ops
 
+from drumgen.bars import N_STEPS
 from drumgen.config import VaeConfig
+from drumgen.exceptions import ParameterError
+from drumgen.model.data import CURRENT_PARTS_ENCODING, N_PART_CHANNELS, PartsEncoding
 from drumgen.representation import N_ROWS
-
-N_STEPS = 16
 
 
 @dataclass(frozen=True)
 class VaeShape:
-    """Input sizes of a VAE: CQT bins, cells, stacked bars, conditioning length."""
+    """Input sizes of a VAE: CQT bins, cells, stacked bars, conditioning length, part families."""
 
     n_bins: int
     n_cells: int
     n_stacked: int
     n_conditions: int
+    n_families: int
 
 
 class KlDivergence(layers.Layer):
@@ -71,35 +76,54 @@ class DrumVae:
     Attributes
     ----------
     encoder : keras.Model
-        {"cqt_stack", "conditions"} -> [mean, log_var]
+        {"cqt_stack", "parts", "conditions"} -> [mean, log_var]
     decoder : keras.Model
         {"latent", "conditions"} -> {"drums": (46, 16) probabilities, "note_count": (1,)}
     trainer : keras.Model
-        {"cqt_stack", "conditions"} -> decoder outputs, with the KL loss attached.
+        {"cqt_stack", "parts", "conditions"} -> decoder outputs, with the KL loss attached.
+    parts : PartsEncoding
+        How the "parts" input is made from a song's ``part_onsets`` (saved with the model).
     """
 
     encoder: keras.Model
     decoder: keras.Model
     trainer: keras.Model
+    parts: PartsEncoding = CURRENT_PARTS_ENCODING
 
     def count_params(self) -> int:
         """Trainable and non-trainable parameters of the whole VAE."""
         return int(self.trainer.count_params())
 
 
-def build_drum_vae(shape: VaeShape, config: VaeConfig, *, seed: int = 0) -> DrumVae:
-    """Build the (untrained) drum VAE."""
+def build_drum_vae(
+    shape: VaeShape,
+    config: VaeConfig,
+    *,
+    parts: PartsEncoding = CURRENT_PARTS_ENCODING,
+    seed: int = 0,
+) -> DrumVae:
+    """Build the (untrained) drum VAE.
+
+    ``parts`` must have ``shape.n_families`` families; it is kept on the result so that
+    generation encodes a song's onsets as the model was trained.
+    """
+    if len(parts.families) != shape.n_families:
+        raise ParameterError(f"{len(parts.families)} part families for a VAE of {shape.n_families}")
     cqt_stack = keras.Input((shape.n_bins, shape.n_cells, shape.n_stacked), name="cqt_stack")
+    parts_input = keras.Input((N_PART_CHANNELS, shape.n_families, N_STEPS), name="parts")
     conditions = keras.Input((shape.n_conditions,), name="conditions")
     x = cqt_stack
     for filters in config.conv_filters:
         x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
     x = layers.Flatten()(x)
-    x = layers.Concatenate()([x, conditions])
+    p = layers.Dense(config.parts_units, activation="relu", name="parts_dense")(layers.Flatten()(parts_input))
+    x = layers.Concatenate()([x, p, conditions])
     x = layers.Dense(config.dense_units, activation="relu")(x)
+    x = layers.Dropout(config.dropout, seed=seed, name="encoder_dropout")(x)
     mean = layers.Dense(config.latent_dim, name="latent_mean")(x)
     log_var = layers.Dense(config.latent_dim, name="latent_log_var")(x)
-    encoder = keras.Model({"cqt_stack": cqt_stack, "conditions": conditions}, [mean, log_var], name="encoder")
+    inputs = {"cqt_stack": cqt_stack, "parts": parts_input, "conditions": conditions}
+    encoder = keras.Model(inputs, [mean, log_var], name="encoder")
 
     latent = keras.Input((config.latent_dim,), name="latent")
     decoder_conditions = keras.Input((shape.n_conditions,), name="conditions")
@@ -116,9 +140,9 @@ def build_drum_vae(shape: VaeShape, config: VaeConfig, *, seed: int = 0) -> Drum
         name="decoder",
     )
 
-    mean_out, log_var_out = encoder({"cqt_stack": cqt_stack, "conditions": conditions})
+    mean_out, log_var_out = encoder(inputs)
     mean_out = KlDivergence(config.kl_weight, name="kl")(mean_out, log_var_out)
     z = Sample(seed=seed, name="sample")(mean_out, log_var_out)
     outputs = decoder({"latent": z, "conditions": conditions})
-    trainer = keras.Model({"cqt_stack": cqt_stack, "conditions": conditions}, outputs, name="drum_vae")
-    return DrumVae(encoder=encoder, decoder=decoder, trainer=trainer)
+    trainer = keras.Model(inputs, outputs, name="drum_vae")
+    return DrumVae(encoder=encoder, decoder=decoder, trainer=trainer, parts=parts)

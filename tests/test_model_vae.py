@@ -1,0 +1,443 @@
+"""Tests of the drum VAE's inputs, augmentation, training, saving and generation, on synthetic
+songs built here (no FluidSynth, no files but the saved models, no network)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from drumgen.config import Config, load_config
+from drumgen.exceptions import ModelError, ParameterError
+from drumgen.model.data import (
+    N_PART_CHANNELS,
+    PART_ONSET_SATURATION,
+    BarTable,
+    PartsEncoding,
+    onset_counts_to_levels,
+    random_pitch_shifts,
+    shift_pitch,
+    stack_parts,
+)
+from drumgen.parts import PART_FAMILIES
+from drumgen.songdata import SongData
+
+# Keras 3 (tensorflow backend) calls np.array on tensors when saving and reading weights
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+
+N_BINS, N_CELLS, K = 24, 16, 7
+KICK_ROW = 0
+BEATS = slice(0, 16, 4)
+
+
+def bass_song(song_id: str, rng: np.random.Generator, *, n_bars: int = 32) -> SongData:
+    """A song whose drums follow its bass: in the bars where the bass plays (about half), the kick
+    is on the four beats; elsewhere silence. Keys play everywhere (no information); the CQTs are
+    noise, so only the parts input tells the bars apart."""
+    onsets = np.zeros((n_bars, len(PART_FAMILIES), 16), np.uint8)
+    plays = rng.random(n_bars) < 0.5
+    n_playing = int(plays.sum())
+    onsets[plays, 0] = (rng.random((n_playing, 16)) < 0.4) + (rng.random((n_playing, 16)) < 0.1)
+    onsets[plays, 0, 0] = 1
+    onsets[:, PART_FAMILIES.index("keys")] = rng.random((n_bars, 16)) < 0.3
+    grids = np.zeros((n_bars, 46, 16), np.uint8)
+    grids[plays, KICK_ROW, BEATS] = 100
+    neighbors = np.stack([np.roll(np.arange(n_bars), -(k + 1)) for k in range(K)], axis=1)
+    arrays = {
+        "bar_cqts": rng.integers(0, 256, (n_bars, N_BINS, N_CELLS)).astype(np.uint8),
+        "drum_grids": grids,
+        "neighbor_idx": neighbors,
+        "neighbor_weights": np.full((n_bars, K), 0.5, np.float32),
+        "bar_tempos": np.full(n_bars, 120.0),
+        "part_onsets": onsets,
+    }
+    return SongData(song_id=song_id, genre="rock", arrays=arrays)
+
+
+def without(song: SongData, name: str) -> SongData:
+    return SongData(song.song_id, song.genre, {k: v for k, v in song.arrays.items() if k != name})
+
+
+# --- the parts input ---------------------------------------------------------------------------
+
+
+def test_onset_levels_known_answers() -> None:
+    levels = onset_counts_to_levels(np.array([0, 1, 2, 8, 9, 255], np.uint8))
+    assert levels.dtype == np.float32
+    expected = [0.0, np.log(2) / np.log(9), np.log(3) / np.log(9), 1.0, 1.0, 1.0]
+    np.testing.assert_allclose(levels, expected, rtol=1e-6)
+    assert PART_ONSET_SATURATION == 8.0  # what trained models record; a change needs a retrain
+    np.testing.assert_allclose(onset_counts_to_levels(np.array([1, 3]), saturation=3.0), [0.5, 1.0])
+
+
+def test_stack_parts_shape_own_bar_and_weighted_neighbor_mean(rng: np.random.Generator) -> None:
+    n_bars = 6
+    onsets = rng.integers(0, 12, (n_bars, len(PART_FAMILIES), 16)).astype(np.uint8)
+    neighbor_idx = rng.integers(0, n_bars, (n_bars, K))
+    weights = rng.random((n_bars, K)).astype(np.float32)
+    weights[4] = 0.0  # a bar without weighted neighbours
+    bar_idx = np.array([0, 4, 5])
+    parts = stack_parts(onsets, bar_idx, neighbor_idx, weights)
+    assert parts.shape == (3, N_PART_CHANNELS, len(PART_FAMILIES), 16) and parts.dtype == np.float32
+    assert parts.min() >= 0.0 and parts.max() <= 1.0
+    levels = onset_counts_to_levels(onsets)
+    for row, bar in enumerate(bar_idx):
+        np.testing.assert_array_equal(parts[row, 0], levels[bar])
+        if weights[bar].sum() > 0:
+            mean = sum(w * levels[j] for w, j in zip(weights[bar], neighbor_idx[bar], strict=True))
+            np.testing.assert_allclose(parts[row, 1], mean / weights[bar].sum(), rtol=1e-5)
+        else:
+            assert not parts[row, 1].any()
+
+
+def test_parts_encoding_reads_its_own_family_order(rng: np.random.Generator) -> None:
+    onsets = rng.integers(0, 5, (3, len(PART_FAMILIES), 16)).astype(np.uint8)
+    idx, weights = np.zeros((3, K), int), np.ones((3, K), np.float32)
+    reordered = PartsEncoding(families=tuple(reversed(PART_FAMILIES)))
+    np.testing.assert_array_equal(
+        stack_parts(onsets, np.arange(3), idx, weights, encoding=reordered),
+        stack_parts(onsets, np.arange(3), idx, weights)[:, :, ::-1],
+    )
+    assert PartsEncoding.from_dict(reordered.to_dict()) == reordered
+    assert PartsEncoding().to_dict() == {"part_families": list(PART_FAMILIES), "part_onset_saturation": 8.0}
+    with pytest.raises(ParameterError, match="drums"):
+        PartsEncoding(families=("bass", "drums"))
+
+
+def test_bar_table_refuses_songs_without_part_onsets(rng: np.random.Generator) -> None:
+    songs = [bass_song("a", rng), without(bass_song("b", rng), "part_onsets")]
+    with pytest.raises(ParameterError, match="rebuild the dataset") as caught:
+        BarTable.from_songs(songs)
+    message = str(caught.value)
+    assert "\n" not in message and "1 of 2 songs (e.g. b)" in message
+    table = BarTable.from_songs(songs[:1])
+    inputs, _ = table.batch(np.arange(4))
+    assert set(inputs) == {"cqt_stack", "parts", "conditions"}
+    assert inputs["parts"].shape == (4, N_PART_CHANNELS, len(PART_FAMILIES), 16)
+
+
+def test_bar_table_refuses_part_onsets_of_the_wrong_shape(rng: np.random.Generator) -> None:
+    song = bass_song("a", rng)
+    song.arrays["part_onsets"] = song.arrays["part_onsets"][:, :3]
+    with pytest.raises(ParameterError, match="shape"):
+        BarTable.from_songs([song])
+
+
+# --- pitch-shift augmentation ------------------------------------------------------------------
+
+
+def test_shift_pitch_moves_energy_and_fills_zeros() -> None:
+    stack = np.zeros((3, N_BINS, N_CELLS, K + 1), np.float32)
+    stack[:, 10, 3, :] = np.arange(1, K + 2)  # bin 10, a different level in every channel
+    shifted = shift_pitch(stack, np.array([2, -3, 0]))
+    for example, shift in enumerate((2, -3, 0)):
+        nonzero = np.argwhere(shifted[example])
+        assert set(nonzero[:, 0]) == {10 + shift}  # every channel moved by the same shift
+        np.testing.assert_array_equal(shifted[example, 10 + shift, 3], np.arange(1, K + 2))
+    assert stack[0, 10, 3, 0] == 1.0 and shifted is not stack  # input untouched
+
+    full = np.ones((2, N_BINS, N_CELLS, K + 1), np.float32)
+    up, down = shift_pitch(full, np.array([2, -2]))
+    assert not up[:2].any() and up[2:].all()  # zeros roll in at the bottom ...
+    assert not down[-2:].any() and down[:-2].all()  # ... and at the top
+    top = np.zeros((1, N_BINS, N_CELLS, 1), np.float32)
+    top[0, -1] = 1.0
+    assert not shift_pitch(top, np.array([1])).any()  # never wraps around
+    assert not shift_pitch(top, np.array([-N_BINS])).any()
+    with pytest.raises(ParameterError, match="one shift per example"):
+        shift_pitch(full, np.array([1]))
+
+
+def test_random_pitch_shifts_are_whole_semitones_in_range() -> None:
+    shifts = random_pitch_shifts(5000, max_semitones=2, bins_per_octave=12, rng=np.random.default_rng(0))
+    assert set(shifts) == {-2, -1, 0, 1, 2}
+    again = random_pitch_shifts(5000, max_semitones=2, bins_per_octave=12, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(shifts, again)
+    thirds = random_pitch_shifts(500, max_semitones=1, bins_per_octave=36, rng=np.random.default_rng(0))
+    assert set(thirds) == {-3, 0, 3}
+    assert not random_pitch_shifts(
+        10, max_semitones=0, bins_per_octave=12, rng=np.random.default_rng(0)
+    ).any()
+    with pytest.raises(ParameterError, match="12k bins per octave"):
+        random_pitch_shifts(1, max_semitones=1, bins_per_octave=18, rng=np.random.default_rng(0))
+
+
+def test_training_batches_shift_each_example_whole_and_are_seeded(rng: np.random.Generator) -> None:
+    from drumgen.model.train_vae import BarBatches
+
+    table = BarTable.from_songs([bass_song("a", rng), bass_song("b", rng)])
+    plain = BarBatches(table, batch_size=16, shuffle=False, seed=5)
+    augmented = BarBatches(table, batch_size=16, shuffle=False, seed=5, max_semitones=2)
+    seen = set()
+    for index in range(len(plain)):
+        (original, targets), (shifted, shifted_targets) = plain[index], augmented[index]
+        np.testing.assert_array_equal(original["parts"], shifted["parts"])  # onsets have no pitch
+        np.testing.assert_array_equal(targets["drums"], shifted_targets["drums"])
+        for example in range(len(original["cqt_stack"])):
+            matches = [
+                s
+                for s in range(-2, 3)
+                if np.array_equal(
+                    shift_pitch(original["cqt_stack"][example : example + 1], np.array([s])),
+                    shifted["cqt_stack"][example : example + 1],
+                )
+            ]
+            assert len(matches) == 1  # one shift for the whole 8-bar stack
+            seen.add(matches[0])
+    assert seen == {-2, -1, 0, 1, 2}
+    same_seed = BarBatches(table, batch_size=16, shuffle=False, seed=5, max_semitones=2)
+    np.testing.assert_array_equal(same_seed[1][0]["cqt_stack"], augmented[1][0]["cqt_stack"])
+    other_epoch = BarBatches(table, batch_size=16, shuffle=False, seed=5, max_semitones=2)
+    other_epoch.on_epoch_end()
+    assert not np.array_equal(other_epoch[1][0]["cqt_stack"], augmented[1][0]["cqt_stack"])
+
+
+# --- config --------------------------------------------------------------------------------------
+
+
+def test_vae_config_has_the_regularisation_defaults() -> None:
+    vae = load_config("default").vae
+    assert (vae.pitch_shift_semitones, vae.dropout, vae.parts_units) == (2, 0.3, 32)
+    with pytest.raises(ParameterError, match="dropout"):
+        load_config("default", vae={"dropout": 1.0})
+    with pytest.raises(ParameterError, match="pitch_shift_semitones"):
+        load_config("default", vae={"pitch_shift_semitones": -1})
+
+
+def test_network_takes_parts_and_drops_out_in_training_only() -> None:
+    from drumgen.model.vae import VaeShape, build_drum_vae
+
+    config = load_config("smoke").vae
+    vae = build_drum_vae(VaeShape(N_BINS, N_CELLS, K + 1, 8, len(PART_FAMILIES)), config)
+    assert {t.name for t in vae.encoder.inputs} == {"cqt_stack", "parts", "conditions"}
+    assert vae.encoder.get_layer("encoder_dropout").rate == config.dropout
+    rng = np.random.default_rng(0)
+    inputs = {
+        "cqt_stack": rng.random((4, N_BINS, N_CELLS, K + 1)).astype(np.float32),
+        "parts": rng.random((4, N_PART_CHANNELS, len(PART_FAMILIES), 16)).astype(np.float32),
+        "conditions": np.zeros((4, 8), np.float32),
+    }
+    first = np.asarray(vae.encoder(inputs, training=False)[0])
+    np.testing.assert_array_equal(first, np.asarray(vae.encoder(inputs, training=False)[0]))
+    silent = {**inputs, "parts": np.zeros_like(inputs["parts"])}
+    assert not np.allclose(first, np.asarray(vae.encoder(silent, training=False)[0]))
+    with pytest.raises(ParameterError, match="part families"):
+        build_drum_vae(VaeShape(N_BINS, N_CELLS, K + 1, 8, 3), config)
+
+
+# --- training, saving, loading, generation (slow: trains a network) -------------------------------
+
+
+@pytest.fixture(scope="module")
+def fit_config() -> Config:
+    """The smoke network with enough epochs to learn the bass -> kick rule in seconds."""
+    return load_config("smoke").replace(vae={"epochs": 25, "patience": 25, "learning_rate": 0.003})
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory, fit_config: Config) -> dict[str, Any]:
+    from drumgen.model.train_vae import train_drum_vae
+
+    rng = np.random.default_rng(11)
+    songs = [bass_song(f"song{i}", rng) for i in range(12)]
+    out_dir = tmp_path_factory.mktemp("vae") / "drum_vae"
+    vae, report = train_drum_vae(songs[:10], songs[10:], config=fit_config, out_dir=out_dir, progress=False)
+    return {"vae": vae, "report": report, "out_dir": out_dir, "train": songs[:10], "val": songs[10:]}
+
+
+@pytest.mark.slow
+def test_tiny_fit_hears_the_bass(fitted: dict[str, Any]) -> None:
+    """Only the parts input says which bars have drums: a model that ignored it could not beat
+    F1 2/3 (the kick on every bar's beats); this one finds the bars."""
+    scores = fitted["report"]["val_onset_scores_by_decoding"]["temperature 0, threshold"]
+    assert scores["f1"] > 0.9
+
+
+@pytest.mark.slow
+def test_saved_config_records_the_inputs_and_format(fitted: dict[str, Any]) -> None:
+    from drumgen.model.generate import FORMAT_VERSION
+
+    config = json.loads((fitted["out_dir"] / "config.json").read_text())
+    assert config["format_version"] == FORMAT_VERSION == 2
+    assert config["inputs"] == {"part_families": list(PART_FAMILIES), "part_onset_saturation": 8.0}
+    assert config["architecture"]["shape"]["n_families"] == len(PART_FAMILIES)
+    vae_config = config["config"]["vae"]
+    assert (vae_config["dropout"], vae_config["pitch_shift_semitones"]) == (0.3, 2)
+
+
+def copy_model(fitted: dict[str, Any], tmp_path: Path, **changes: Any) -> Path:
+    target = tmp_path / "drum_vae"
+    shutil.copytree(fitted["out_dir"], target)
+    path = target / "config.json"
+    config = json.loads(path.read_text())
+    config.update(changes)
+    path.write_text(json.dumps(config))
+    return target
+
+
+@pytest.mark.slow
+def test_old_format_model_is_refused_in_one_line(fitted: dict[str, Any], tmp_path: Path) -> None:
+    from drumgen.model.generate import load_drum_vae
+
+    with pytest.raises(
+        ModelError, match=r"drum_vae format version 1, this drumgen reads version 2"
+    ) as caught:
+        load_drum_vae(copy_model(fitted, tmp_path, format_version=1))
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.slow
+def test_model_without_inputs_section_is_refused(fitted: dict[str, Any], tmp_path: Path) -> None:
+    from drumgen.model.generate import load_drum_vae
+
+    directory = copy_model(fitted, tmp_path)
+    config = json.loads((directory / "config.json").read_text())
+    del config["inputs"]
+    (directory / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="parts encoding"):
+        load_drum_vae(directory)
+
+
+def probabilities_of(vae: Any, song: SongData, *, part_onsets: Any) -> np.ndarray:
+    from drumgen.model.data import conditions
+    from drumgen.model.generate import bar_probabilities
+
+    a = song.arrays
+    probabilities, _ = bar_probabilities(
+        vae,
+        a["bar_cqts"],
+        a["neighbor_idx"],
+        a["neighbor_weights"],
+        conditions(a["bar_tempos"], genre=song.genre),
+        part_onsets=part_onsets,
+        rng=np.random.default_rng(0),
+        temperature=0.0,
+    )
+    return probabilities
+
+
+@pytest.mark.slow
+def test_generation_follows_the_parts_and_needs_them(fitted: dict[str, Any]) -> None:
+    from drumgen.model.generate import load_drum_vae
+
+    vae, _ = load_drum_vae(fitted["out_dir"])
+    song = fitted["val"][0]
+    onsets = song.arrays["part_onsets"]
+    probabilities = probabilities_of(vae, song, part_onsets=onsets)
+    np.testing.assert_allclose(
+        probabilities, probabilities_of(fitted["vae"], song, part_onsets=onsets), atol=1e-6
+    )
+    kick = probabilities[:, KICK_ROW, BEATS].mean(axis=1)
+    plays = onsets[:, 0].any(axis=1)
+    assert np.mean((kick > 0.5) == plays) >= 0.9  # the kick plays where the bass does
+    silent = probabilities_of(vae, song, part_onsets=np.zeros_like(onsets))
+    assert silent[:, KICK_ROW, BEATS].mean() < 0.5 < kick[plays].mean()
+    with pytest.raises(ParameterError, match="part_onsets") as caught:
+        probabilities_of(vae, song, part_onsets=None)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(ParameterError, match="shape"):
+        probabilities_of(vae, song, part_onsets=onsets[:-1])
+
+
+@pytest.mark.slow
+def test_generation_drums_passes_the_parts_through(fitted: dict[str, Any], fit_config: Config) -> None:
+    from drumgen import generation
+    from drumgen.sections import Sections
+    from drumgen.selection import BarSelection
+
+    song = fitted["val"][0]
+    a = song.arrays
+    chosen = BarSelection(neighbor_idx=a["neighbor_idx"], neighbor_weights=a["neighbor_weights"])
+    common = {"vae": fitted["vae"], "drummer": None, "config": fit_config, "seed": 0, "arranged": False}
+    found = Sections.whole_song(song.n_bars)
+    grids = generation.drums(
+        a["bar_cqts"], a["bar_tempos"], chosen, found, part_onsets=a["part_onsets"], **common
+    )
+    assert grids.grids[0].shape == (song.n_bars, 46, 16)
+    with pytest.raises(ParameterError, match="part_onsets"):
+        generation.drums(a["bar_cqts"], a["bar_tempos"], chosen, found, part_onsets=None, **common)
+
+
+@pytest.mark.slow
+def test_saved_onset_saturation_is_read_back(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """The model encodes onsets with the constant in its config, not the one in today's code."""
+    from drumgen.model.generate import load_drum_vae
+
+    directory = copy_model(
+        fitted, tmp_path, inputs={"part_families": list(PART_FAMILIES), "part_onset_saturation": 2.0}
+    )
+    vae, _ = load_drum_vae(directory)
+    assert vae.parts == PartsEncoding(saturation=2.0)
+    song = fitted["val"][0]
+    onsets = song.arrays["part_onsets"]
+    assert not np.allclose(
+        probabilities_of(vae, song, part_onsets=onsets),
+        probabilities_of(fitted["vae"], song, part_onsets=onsets),
+    )
+
+
+# --- the learning curve ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_learning_curve_resumes_and_refuses_other_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drumgen.model import train_vae
+    from drumgen.model.learning_curve import learning_curve, load_learning_curve
+
+    rng = np.random.default_rng(3)
+    songs = [bass_song(f"song{i}", rng, n_bars=16) for i in range(6)]
+    config = load_config("smoke").replace(vae={"epochs": 1, "max_minutes": 0.5})
+    path = tmp_path / "curve.json"
+    curve = learning_curve(songs[:4], songs[4:], sizes=[4, 2], config=config, path=path)
+    assert [p.n_songs for p in curve.points] == [2, 4]
+    assert [p.n_bars for p in curve.points] == [32, 64]
+    assert load_learning_curve(path) == curve
+    assert all(0.0 <= p.f1 <= 1.0 and p.epochs_run == 1 for p in curve.points)
+
+    trained: list[int] = []
+    real = train_vae.train_drum_vae
+
+    def counting(train_songs: list[SongData], *args: Any, **kwargs: Any) -> Any:
+        trained.append(len(train_songs))
+        return real(train_songs, *args, **kwargs)
+
+    monkeypatch.setattr(train_vae, "train_drum_vae", counting)
+    again = learning_curve(songs[:4], songs[4:], sizes=[2, 3, 4], config=config, path=path)
+    assert trained == [3]  # 2 and 4 were in the file
+    assert [p.n_songs for p in again.points] == [2, 3, 4] and again.points[0] == curve.points[0]
+    learning_curve(songs[:4], songs[4:], sizes=[2], config=config, path=path, force=True)
+    assert trained == [3, 2]
+    other = config.replace(vae={"max_minutes": 0.25})
+    with pytest.raises(ParameterError, match="other settings"):
+        learning_curve(songs[:4], songs[4:], sizes=[2], config=other, path=path)
+    with pytest.raises(ParameterError, match=r"outside 1\.\.4"):
+        learning_curve(songs[:4], songs[4:], sizes=[5], config=config)
+
+
+@pytest.mark.slow
+def test_learning_curve_script_writes_json_and_plot(tiny_dataset: Path, tmp_path: Path) -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "learning_curve.py"
+    spec = importlib.util.spec_from_file_location("learning_curve_script", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = tmp_path / "curve"
+    data = [str(tiny_dataset), str(tiny_dataset)]
+    assert (
+        script.main([*data, "--sizes", "2", "--minutes", "0.2", "--preset", "smoke", "--out", str(out)]) == 0
+    )
+    curve = json.loads((out / "learning_curve.json").read_text())
+    assert [p["n_songs"] for p in curve["points"]] == [2]
+    assert curve["settings"]["vae"]["max_minutes"] == 0.2
+    assert (out / "learning_curve.png").stat().st_size > 5_000
+    assert script.main([*data, "--sizes", "2", "--minutes", "0.2", "--out", str(out)]) == 1  # default preset
