@@ -35,6 +35,7 @@ Used by the evaluation notebook.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -1126,3 +1127,43 @@ def aggregate(per_song: list[dict[str, float]], *, seed: int = 0) -> dict[str, d
         mean, low, high = bootstrap_ci(values, seed=seed)
         result[key] = {"mean": mean, "ci_low": low, "ci_high": high, "n": int(np.sum(~np.isnan(values)))}
     return result
+
+
+def boundary_scores(
+    found: Sequence[int] | np.ndarray, real: Sequence[int] | np.ndarray, *, tolerance: int = 1
+) -> dict[str, float]:
+    """How well found section boundaries match the real ones, within ``tolerance`` bars.
+
+    A found boundary is correct when a real one lies within ``tolerance`` bars of it (precision);
+    a real boundary is found when a found one lies within ``tolerance`` bars of it (recall).
+
+    Parameters
+    ----------
+    found, real : array of int [shape=(n_found,), (n_real,)]
+        Bar indices where a section starts (bar 0 excluded), e.g. ``Sections.changes`` and
+        :func:`drumgen.sections.drum_section_changes` of the real drums.
+    tolerance : int >= 0
+
+    Returns
+    -------
+    dict
+        "precision", "recall", "f1" (0 for an empty side against a non-empty one; all NaN when
+        both are empty).
+
+    Examples
+    --------
+    >>> scores = boundary_scores([8, 15, 30], [8, 16, 24])
+    >>> round(scores["precision"], 3), round(scores["recall"], 3)
+    (0.667, 0.667)
+    """
+    tolerance = _check_tolerance(tolerance)
+    found_bars = np.unique(np.asarray(found, dtype=np.int64))
+    real_bars = np.unique(np.asarray(real, dtype=np.int64))
+    if len(found_bars) == 0 and len(real_bars) == 0:
+        return {"precision": math.nan, "recall": math.nan, "f1": math.nan}
+    distances = np.abs(found_bars[:, None] - real_bars[None, :])
+    close = distances <= tolerance
+    precision = float(close.any(axis=1).mean()) if len(found_bars) else 0.0
+    recall = float(close.any(axis=0).mean()) if len(real_bars) else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}

@@ -575,3 +575,14 @@ def test_bad_inputs_raise_parameter_error(real_song: np.ndarray) -> None:
         metrics.empty_bar_rate(real_song[0])
     with pytest.raises(ParameterError, match="tolerance"):
         metrics.onset_f1(real_song, real_song, tolerance=-1)
+
+
+def test_boundary_scores_count_matches_within_the_tolerance() -> None:
+    exact = metrics.boundary_scores([8, 16], [8, 17], tolerance=0)
+    assert exact == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    near = metrics.boundary_scores([8, 16], [8, 17], tolerance=1)
+    assert near == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    one_to_many = metrics.boundary_scores([8], [7, 8, 9], tolerance=1)
+    assert one_to_many["precision"] == 1.0 and one_to_many["recall"] == 1.0
+    assert metrics.boundary_scores([], [8]) == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert all(math.isnan(v) for v in metrics.boundary_scores([], []).values())
