@@ -20,8 +20,10 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
    new section starts with a crash (and a kick) on its downbeat.
 4. **Laying out.** Bars the drummer model says real drummers rest in (bare intros, breaks) are left
    empty, unless ``play_always``.
-5. **Dynamics.** Velocities come from the corpus' own mean velocity of each sound on each step
-   (accents, backbeat over hats), scaled by the section's loudness relative to the song.
+5. **Dynamics.** Velocities come from the drum VAE's velocity output, averaged over the bars that
+   share a section label (so repeated sections play with the same dynamics), or, without it, from
+   the corpus' own mean velocity of each sound on each step (accents, backbeat over hats); either
+   is scaled by the section's loudness relative to the song.
 
 Everything here is NumPy; the VAE probabilities come from :mod:`drumgen.generation`.
 
@@ -257,6 +259,7 @@ def arrange(
     settings: ArrangementConfig,
     rest_chance: np.ndarray | None = None,
     bar_loudness: np.ndarray | None = None,
+    vae_velocity: np.ndarray | None = None,
     delta: int = 0,
     rng: np.random.Generator,
 ) -> Arrangement:
@@ -277,6 +280,10 @@ def arrange(
     bar_loudness : np.ndarray [shape=(n_bars,), float], optional
         Loudness of the accompaniment per bar (any monotonic scale, e.g. the mean CQT level); sets
         the section dynamics. None: all sections equally loud.
+    vae_velocity : np.ndarray [shape=(n_bars, 46, 16), float, MIDI velocity], optional
+        The drum VAE's predicted velocities (:class:`drumgen.model.generate.BarPredictions`). Each
+        hit gets the mean of its row and step over the bars sharing its section label, times the
+        section loudness factor. None: the drummer model's velocity table.
     delta : int
         Density offset: piece-steps added (or, negative, dropped) per groove bar.
     rng : np.random.Generator
@@ -331,7 +338,19 @@ def arrange(
                     hits[after, song_kit.rows["kick"], 0] = True
                 crashes[after] = True
 
-    grid = velocities(hits, drummer=drummer, loudness=_section_loudness(bar_loudness, sections))
+    pooled_velocity: np.ndarray | None = None
+    if vae_velocity is not None:
+        v = np.asarray(vae_velocity, dtype=np.float64)
+        if v.shape != p.shape:
+            raise ParameterError(
+                f"vae_velocity must have shape {p.shape} like the probabilities, got {v.shape}"
+            )
+        pooled_velocity = np.empty_like(v)
+        for label in np.unique(labels):
+            label_bars = labels == label
+            pooled_velocity[label_bars] = v[label_bars].mean(axis=0)
+    loudness = _section_loudness(bar_loudness, sections)
+    grid = velocities(hits, drummer=drummer, loudness=loudness, base=pooled_velocity)
     return Arrangement(grid=grid, resting=resting, fills=fills, crashes=crashes)
 
 
@@ -354,19 +373,27 @@ def _section_means(values: np.ndarray, sections: Sections) -> np.ndarray:
     )
 
 
-def velocities(hits: np.ndarray, *, drummer: DrummerModel, loudness: np.ndarray) -> np.ndarray:
-    """Velocity grid: the corpus' mean velocity of each row on each step, times the bar's loudness.
+def velocities(
+    hits: np.ndarray, *, drummer: DrummerModel, loudness: np.ndarray, base: np.ndarray | None = None
+) -> np.ndarray:
+    """Velocity grid: each hit's base velocity times the bar's loudness.
 
     Parameters
     ----------
     hits : np.ndarray [shape=(n_bars, 46, 16), bool]
+    drummer : DrummerModel
+        Without ``base``, its table (the corpus' mean velocity of each row on each step) is the
+        base of every bar.
     loudness : np.ndarray [shape=(n_bars,), float]
         Velocity factor per bar.
+    base : np.ndarray [shape=(n_bars, 46, 16), float, MIDI velocity], optional
+        Each bar's own base velocities (e.g. the VAE's, pooled per section label).
 
     Returns
     -------
     np.ndarray [shape=(n_bars, 46, 16), uint8]
         0 where there is no hit, else 1-127.
     """
-    values = drummer.velocity[None, :, :] * np.asarray(loudness, dtype=np.float64)[:, None, None]
+    table = drummer.velocity[None, :, :] if base is None else np.asarray(base, dtype=np.float64)
+    values = table * np.asarray(loudness, dtype=np.float64)[:, None, None]
     return np.where(hits, np.clip(np.round(values), 1, 127), 0).astype(np.uint8)

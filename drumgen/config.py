@@ -17,6 +17,8 @@ from drumgen.exceptions import ParameterError
 
 PRESETS = ("default", "smoke")
 SELECTION_SOURCES = ("predicted", "melodic", "oracle")
+VELOCITY_SOURCES = ("vae", "table")
+"""Where the arranger's velocities come from: the VAE's velocity output, or the drummer's table."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class VaeConfig:
     decoder_units: tuple[int, ...]
     kl_weight: float
     count_weight: float
+    velocity_weight: float
     learning_rate: float
     batch_size: int
     epochs: int
@@ -123,6 +126,7 @@ class ArrangementConfig:
     play_always: bool
     hit_threshold: float
     layout_threshold: float
+    velocity_source: str
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,13 @@ def _validate(config: Config) -> None:
         value = getattr(config.arrangement, name)
         if not 0.0 <= value <= 1.0:
             raise ParameterError(f"arrangement.{name} must be in [0, 1], got {value}")
+    if config.arrangement.velocity_source not in VELOCITY_SOURCES:
+        raise ParameterError(
+            f"arrangement.velocity_source must be one of {', '.join(VELOCITY_SOURCES)}, "
+            f"got {config.arrangement.velocity_source!r}"
+        )
+    if config.vae.velocity_weight < 0:
+        raise ParameterError(f"vae.velocity_weight must be >= 0, got {config.vae.velocity_weight}")
     if config.sections.min_bars < 1 or config.sections.kernel_bars < 2:
         raise ParameterError(
             "sections.min_bars must be >= 1 and sections.kernel_bars >= 2, got "

@@ -7,8 +7,8 @@ call these; none of them strings the steps together by hand.
   SSM predicted from the melody.
 - :func:`select_and_segment` - step 3: each bar's nearest bars in the chosen SSM, and the song's
   sections.
-- :func:`drums` - step 4: the drum VAE's probabilities for every bar, arranged into a drum part
-  (:mod:`drumgen.arrangement`), or decoded bar by bar as the reference did (``arranged=False``).
+- :func:`drums` - step 4: the drum VAE's probabilities and velocities for every bar, arranged into a
+  drum part (:mod:`drumgen.arrangement`), or decoded bar by bar as the reference did (``arranged=False``).
 
 TensorFlow is imported lazily, through :mod:`drumgen.model`, only where a network runs.
 
@@ -164,24 +164,26 @@ def drums(
     arranged : bool
         False: every bar decoded on its own (the reference's way; ``config.generation.decode``).
     """
-    from drumgen.model.data import conditions
     from drumgen.model.generate import bar_probabilities, decode_hits, hits_to_velocities
 
     rng = np.random.default_rng(seed)
-    probabilities, counts = bar_probabilities(
+    predicted = bar_probabilities(
         vae,
         bar_cqts,
         chosen.neighbor_idx,
         chosen.neighbor_weights,
-        conditions(bar_tempos, genre=genre),
+        bar_tempos=bar_tempos,
+        genre=genre,
         part_onsets=part_onsets,
         rng=rng,
         temperature=config.generation.temperature,
     )
+    probabilities = predicted.probabilities
     if not arranged:
         grids = {
             delta: hits_to_velocities(
-                decode_hits(probabilities, counts, delta=delta, mode=config.generation.decode), probabilities
+                decode_hits(probabilities, predicted.counts, delta=delta, mode=config.generation.decode),
+                probabilities,
             )
             for delta in densities
         }
@@ -189,6 +191,7 @@ def drums(
     arrangements = arrange_song(
         probabilities,
         found,
+        vae_velocity=predicted.velocities,
         bar_cqts=bar_cqts,
         part_onsets=part_onsets,
         drummer=drummer,
@@ -203,6 +206,7 @@ def arrange_song(
     probabilities: np.ndarray,
     found: Sections,
     *,
+    vae_velocity: np.ndarray | None = None,
     bar_cqts: np.ndarray,
     part_onsets: np.ndarray | None,
     drummer: DrummerModel | None,
@@ -215,7 +219,11 @@ def arrange_song(
     Parameters
     ----------
     probabilities : np.ndarray [shape=(n_bars, 46, 16)]
-        From :func:`drumgen.model.generate.bar_probabilities`.
+        From :func:`drumgen.model.generate.bar_probabilities` (``.probabilities``).
+    vae_velocity : np.ndarray [shape=(n_bars, 46, 16), MIDI velocity], optional
+        The VAE's predicted velocities (``.velocities``); the arranger uses them when
+        ``config.arrangement.velocity_source`` is "vae". None, or "table": the drummer model's
+        velocity table.
     bar_cqts : np.ndarray [shape=(n_bars, 84, 96)]
         For the section dynamics and the lay-out decision.
     part_onsets : np.ndarray [shape=(n_bars, 5, 16)], optional
@@ -227,6 +235,7 @@ def arrange_song(
     if part_onsets is not None:
         rest = drummer.rest_chance(layout_features(bar_cqts, part_onsets))
     loudness = bar_loudness(bar_cqts)
+    velocity = vae_velocity if config.arrangement.velocity_source == "vae" else None
     return {
         delta: arrange(
             probabilities,
@@ -235,6 +244,7 @@ def arrange_song(
             settings=config.arrangement,
             rest_chance=rest,
             bar_loudness=loudness,
+            vae_velocity=velocity,
             delta=delta,
             rng=np.random.default_rng([seed, delta + 1000]),
         )

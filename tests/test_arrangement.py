@@ -183,6 +183,89 @@ def test_velocities_follow_the_drummer_table_and_section_loudness(rng) -> None:
     assert metrics.velocity_std(result.grid) >= 8
 
 
+def vae_velocity_of(n_bars: int, *, snare: float, hat: float) -> np.ndarray:
+    """A VAE velocity output: 90 everywhere, the given snare and closed-hat velocities."""
+    v = np.full((n_bars, 46, 16), 90.0, dtype=np.float32)
+    v[:, SNARE_A] = snare
+    v[:, HAT] = hat
+    return v
+
+
+def test_vae_velocities_decide_whether_the_backbeat_is_louder_than_the_hats(rng) -> None:
+    p = rock_probabilities(8, rng=rng)
+    found = Sections(starts=np.array([0, 4]), labels=("A", "B"), n_bars=8)
+    kw = {"drummer": drummer_model(), "settings": settings(fills=0.0), "rng": rng}
+    accented = arrangement.arrange(p, found, vae_velocity=vae_velocity_of(8, snare=115, hat=70), **kw)
+    assert accented.grid[0, SNARE_A, 4] == 115 and accented.grid[0, HAT, 2] == 70
+    # the table says snare 105 over hats 80; a VAE that hears loud hats wins over it
+    inverted = arrangement.arrange(p, found, vae_velocity=vae_velocity_of(8, snare=60, hat=110), **kw)
+    assert inverted.grid[0, SNARE_A, 4] == 60 < inverted.grid[0, HAT, 2] == 110
+    assert ((accented.grid > 0) == (inverted.grid > 0)).all(), "velocities never change the hits"
+    loud = np.r_[np.zeros(4), np.ones(4)]
+    scaled = arrangement.arrange(
+        p, found, vae_velocity=vae_velocity_of(8, snare=100, hat=70), bar_loudness=loud, **kw
+    )
+    low, high = arrangement.SECTION_LOUDNESS_RANGE
+    assert scaled.grid[0, SNARE_A, 4] == round(100 * low) and scaled.grid[4, SNARE_A, 4] == round(100 * high)
+    with pytest.raises(ParameterError, match="vae_velocity"):
+        arrangement.arrange(p, found, vae_velocity=np.zeros((8, 46, 8)), **kw)
+
+
+def test_vae_velocities_are_pooled_over_each_section_label(rng) -> None:
+    p = rock_probabilities(12, rng=rng)
+    found = Sections(starts=np.array([0, 4, 8]), labels=("A", "B", "A"), n_bars=12)
+    v = rng.uniform(40.0, 120.0, size=(12, 46, 16))
+    result = arrangement.arrange(
+        p,
+        found,
+        drummer=drummer_model(),
+        settings=settings(variation=0.0, fills=0.0),
+        vae_velocity=v,
+        rng=rng,
+    )
+    a_bars = [0, 1, 2, 3, 8, 9, 10, 11]
+    for first, repeat in zip(range(4), range(8, 12), strict=True):
+        np.testing.assert_array_equal(result.grid[first], result.grid[repeat])  # the A's play alike
+    hits = result.grid > 0
+    expected = np.where(hits[0], np.clip(np.round(v[a_bars].mean(axis=0)), 1, 127), 0)
+    np.testing.assert_array_equal(result.grid[0], expected)
+    expected_b = np.where(hits[5], np.clip(np.round(v[4:8].mean(axis=0)), 1, 127), 0)
+    np.testing.assert_array_equal(result.grid[5], expected_b)
+
+
+def test_table_velocities_reproduce_the_drummer_table(rng) -> None:
+    """Without the VAE's velocities (or with velocity_source "table") the numbers are the
+    drummer table's times the section factor, as before the VAE had a velocity output."""
+    from drumgen import generation
+    from drumgen.drummer import bar_loudness
+
+    p = rock_probabilities(8, rng=rng)
+    found = Sections(starts=np.array([0, 4]), labels=("A", "B"), n_bars=8)
+    plain = arrangement.arrange(p, found, drummer=drummer_model(), settings=settings(fills=0.0), rng=rng)
+    assert (plain.grid[0, SNARE_A, 4], plain.grid[0, HAT, 2], plain.grid[0, KICK_A, 0]) == (105, 80, 110)
+    cqts = np.random.default_rng(1).integers(0, 255, size=(8, 84, 96), dtype=np.uint8)
+    v = vae_velocity_of(8, snare=60, hat=110)
+    for source, follows_vae in (("table", False), ("vae", True)):
+        config = load_config("default", arrangement={"velocity_source": source, "fills": 0.0})
+        arranged = generation.arrange_song(
+            p,
+            found,
+            vae_velocity=v,
+            bar_cqts=cqts,
+            part_onsets=None,
+            drummer=drummer_model(),
+            config=config,
+            seed=0,
+        )[0]
+        table = drummer_model().velocity if not follows_vae else v
+        factor = arrangement._section_loudness(bar_loudness(cqts), found)
+        expected = np.where(arranged.grid > 0, np.clip(np.round(table * factor[:, None, None]), 1, 127), 0)
+        np.testing.assert_array_equal(arranged.grid, expected)
+    assert load_config("default").arrangement.velocity_source == "vae"
+    with pytest.raises(ParameterError, match="velocity_source"):
+        load_config("default", arrangement={"velocity_source": "loud"})
+
+
 def test_layout_rests_where_the_chance_is_high(rng) -> None:
     p = rock_probabilities(8, rng=rng)
     found = Sections(starts=np.array([0, 4]), labels=("A", "B"), n_bars=8)

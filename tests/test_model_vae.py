@@ -17,14 +17,16 @@ from drumgen.model.data import (
     N_PART_CHANNELS,
     PART_ONSET_SATURATION,
     BarTable,
+    ConditionEncoding,
     PartsEncoding,
+    conditions,
     onset_counts_to_levels,
     random_pitch_shifts,
     shift_pitch,
     stack_parts,
 )
 from drumgen.parts import PART_FAMILIES
-from drumgen.songdata import SongData
+from drumgen.songdata import CQT_LEVELS, GENRES, SongData
 
 # Keras 3 (tensorflow backend) calls np.array on tensors when saving and reading weights
 pytestmark = pytest.mark.filterwarnings(
@@ -47,7 +49,8 @@ def bass_song(song_id: str, rng: np.random.Generator, *, n_bars: int = 32) -> So
     onsets[plays, 0, 0] = 1
     onsets[:, PART_FAMILIES.index("keys")] = rng.random((n_bars, 16)) < 0.3
     grids = np.zeros((n_bars, 46, 16), np.uint8)
-    grids[plays, KICK_ROW, BEATS] = 100
+    grids[plays, KICK_ROW, BEATS] = 80
+    grids[plays, KICK_ROW, 0] = 120  # an accented downbeat, for the velocity output
     neighbors = np.stack([np.roll(np.arange(n_bars), -(k + 1)) for k in range(K)], axis=1)
     arrays = {
         "bar_cqts": rng.integers(0, 256, (n_bars, N_BINS, N_CELLS)).astype(np.uint8),
@@ -117,9 +120,55 @@ def test_bar_table_refuses_songs_without_part_onsets(rng: np.random.Generator) -
     message = str(caught.value)
     assert "\n" not in message and "1 of 2 songs (e.g. b)" in message
     table = BarTable.from_songs(songs[:1])
-    inputs, _ = table.batch(np.arange(4))
+    inputs, targets = table.batch(np.arange(4))
     assert set(inputs) == {"cqt_stack", "parts", "conditions"}
     assert inputs["parts"].shape == (4, N_PART_CHANNELS, len(PART_FAMILIES), 16)
+    assert set(targets) == {"drums", "note_count", "velocity"}
+
+
+def test_bar_table_carries_the_real_velocities(rng: np.random.Generator) -> None:
+    song = bass_song("a", rng)
+    table = BarTable.from_songs([song])
+    np.testing.assert_array_equal(table.drum_velocities, song.arrays["drum_grids"])
+    assert table.drum_velocities.dtype == np.uint8
+    _, targets = table.batch(np.arange(song.n_bars))
+    velocity = targets["velocity"]
+    assert velocity.dtype == np.float32 and velocity.shape == (song.n_bars, 46, 16)
+    np.testing.assert_allclose(velocity, song.arrays["drum_grids"] / 127.0, rtol=1e-6)
+    np.testing.assert_array_equal(velocity > 0, targets["drums"] > 0.5)  # velocities on the hits only
+
+
+def test_masked_velocity_loss_counts_the_real_hits_only() -> None:
+    from drumgen.model.train_vae import masked_velocity_loss
+
+    y_true = np.zeros((3, 46, 16), np.float32)
+    y_true[0, 0, 0], y_true[0, 1, 4] = 1.0, 0.5  # two hits
+    y_true[1, 2, 8] = 0.25  # one hit; bar 2 has none
+    y_pred = np.full((3, 46, 16), 0.75, np.float32)
+    loss = np.asarray(masked_velocity_loss(y_true, y_pred))
+    np.testing.assert_allclose(loss, [(0.25**2 + 0.25**2) / 2, 0.5**2, 0.0], rtol=1e-6)
+
+
+def test_condition_encoding_known_answers_and_round_trip() -> None:
+    got = conditions(np.array([80.0, 160.0, 400.0, 120.0]), genre="pop")
+    assert got.shape == (4, 2 + len(GENRES)) and got.dtype == np.float32
+    np.testing.assert_allclose(got[:, 0], [-1.0, 1.0, 3.0, 0.0])  # (bpm - 120) / 40, clipped to 3
+    np.testing.assert_allclose(got[:, 1], [0.0, 0.25, 0.5, 0.75])
+    assert got[:, 2 + GENRES.index("pop")].tolist() == [1.0] * 4 and got[:, 2:].sum() == 4
+    assert not conditions(np.array([120.0]), genre="polka")[:, 2:].any()
+    other = ConditionEncoding(tempo_center=100.0, tempo_scale=20.0, genres=("pop", "rock"), cqt_levels=15)
+    np.testing.assert_allclose(
+        conditions(np.array([140.0]), genre="rock", encoding=other), [[2.0, 0.0, 0.0, 1.0]]
+    )
+    assert ConditionEncoding.from_dict(other.to_dict()) == other
+    assert ConditionEncoding().to_dict() == {
+        "tempo_center": 120.0,
+        "tempo_scale": 40.0,
+        "genres": list(GENRES),
+        "cqt_levels": CQT_LEVELS,
+    }
+    with pytest.raises(ParameterError, match="tempo scale"):
+        ConditionEncoding(tempo_scale=0.0)
 
 
 def test_bar_table_refuses_part_onsets_of_the_wrong_shape(rng: np.random.Generator) -> None:
@@ -264,8 +313,15 @@ def test_saved_config_records_the_inputs_and_format(fitted: dict[str, Any]) -> N
     from drumgen.model.generate import FORMAT_VERSION
 
     config = json.loads((fitted["out_dir"] / "config.json").read_text())
-    assert config["format_version"] == FORMAT_VERSION == 2
-    assert config["inputs"] == {"part_families": list(PART_FAMILIES), "part_onset_saturation": 8.0}
+    assert config["format_version"] == FORMAT_VERSION == 3
+    assert config["inputs"] == {
+        "part_families": list(PART_FAMILIES),
+        "part_onset_saturation": 8.0,
+        "tempo_center": 120.0,
+        "tempo_scale": 40.0,
+        "genres": list(GENRES),
+        "cqt_levels": CQT_LEVELS,
+    }
     assert config["architecture"]["shape"]["n_families"] == len(PART_FAMILIES)
     vae_config = config["config"]["vae"]
     assert (vae_config["dropout"], vae_config["pitch_shift_semitones"]) == (0.3, 2)
@@ -286,9 +342,9 @@ def test_old_format_model_is_refused_in_one_line(fitted: dict[str, Any], tmp_pat
     from drumgen.model.generate import load_drum_vae
 
     with pytest.raises(
-        ModelError, match=r"drum_vae format version 1, this drumgen reads version 2"
+        ModelError, match=r"drum_vae format version 2, this drumgen reads version 3"
     ) as caught:
-        load_drum_vae(copy_model(fitted, tmp_path, format_version=1))
+        load_drum_vae(copy_model(fitted, tmp_path, format_version=2))
     assert "\n" not in str(caught.value)
 
 
@@ -304,22 +360,41 @@ def test_model_without_inputs_section_is_refused(fitted: dict[str, Any], tmp_pat
         load_drum_vae(directory)
 
 
-def probabilities_of(vae: Any, song: SongData, *, part_onsets: Any) -> np.ndarray:
-    from drumgen.model.data import conditions
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["genres", "tempo_center", "tempo_scale", "cqt_levels"])
+def test_model_without_a_conditioning_constant_is_refused(
+    fitted: dict[str, Any], tmp_path: Path, key: str
+) -> None:
+    from drumgen.model.generate import load_drum_vae
+
+    directory = copy_model(fitted, tmp_path)
+    config = json.loads((directory / "config.json").read_text())
+    del config["inputs"][key]
+    (directory / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match=f"conditioning constants.*{key}") as caught:
+        load_drum_vae(directory)
+    assert "\n" not in str(caught.value)
+
+
+def predictions_of(vae: Any, song: SongData, *, part_onsets: Any, genre: str | None = None) -> Any:
     from drumgen.model.generate import bar_probabilities
 
     a = song.arrays
-    probabilities, _ = bar_probabilities(
+    return bar_probabilities(
         vae,
         a["bar_cqts"],
         a["neighbor_idx"],
         a["neighbor_weights"],
-        conditions(a["bar_tempos"], genre=song.genre),
+        bar_tempos=a["bar_tempos"],
+        genre=song.genre if genre is None else genre,
         part_onsets=part_onsets,
         rng=np.random.default_rng(0),
         temperature=0.0,
     )
-    return probabilities
+
+
+def probabilities_of(vae: Any, song: SongData, *, part_onsets: Any) -> np.ndarray:
+    return np.asarray(predictions_of(vae, song, part_onsets=part_onsets).probabilities)
 
 
 @pytest.mark.slow
@@ -369,9 +444,8 @@ def test_saved_onset_saturation_is_read_back(fitted: dict[str, Any], tmp_path: P
     """The model encodes onsets with the constant in its config, not the one in today's code."""
     from drumgen.model.generate import load_drum_vae
 
-    directory = copy_model(
-        fitted, tmp_path, inputs={"part_families": list(PART_FAMILIES), "part_onset_saturation": 2.0}
-    )
+    saved = json.loads((fitted["out_dir"] / "config.json").read_text())["inputs"]
+    directory = copy_model(fitted, tmp_path, inputs={**saved, "part_onset_saturation": 2.0})
     vae, _ = load_drum_vae(directory)
     assert vae.parts == PartsEncoding(saturation=2.0)
     song = fitted["val"][0]
@@ -380,6 +454,52 @@ def test_saved_onset_saturation_is_read_back(fitted: dict[str, Any], tmp_path: P
         probabilities_of(vae, song, part_onsets=onsets),
         probabilities_of(fitted["vae"], song, part_onsets=onsets),
     )
+
+
+@pytest.mark.slow
+def test_saved_genre_order_is_read_back_and_conditions_generation(
+    fitted: dict[str, Any], tmp_path: Path
+) -> None:
+    """The weights' genre columns follow the order in the model's config, not today's GENRES.
+
+    config.json is not covered by the checksum (only the weights file is), so editing it is how
+    a model from a drumgen with another genre order looks."""
+    from drumgen.model.generate import load_drum_vae
+
+    saved = json.loads((fitted["out_dir"] / "config.json").read_text())["inputs"]
+    swapped = ("pop", "rock", *GENRES[2:])  # "rock" now at the column "pop" had
+    directory = copy_model(fitted, tmp_path, inputs={**saved, "genres": list(swapped)})
+    vae, _ = load_drum_vae(directory)
+    assert vae.conditioning.genres == swapped
+    song = fitted["val"][0]
+    onsets = song.arrays["part_onsets"]
+    # the edited model hears "pop" where the trained one heard "rock" (column 0): same output
+    np.testing.assert_allclose(
+        predictions_of(vae, song, part_onsets=onsets, genre="pop").probabilities,
+        predictions_of(fitted["vae"], song, part_onsets=onsets, genre="rock").probabilities,
+        atol=1e-6,
+    )
+    assert not np.allclose(
+        predictions_of(vae, song, part_onsets=onsets, genre="rock").probabilities,
+        predictions_of(fitted["vae"], song, part_onsets=onsets, genre="rock").probabilities,
+    )
+
+
+@pytest.mark.slow
+def test_velocity_output_learns_the_accented_downbeat(fitted: dict[str, Any]) -> None:
+    """The training songs' kick plays 120 on the downbeat and 80 on the other beats."""
+    history = fitted["report"]["history"]
+    assert "velocity_loss" in history and "val_velocity_loss" in history
+    assert history["velocity_loss"][-1] < history["velocity_loss"][0]
+    song = fitted["val"][0]
+    predicted = predictions_of(fitted["vae"], song, part_onsets=song.arrays["part_onsets"])
+    velocities = predicted.velocities
+    assert velocities.shape == (song.n_bars, 46, 16) and velocities.dtype == np.float32
+    assert velocities.min() >= 1.0 and velocities.max() <= 127.0
+    plays = song.arrays["drum_grids"][:, KICK_ROW].any(axis=1)
+    downbeat = velocities[plays, KICK_ROW, 0].mean()
+    other_beats = velocities[plays][:, KICK_ROW, [4, 8, 12]].mean()
+    assert downbeat > other_beats + 15
 
 
 # --- the learning curve ------------------------------------------------------------------------

@@ -26,41 +26,114 @@ N_CONDITIONS = 2 + len(GENRES)
 """Conditioning vector: tempo, song progress, genre one-hot (all zero when unknown)."""
 
 
-def conditions(bar_tempos: np.ndarray, *, genre: str) -> np.ndarray:
+@dataclass(frozen=True)
+class ConditionEncoding:
+    """How the VAE's "conditions" input is made from a song's tempo and genre, and how stored
+    CQTs are scaled; saved with the model (``config.json``, ``inputs``) and read back from it, so
+    a later change of these constants in code never changes what trained weights see.
+
+    Attributes
+    ----------
+    tempo_center, tempo_scale : float, bpm
+        Tempo conditioning is ``(bpm - tempo_center) / tempo_scale``, clipped to [-3, 3].
+    genres : tuple of str
+        The genre one-hot's order (any other genre: all zero).
+    cqt_levels : int
+        Stored uint8 CQTs are ``round(value * cqt_levels)``.
+    """
+
+    tempo_center: float = TEMPO_CENTER
+    tempo_scale: float = TEMPO_SCALE
+    genres: tuple[str, ...] = GENRES
+    cqt_levels: int = CQT_LEVELS
+
+    def __post_init__(self) -> None:
+        if self.tempo_scale <= 0:
+            raise ParameterError(f"the tempo scale must be > 0, got {self.tempo_scale}")
+        if self.cqt_levels < 1:
+            raise ParameterError(f"the CQT levels must be >= 1, got {self.cqt_levels}")
+
+    @property
+    def n_conditions(self) -> int:
+        """Length of the conditioning vector: tempo, progress, one column per genre."""
+        return 2 + len(self.genres)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the model's config."""
+        return {
+            "tempo_center": self.tempo_center,
+            "tempo_scale": self.tempo_scale,
+            "genres": list(self.genres),
+            "cqt_levels": self.cqt_levels,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConditionEncoding:
+        """Read back :meth:`to_dict`."""
+        return cls(
+            tempo_center=float(data["tempo_center"]),
+            tempo_scale=float(data["tempo_scale"]),
+            genres=tuple(str(genre) for genre in data["genres"]),
+            cqt_levels=int(data["cqt_levels"]),
+        )
+
+
+CURRENT_CONDITIONING = ConditionEncoding()
+"""This drumgen's conditioning, for models trained now (a loaded model keeps its own)."""
+
+
+def conditions(
+    bar_tempos: np.ndarray, *, genre: str, encoding: ConditionEncoding = CURRENT_CONDITIONING
+) -> np.ndarray:
     """Conditioning of every bar of a song.
 
     Parameters
     ----------
     bar_tempos : np.ndarray [shape=(n_bars,), bpm]
     genre : str
-        One of ``GENRES``, or anything else for unknown.
+        One of ``encoding.genres``, or anything else for unknown.
+    encoding : ConditionEncoding
+        Tempo scale and genre order (a trained model's own: ``DrumVae.conditioning``).
 
     Returns
     -------
-    np.ndarray [shape=(n_bars, N_CONDITIONS), float32]
+    np.ndarray [shape=(n_bars, encoding.n_conditions), float32]
         Columns: normalised tempo, progress (bar index / n_bars), genre one-hot.
+
+    Examples
+    --------
+    >>> conditions(np.array([160.0, 160.0]), genre="pop")[:, :4]
+    array([[1. , 0. , 0. , 1. ],
+           [1. , 0.5, 0. , 1. ]], dtype=float32)
     """
     n_bars = len(bar_tempos)
-    out = np.zeros((n_bars, N_CONDITIONS), dtype=np.float32)
-    out[:, 0] = np.clip((np.asarray(bar_tempos) - TEMPO_CENTER) / TEMPO_SCALE, -3.0, 3.0)
+    out = np.zeros((n_bars, encoding.n_conditions), dtype=np.float32)
+    out[:, 0] = np.clip((np.asarray(bar_tempos) - encoding.tempo_center) / encoding.tempo_scale, -3.0, 3.0)
     out[:, 1] = np.arange(n_bars) / max(n_bars, 1)
-    if genre in GENRES:
-        out[:, 2 + GENRES.index(genre)] = 1.0
+    if genre in encoding.genres:
+        out[:, 2 + encoding.genres.index(genre)] = 1.0
     return out
 
 
 def stack_bars(
-    bar_cqts: np.ndarray, bar_idx: np.ndarray, neighbor_idx: np.ndarray, neighbor_weights: np.ndarray
+    bar_cqts: np.ndarray,
+    bar_idx: np.ndarray,
+    neighbor_idx: np.ndarray,
+    neighbor_weights: np.ndarray,
+    *,
+    cqt_levels: int = CQT_LEVELS,
 ) -> np.ndarray:
     """Stack bars with their weighted neighbours: the drum VAE's input.
 
     Parameters
     ----------
     bar_cqts : np.ndarray [shape=(n_bars, n_bins, n_cells)]
-        uint8 (stored, value x 255) or float in [0, 1].
+        uint8 (stored, value x ``cqt_levels``) or float in [0, 1].
     bar_idx : np.ndarray [shape=(batch,), int]
     neighbor_idx : np.ndarray [shape=(n_bars, k), int]
     neighbor_weights : np.ndarray [shape=(n_bars, k), float in [0, 1]]
+    cqt_levels : int
+        The scale of uint8 CQTs (a trained model's own: ``DrumVae.conditioning.cqt_levels``).
 
     Returns
     -------
@@ -74,11 +147,13 @@ def stack_bars(
     )
     stacked = bar_cqts[members].astype(np.float32)  # (batch, k+1, bins, cells)
     if bar_cqts.dtype == np.uint8:
-        stacked /= CQT_LEVELS
+        stacked /= cqt_levels
     stacked *= weights[:, :, None, None]
     return np.transpose(stacked, (0, 2, 3, 1))
 
 
+MAX_MIDI_VELOCITY = 127
+"""The VAE's velocity output and target are velocity / MAX_MIDI_VELOCITY."""
 PART_ONSET_SATURATION = 8.0
 """Onset counts map to ``min(log1p(count) / log1p(PART_ONSET_SATURATION), 1)``: one note on a step
 gives 0.32, two 0.5, a three-note chord 0.63, eight or more 1 (a chord is louder than a single
@@ -275,21 +350,26 @@ class BarTable:
     ----------
     bar_cqts : np.ndarray [shape=(n_total, n_bins, n_cells), uint8]
     drum_hits : np.ndarray [shape=(n_total, 46, 16), float32 0/1]
+    drum_velocities : np.ndarray [shape=(n_total, 46, 16), uint8 MIDI velocities, 0 = no hit]
     neighbor_idx : np.ndarray [shape=(n_total, k), int64]
         Rows of this table (song offsets applied).
     neighbor_weights : np.ndarray [shape=(n_total, k), float32]
     conditions : np.ndarray [shape=(n_total, N_CONDITIONS), float32]
     part_onsets : np.ndarray [shape=(n_total, len(PART_FAMILIES), N_STEPS), uint8 counts]
     song_of_bar : np.ndarray [shape=(n_total,), int64]
+    conditioning : ConditionEncoding
+        What made ``conditions`` and scales ``bar_cqts`` in :meth:`batch`.
     """
 
     bar_cqts: np.ndarray
     drum_hits: np.ndarray
+    drum_velocities: np.ndarray
     neighbor_idx: np.ndarray
     neighbor_weights: np.ndarray
     conditions: np.ndarray
     part_onsets: np.ndarray
     song_of_bar: np.ndarray
+    conditioning: ConditionEncoding = CURRENT_CONDITIONING
 
     @property
     def n_bars(self) -> int:
@@ -297,8 +377,11 @@ class BarTable:
         return len(self.bar_cqts)
 
     @classmethod
-    def from_songs(cls, songs: list[SongData]) -> BarTable:
-        """Concatenate songs from :func:`drumgen.dataset.load_songs`.
+    def from_songs(
+        cls, songs: list[SongData], *, conditioning: ConditionEncoding = CURRENT_CONDITIONING
+    ) -> BarTable:
+        """Concatenate songs from :func:`drumgen.dataset.load_songs`; ``conditioning`` makes
+        their "conditions" (a trained model's own when scoring it).
 
         Raises
         ------
@@ -322,6 +405,7 @@ class BarTable:
         return cls(
             bar_cqts=np.concatenate([s.arrays["bar_cqts"] for s in songs]),
             drum_hits=np.concatenate([(s.arrays["drum_grids"] > 0).astype(np.float32) for s in songs]),
+            drum_velocities=np.concatenate([s.arrays["drum_grids"].astype(np.uint8) for s in songs]),
             neighbor_idx=np.concatenate(
                 [
                     s.arrays["neighbor_idx"].astype(np.int64) + off
@@ -329,9 +413,12 @@ class BarTable:
                 ]
             ),
             neighbor_weights=np.concatenate([s.arrays["neighbor_weights"].astype(np.float32) for s in songs]),
-            conditions=np.concatenate([conditions(s.arrays["bar_tempos"], genre=s.genre) for s in songs]),
+            conditions=np.concatenate(
+                [conditions(s.arrays["bar_tempos"], genre=s.genre, encoding=conditioning) for s in songs]
+            ),
             part_onsets=np.concatenate([s.arrays["part_onsets"] for s in songs]),
             song_of_bar=np.concatenate([np.full(s.n_bars, i) for i, s in enumerate(songs)]),
+            conditioning=conditioning,
         )
 
     def batch(
@@ -340,15 +427,25 @@ class BarTable:
         *,
         encoding: PartsEncoding = CURRENT_PARTS_ENCODING,
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Model inputs ("cqt_stack", "parts", "conditions") and targets ("drums", "note_count")
-        for some bars of the table."""
-        stack = stack_bars(self.bar_cqts, bar_idx, self.neighbor_idx, self.neighbor_weights)
+        """Model inputs ("cqt_stack", "parts", "conditions") and targets ("drums", "note_count",
+        "velocity": real velocity / 127 on hits, 0 elsewhere) for some bars of the table."""
+        stack = stack_bars(
+            self.bar_cqts,
+            bar_idx,
+            self.neighbor_idx,
+            self.neighbor_weights,
+            cqt_levels=self.conditioning.cqt_levels,
+        )
         parts = stack_parts(
             self.part_onsets, bar_idx, self.neighbor_idx, self.neighbor_weights, encoding=encoding
         )
         hits = self.drum_hits[bar_idx]
         inputs = {"cqt_stack": stack, "parts": parts, "conditions": self.conditions[bar_idx]}
-        targets = {"drums": hits, "note_count": hits.sum(axis=(1, 2))[:, None]}
+        targets = {
+            "drums": hits,
+            "note_count": hits.sum(axis=(1, 2))[:, None],
+            "velocity": self.drum_velocities[bar_idx].astype(np.float32) / MAX_MIDI_VELOCITY,
+        }
         return inputs, targets
 
 

@@ -2,8 +2,9 @@
 
 For every bar: the encoder gives the latent distribution of the bar's 8-bar CQT stack and its
 parts' note onsets (the song's ``part_onsets``, from step 1); a latent
-is drawn from it with a seeded NumPy generator; the decoder gives 46 x 16 hit probabilities and a
-note count (:func:`bar_probabilities`). :mod:`drumgen.arrangement` turns them into a drum part;
+is drawn from it with a seeded NumPy generator; the decoder gives 46 x 16 hit probabilities, 46 x 16
+velocities and a note count (:func:`bar_probabilities`, a :class:`BarPredictions`).
+:mod:`drumgen.arrangement` turns them into a drum part;
 :func:`decode_hits` is the reference's bar-by-bar decoding (each bar keeps its
 ``round(count + delta)`` most probable cells, velocities following confidence), kept as a
 baseline.
@@ -11,6 +12,7 @@ baseline.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +22,24 @@ from drumgen.bars import N_STEPS
 from drumgen.config import config_from_dict
 from drumgen.exceptions import ModelError, ParameterError
 from drumgen.model import store
-from drumgen.model.data import PartsEncoding, stack_bars, stack_parts
+from drumgen.model.data import (
+    MAX_MIDI_VELOCITY,
+    ConditionEncoding,
+    PartsEncoding,
+    conditions,
+    stack_bars,
+    stack_parts,
+)
 from drumgen.model.vae import DrumVae, VaeShape, build_drum_vae
 from drumgen.parts import PART_FAMILIES
+from drumgen.representation import N_ROWS
 
 KIND = "drum_vae"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """The drum VAE's saved format. 1: CQT stack and conditioning only; 2: adds the parts input (its
-encoding saved in ``config.json`` as ``inputs``)."""
+encoding saved in ``config.json`` as ``inputs``); 3: adds the decoder's velocity output, and
+``inputs`` also holds the conditioning constants (tempo centre and scale, genre order) and the
+stored CQT scale (:class:`drumgen.model.data.ConditionEncoding`)."""
 MIN_VELOCITY = 50
 """Velocity of the least confident hit; the most confident get 120."""
 MAX_VELOCITY = 120
@@ -39,37 +51,72 @@ def load_drum_vae(directory: str | Path) -> tuple[DrumVae, dict[str, Any]]:
     Raises
     ------
     ModelError
-        Missing, corrupted, of another format version (see :mod:`drumgen.model.store`), or made
-        with part families this drumgen does not count.
+        Missing, corrupted, of another format version (see :mod:`drumgen.model.store`), made
+        with part families this drumgen does not count, or without its conditioning constants
+        (``inputs`` in ``config.json``).
     """
     meta = store.read_model_config(directory, kind=KIND, format_version=FORMAT_VERSION)
     config = config_from_dict(meta["config"])
     try:
         parts = PartsEncoding.from_dict(meta["inputs"])
     except (KeyError, TypeError, ParameterError) as error:
-        raise ModelError(f"{directory}: unusable parts encoding in its config ({error})") from error
-    vae = build_drum_vae(VaeShape(**meta["architecture"]["shape"]), config.vae, parts=parts)
+        raise ModelError(f"{directory}: unusable parts encoding in its config ({error!r})") from error
+    try:
+        conditioning = ConditionEncoding.from_dict(meta["inputs"])
+    except (KeyError, TypeError, ValueError, ParameterError) as error:
+        raise ModelError(
+            f"{directory}: unusable conditioning constants in its config's inputs ({error!r})"
+        ) from error
+    try:
+        vae = build_drum_vae(
+            VaeShape(**meta["architecture"]["shape"]), config.vae, parts=parts, conditioning=conditioning
+        )
+    except ParameterError as error:
+        raise ModelError(f"{directory}: its inputs do not fit its architecture ({error})") from error
     store.load_weights_into(vae.trainer, directory)
     return vae, meta
 
 
+@dataclass(frozen=True)
+class BarPredictions:
+    """What the drum VAE predicts for each bar.
+
+    Attributes
+    ----------
+    probabilities : np.ndarray [shape=(n_bars, 46, 16), float32, in [0, 1]]
+        Hit probabilities.
+    counts : np.ndarray [shape=(n_bars,), float32]
+        Predicted hits per bar.
+    velocities : np.ndarray [shape=(n_bars, 46, 16), float32, MIDI velocity in 1..127]
+        The velocity of a hit on each cell (learned on the corpus' real hits).
+    """
+
+    probabilities: np.ndarray
+    counts: np.ndarray
+    velocities: np.ndarray
+
+
 def sample_decoder(
     vae: DrumVae, inputs: dict[str, np.ndarray], *, rng: np.random.Generator, temperature: float = 1.0
-) -> tuple[np.ndarray, np.ndarray]:
+) -> BarPredictions:
     """Encode, draw one latent per bar (``mean + temperature * std * noise``), decode.
 
     Returns
     -------
-    probabilities : np.ndarray [shape=(batch, 46, 16), float32]
-    counts : np.ndarray [shape=(batch,), float32]
-        Predicted hits per bar.
+    BarPredictions
+        Of the ``batch`` bars of ``inputs``.
     """
     mean, log_var = vae.encoder(inputs, training=False)
     mean, log_var = np.asarray(mean), np.asarray(log_var)
     noise = rng.standard_normal(mean.shape).astype(np.float32)
     latent = mean + temperature * np.exp(0.5 * log_var) * noise
     out = vae.decoder({"latent": latent, "conditions": inputs["conditions"]}, training=False)
-    return np.asarray(out["drums"]), np.asarray(out["note_count"])[:, 0]
+    velocities = np.clip(np.asarray(out["velocity"]) * MAX_MIDI_VELOCITY, 1.0, MAX_MIDI_VELOCITY)
+    return BarPredictions(
+        probabilities=np.asarray(out["drums"], dtype=np.float32),
+        counts=np.asarray(out["note_count"], dtype=np.float32)[:, 0],
+        velocities=velocities.astype(np.float32),
+    )
 
 
 def decode_hits(
@@ -110,20 +157,25 @@ def bar_probabilities(
     bar_cqts: np.ndarray,
     neighbor_idx: np.ndarray,
     neighbor_weights: np.ndarray,
-    conditions: np.ndarray,
     *,
+    bar_tempos: np.ndarray,
+    genre: str,
     part_onsets: np.ndarray | None,
     rng: np.random.Generator,
     temperature: float = 1.0,
     batch_size: int = 256,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The VAE's hit probabilities and note count for every bar of a song.
+) -> BarPredictions:
+    """The VAE's hit probabilities, note counts and velocities for every bar of a song.
 
     Parameters
     ----------
     bar_cqts : np.ndarray [shape=(n_bars, 84, 96), float in [0, 1] or uint8]
+        uint8 CQTs are scaled by the model's own ``vae.conditioning.cqt_levels``.
     neighbor_idx, neighbor_weights : np.ndarray [shape=(n_bars, 7)]
-    conditions : np.ndarray [shape=(n_bars, N_CONDITIONS)]
+    bar_tempos : np.ndarray [shape=(n_bars,), bpm]
+    genre : str
+        The style; tempo and genre are encoded as the VAE was trained (``vae.conditioning``,
+        :func:`drumgen.model.data.conditions`).
     part_onsets : np.ndarray [shape=(n_bars, 5, 16), uint8 counts]
         The song's note onsets per part family (step 1, :func:`drumgen.parts.onset_profile`),
         encoded as the VAE was trained (``vae.parts``). Required: None raises.
@@ -132,13 +184,22 @@ def bar_probabilities(
 
     Returns
     -------
-    probabilities : np.ndarray [shape=(n_bars, 46, 16), float32]
-    counts : np.ndarray [shape=(n_bars,), float32]
+    BarPredictions
+        ``probabilities`` [shape=(n_bars, 46, 16)], ``counts`` [shape=(n_bars,)], ``velocities``
+        [shape=(n_bars, 46, 16), float32, 1..127].
 
     Raises
     ------
     ParameterError
         If ``part_onsets`` is missing (None) or does not match the bars.
+
+    Examples
+    --------
+    >>> predicted = bar_probabilities(vae, song.arrays["bar_cqts"], neighbor_idx, neighbor_weights,
+    ...     bar_tempos=song.arrays["bar_tempos"], genre="rock",
+    ...     part_onsets=song.arrays["part_onsets"], rng=np.random.default_rng(0))  # doctest: +SKIP
+    >>> predicted.probabilities.shape, predicted.velocities.shape  # doctest: +SKIP
+    ((n_bars, 46, 16), (n_bars, 46, 16))
     """
     n_bars = len(bar_cqts)
     if part_onsets is None:
@@ -150,16 +211,22 @@ def bar_probabilities(
     expected = (n_bars, len(PART_FAMILIES), N_STEPS)
     if part_onsets.shape != expected:
         raise ParameterError(f"part_onsets of shape {part_onsets.shape}, expected {expected}")
-    probabilities = np.zeros((n_bars, 46, 16), dtype=np.float32)
+    if len(bar_tempos) != n_bars:
+        raise ParameterError(f"{len(bar_tempos)} bar tempos for {n_bars} bars")
+    bar_conditions = conditions(bar_tempos, genre=genre, encoding=vae.conditioning)
+    probabilities = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=np.float32)
     counts = np.zeros(n_bars, dtype=np.float32)
+    velocities = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=np.float32)
+    levels = vae.conditioning.cqt_levels
     for start in range(0, n_bars, batch_size):
         bar_idx = np.arange(start, min(start + batch_size, n_bars))
         inputs = {
-            "cqt_stack": stack_bars(bar_cqts, bar_idx, neighbor_idx, neighbor_weights),
+            "cqt_stack": stack_bars(bar_cqts, bar_idx, neighbor_idx, neighbor_weights, cqt_levels=levels),
             "parts": stack_parts(part_onsets, bar_idx, neighbor_idx, neighbor_weights, encoding=vae.parts),
-            "conditions": conditions[bar_idx].astype(np.float32),
+            "conditions": bar_conditions[bar_idx],
         }
-        probabilities[bar_idx], counts[bar_idx] = sample_decoder(
-            vae, inputs, rng=rng, temperature=temperature
-        )
-    return probabilities, counts
+        batch = sample_decoder(vae, inputs, rng=rng, temperature=temperature)
+        probabilities[bar_idx] = batch.probabilities
+        counts[bar_idx] = batch.counts
+        velocities[bar_idx] = batch.velocities
+    return BarPredictions(probabilities=probabilities, counts=counts, velocities=velocities)

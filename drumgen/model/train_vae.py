@@ -2,7 +2,9 @@
 
 Batches of 8-bar stacks and the bars' part onsets are built on the fly from the stored per-bar
 CQTs and ``part_onsets``; training batches are augmented with random CQT pitch shifts (whole
-semitones, ``vae.pitch_shift_semitones``; the onsets, which do not depend on pitch, stay). Training runs on
+semitones, ``vae.pitch_shift_semitones``; the onsets, which do not depend on pitch, stay). The losses:
+hit BCE, the velocity head's squared error on the real hits only (:func:`masked_velocity_loss`,
+weight ``vae.velocity_weight``), the note count's squared error, and the KL term. Training runs on
 whatever TensorFlow sees (CPU here, a CUDA GPU when TensorFlow has one), keeps the weights of the
 best validation epoch, checkpoints every epoch, stops early when the validation loss stops
 improving or after ``max_minutes``, and saves the model with its config and training history.
@@ -18,12 +20,13 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from drumgen.config import Config
 from drumgen.model import store
 from drumgen.model.data import (
+    CURRENT_CONDITIONING,
     CURRENT_PARTS_ENCODING,
-    N_CONDITIONS,
     BarTable,
     PartsEncoding,
     random_pitch_shifts,
@@ -109,12 +112,33 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def masked_velocity_loss(y_true: Any, y_pred: Any) -> Any:
+    """Squared error of the predicted velocities on the real hits only, per bar.
+
+    ``y_true`` is velocity / 127 on the hits and 0 elsewhere, so the hits are its non-zero cells;
+    each bar's loss is the mean over its hits (0 for a bar without hits, which teaches nothing).
+
+    Returns
+    -------
+    tensor [shape=(batch,)]
+    """
+    mask = ops.cast(y_true > 0, y_pred.dtype)
+    squared = ops.square(y_pred - ops.cast(y_true, y_pred.dtype)) * mask
+    n_hits = ops.sum(mask, axis=(1, 2))
+    return ops.sum(squared, axis=(1, 2)) / ops.maximum(n_hits, 1.0)
+
+
 def compile_vae(vae: DrumVae, config: Config) -> None:
-    """Attach optimizer and losses (cell-wise BCE, note-count squared error)."""
+    """Attach optimizer and losses (cell-wise BCE, velocity squared error on the real hits,
+    note-count squared error)."""
     vae.trainer.compile(
         optimizer=keras.optimizers.Adam(config.vae.learning_rate),
-        loss={"drums": "binary_crossentropy", "note_count": "mse"},
-        loss_weights={"drums": 1.0, "note_count": config.vae.count_weight},
+        loss={"drums": "binary_crossentropy", "velocity": masked_velocity_loss, "note_count": "mse"},
+        loss_weights={
+            "drums": 1.0,
+            "velocity": config.vae.velocity_weight,
+            "note_count": config.vae.count_weight,
+        },
     )
 
 
@@ -133,17 +157,17 @@ def onset_scores(
 ) -> dict[str, float]:
     """Cell-level precision, recall and F1 of generated bars (density delta 0) against the truth."""
     rng = np.random.default_rng(seed)
-    true_positive = predicted = actual = 0
+    true_positive = n_predicted = actual = 0
     for start in range(0, table.n_bars, batch_size):
         bar_idx = np.arange(start, min(start + batch_size, table.n_bars))
         inputs, targets = table.batch(bar_idx, encoding=vae.parts)
-        probabilities, counts = sample_decoder(vae, inputs, rng=rng, temperature=temperature)
-        hits = decode_hits(probabilities, counts, delta=0, mode=decode)
+        predicted = sample_decoder(vae, inputs, rng=rng, temperature=temperature)
+        hits = decode_hits(predicted.probabilities, predicted.counts, delta=0, mode=decode)
         truth = targets["drums"] > 0.5
         true_positive += int(np.sum(hits & truth))
-        predicted += int(hits.sum())
+        n_predicted += int(hits.sum())
         actual += int(truth.sum())
-    precision = true_positive / predicted if predicted else 0.0
+    precision = true_positive / n_predicted if n_predicted else 0.0
     recall = true_positive / actual if actual else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1}
@@ -209,18 +233,19 @@ def train_drum_vae(
     if out_dir is not None:
         store.check_can_save(out_dir, force=force)
     keras.utils.set_random_seed(seed)
-    train = BarTable.from_songs(train_songs)
-    val = BarTable.from_songs(val_songs)
+    conditioning = CURRENT_CONDITIONING
+    train = BarTable.from_songs(train_songs, conditioning=conditioning)
+    val = BarTable.from_songs(val_songs, conditioning=conditioning)
     k = train.neighbor_idx.shape[1]
     parts = CURRENT_PARTS_ENCODING
     shape = VaeShape(
         n_bins=train.bar_cqts.shape[1],
         n_cells=train.bar_cqts.shape[2],
         n_stacked=k + 1,
-        n_conditions=N_CONDITIONS,
+        n_conditions=conditioning.n_conditions,
         n_families=len(parts.families),
     )
-    vae = build_drum_vae(shape, config.vae, parts=parts, seed=seed)
+    vae = build_drum_vae(shape, config.vae, parts=parts, conditioning=conditioning, seed=seed)
     compile_vae(vae, config)
     log.info(
         "training the drum VAE (%d parameters) on %d bars of %d songs, validating on %d bars of %d songs",
@@ -303,7 +328,7 @@ def train_drum_vae(
             meta={
                 "config": config.to_dict(),
                 "architecture": {"shape": shape.__dict__, "vae": config.vae.__dict__},
-                "inputs": parts.to_dict(),
+                "inputs": {**parts.to_dict(), **conditioning.to_dict()},
                 "soundfont": config.render.soundfont,
                 "data": data_info or {},
                 "training": report,

@@ -5,8 +5,9 @@ Encoder: four stride-2 3x3 convolutions over the (84, 96, 8) CQT stack, flattene
 (2 x 5 x 16 onset levels: the bar's own and its neighbours' mean, :func:`drumgen.model.data.stack_parts`)
 through a small dense layer; both joined with the conditioning (tempo, song progress, genre) into
 a dense layer (with dropout while training), then the mean and log-variance of a 32-dim latent.
-Decoder: the latent and the conditioning -> dense layers -> 46 x 16 hit probabilities (sigmoid),
-and a note-count head (softplus) that predicts how many hits the bar has.
+Decoder: the latent and the conditioning -> dense layers -> 46 x 16 hit probabilities (sigmoid)
+and 46 x 16 velocities (sigmoid, velocity / 127; trained on the real hits only), and a note-count
+head (softplus) that predicts how many hits the bar has.
 
 Generation samples the latent from the encoder's distribution with a seeded NumPy generator, so
 the same seed gives the same drums. The density control adds ``delta`` to the predicted note count
@@ -26,7 +27,13 @@ from keras import layers, ops
 from drumgen.bars import N_STEPS
 from drumgen.config import VaeConfig
 from drumgen.exceptions import ParameterError
-from drumgen.model.data import CURRENT_PARTS_ENCODING, N_PART_CHANNELS, PartsEncoding
+from drumgen.model.data import (
+    CURRENT_CONDITIONING,
+    CURRENT_PARTS_ENCODING,
+    N_PART_CHANNELS,
+    ConditionEncoding,
+    PartsEncoding,
+)
 from drumgen.representation import N_ROWS
 
 
@@ -78,17 +85,21 @@ class DrumVae:
     encoder : keras.Model
         {"cqt_stack", "parts", "conditions"} -> [mean, log_var]
     decoder : keras.Model
-        {"latent", "conditions"} -> {"drums": (46, 16) probabilities, "note_count": (1,)}
+        {"latent", "conditions"} -> {"drums": (46, 16) probabilities, "velocity": (46, 16)
+        velocities / 127, "note_count": (1,)}
     trainer : keras.Model
         {"cqt_stack", "parts", "conditions"} -> decoder outputs, with the KL loss attached.
     parts : PartsEncoding
         How the "parts" input is made from a song's ``part_onsets`` (saved with the model).
+    conditioning : ConditionEncoding
+        How the "conditions" input is made and stored CQTs are scaled (saved with the model).
     """
 
     encoder: keras.Model
     decoder: keras.Model
     trainer: keras.Model
     parts: PartsEncoding = CURRENT_PARTS_ENCODING
+    conditioning: ConditionEncoding = CURRENT_CONDITIONING
 
     def count_params(self) -> int:
         """Trainable and non-trainable parameters of the whole VAE."""
@@ -100,15 +111,22 @@ def build_drum_vae(
     config: VaeConfig,
     *,
     parts: PartsEncoding = CURRENT_PARTS_ENCODING,
+    conditioning: ConditionEncoding = CURRENT_CONDITIONING,
     seed: int = 0,
 ) -> DrumVae:
     """Build the (untrained) drum VAE.
 
-    ``parts`` must have ``shape.n_families`` families; it is kept on the result so that
-    generation encodes a song's onsets as the model was trained.
+    ``parts`` must have ``shape.n_families`` families and ``conditioning`` make
+    ``shape.n_conditions`` columns; both are kept on the result so that generation encodes a
+    song as the model was trained.
     """
     if len(parts.families) != shape.n_families:
         raise ParameterError(f"{len(parts.families)} part families for a VAE of {shape.n_families}")
+    if conditioning.n_conditions != shape.n_conditions:
+        raise ParameterError(
+            f"{len(conditioning.genres)} genres make {conditioning.n_conditions} conditions "
+            f"for a VAE of {shape.n_conditions}"
+        )
     cqt_stack = keras.Input((shape.n_bins, shape.n_cells, shape.n_stacked), name="cqt_stack")
     parts_input = keras.Input((N_PART_CHANNELS, shape.n_families, N_STEPS), name="parts")
     conditions = keras.Input((shape.n_conditions,), name="conditions")
@@ -132,11 +150,15 @@ def build_drum_vae(
         h = layers.Dense(units, activation="relu")(h)
     logits = layers.Dense(N_ROWS * N_STEPS)(h)
     drums = layers.Activation("sigmoid", name="drums")(layers.Reshape((N_ROWS, N_STEPS))(logits))
+    velocity_logits = layers.Dense(N_ROWS * N_STEPS, name="velocity_dense")(h)
+    velocity = layers.Activation("sigmoid", name="velocity")(
+        layers.Reshape((N_ROWS, N_STEPS))(velocity_logits)
+    )
     c = layers.Dense(64, activation="relu")(layers.Concatenate()([latent, decoder_conditions]))
     note_count = layers.Dense(1, activation="softplus", name="note_count")(c)
     decoder = keras.Model(
         {"latent": latent, "conditions": decoder_conditions},
-        {"drums": drums, "note_count": note_count},
+        {"drums": drums, "velocity": velocity, "note_count": note_count},
         name="decoder",
     )
 
@@ -145,4 +167,4 @@ def build_drum_vae(
     z = Sample(seed=seed, name="sample")(mean_out, log_var_out)
     outputs = decoder({"latent": z, "conditions": conditions})
     trainer = keras.Model(inputs, outputs, name="drum_vae")
-    return DrumVae(encoder=encoder, decoder=decoder, trainer=trainer, parts=parts)
+    return DrumVae(encoder=encoder, decoder=decoder, trainer=trainer, parts=parts, conditioning=conditioning)
