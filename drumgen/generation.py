@@ -54,7 +54,7 @@ def similarities(
     ----------
     bar_cqts : np.ndarray [shape=(n_bars, 84, 96)], float in [0, 1] (or uint8 x 255)
     drum_grids : np.ndarray [shape=(n_bars, 46, 16)] or None
-    ssm_generator : keras.Model, optional
+    ssm_generator : SsmGenerator, optional
         The drum-SSM generator; None skips the prediction.
     """
     cqts = np.asarray(bar_cqts)

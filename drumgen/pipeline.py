@@ -162,7 +162,7 @@ def step_2_similarity(
 
     Parameters
     ----------
-    ssm_generator : keras.Model, None or "default"
+    ssm_generator : SsmGenerator, None or "default"
         The drum-SSM generator (see :func:`drumgen.model.bundle.load_models`); "default" loads the
         shipped one if it is installed; None skips the prediction.
     """

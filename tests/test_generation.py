@@ -71,7 +71,7 @@ def test_dataset_build_resumes_without_redoing(built: Path, corpus: Path, smoke)
 def test_models_are_saved_with_config_and_checksum(model_dir: Path) -> None:
     for sub, kind, version in (
         (io.VAE_SUBDIR, "drum_vae", 3),
-        (io.SSM_GENERATOR_SUBDIR, "drum_ssm_generator", 1),
+        (io.SSM_GENERATOR_SUBDIR, "drum_ssm_generator", 2),
     ):
         config = io.read_json(model_dir / sub / "config.json")
         assert config["kind"] == kind and config["format_version"] == version

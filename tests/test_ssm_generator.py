@@ -14,10 +14,13 @@ from drumgen.config import Config, config_from_dict, load_config
 from drumgen.exceptions import ModelError, OutputExistsError, ParameterError
 from drumgen.model import store
 from drumgen.model.ssm_generator import (
+    FEATURES,
+    FORMAT_VERSION,
     KIND,
     N_FEATURES,
     MeanSsmBaseline,
     RescaledMelodicBaseline,
+    SsmInputs,
     build_ssm_generator,
     input_features,
     load_ssm_generator,
@@ -115,6 +118,20 @@ def test_input_features_shape_and_channels(rng: np.random.Generator) -> None:
     np.testing.assert_array_equal(features[..., 3], features[..., 3].T)
 
 
+def test_input_constants_round_trip_and_scale_the_diagonal_channel(rng: np.random.Generator) -> None:
+    assert SsmInputs().to_dict() == {"features": list(FEATURES), "diagonal_bars": 256.0}
+    other = SsmInputs(diagonal_bars=16.0)
+    assert SsmInputs.from_dict(other.to_dict()) == other
+    melodic = symmetric_ssm(rng.random((20, 20)))
+    features = input_features(melodic, inputs=other)
+    np.testing.assert_allclose(features[0, 16, 3], 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(features[..., :3], input_features(melodic)[..., :3])
+    with pytest.raises(ParameterError, match="computes"):
+        SsmInputs(features=tuple(reversed(FEATURES)))
+    with pytest.raises(ParameterError, match="diagonal_bars"):
+        SsmInputs(diagonal_bars=0.0)
+
+
 def test_input_features_rejects_non_square() -> None:
     with pytest.raises(ParameterError, match="square"):
         input_features(np.zeros((3, 4)))
@@ -124,7 +141,7 @@ def test_input_features_rejects_non_square() -> None:
 def test_prediction_any_size_symmetric_zero_diagonal(n_bars: int, rng: np.random.Generator) -> None:
     model = build_ssm_generator(load_config("default").ssm_generator)
     melodic = symmetric_ssm(rng.random((n_bars, n_bars)))
-    raw = np.asarray(model(input_features(melodic)[None], training=False))[0]
+    raw = np.asarray(model.model(input_features(melodic)[None], training=False))[0]
     assert raw.shape == (n_bars, n_bars)
     np.testing.assert_array_equal(raw, raw.T)  # symmetric inside the model, exactly
     predicted = predict_drum_ssm(model, melodic)
@@ -251,6 +268,32 @@ def test_corrupted_weights_are_refused(trained: dict[str, Any], tmp_path: Path) 
     data[middle : middle + 8] = bytes(b ^ 0xFF for b in data[middle : middle + 8])
     weights.write_bytes(bytes(data))
     with pytest.raises(ModelError, match="checksum"):
+        load_ssm_generator(directory)
+
+
+def test_saved_input_constants_are_read_back(trained: dict[str, Any], tmp_path: Path) -> None:
+    """The model makes its input with the constants in its config (config.json is outside the
+    checksum, which covers the weights file only), not with today's code."""
+    directory = copy_model(trained, tmp_path)
+    config_path = directory / store.CONFIG_FILE
+    config = json.loads(config_path.read_text())
+    assert config["format_version"] == FORMAT_VERSION == 2
+    assert config["inputs"] == {"features": list(FEATURES), "diagonal_bars": 256.0}
+    config["inputs"]["diagonal_bars"] = 8.0
+    config_path.write_text(json.dumps(config))
+    edited, _ = load_ssm_generator(directory)
+    original, _ = load_ssm_generator(trained["out_dir"])
+    assert edited.inputs == SsmInputs(diagonal_bars=8.0) and original.inputs == SsmInputs()
+    melodic = trained["val"][0].arrays["melodic_ssm"]
+    assert not np.allclose(predict_drum_ssm(edited, melodic), predict_drum_ssm(original, melodic))
+    del config["inputs"]["diagonal_bars"]
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="input constants") as caught:
+        load_ssm_generator(directory)
+    assert "\n" not in str(caught.value)
+    del config["inputs"]
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="input constants"):
         load_ssm_generator(directory)
 
 

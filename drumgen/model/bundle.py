@@ -25,7 +25,8 @@ class Models:
     vae, vae_meta
         The drum VAE and its config (None when not asked for).
     ssm_generator, ssm_meta
-        The drum-SSM generator (a Keras model) and its config (None when not asked for).
+        The drum-SSM generator (an :class:`~drumgen.model.ssm_generator.SsmGenerator`) and its
+        config (None when not asked for).
     drummer : DrummerModel
         Velocity, fill and lay-out tables (:mod:`drumgen.drummer`; None when not asked for).
     """

@@ -4,7 +4,8 @@ Generation must need no drums in the input, so step 3 picks each bar's neighbour
 *predicted* from the melodic SSM. The network is fully convolutional, so it takes a song of any
 number of bars at once (no 256-bar canvas):
 
-- input: :func:`input_features` of the melodic SSM, ``(n_bars, n_bars, N_FEATURES)``;
+- input: :func:`input_features` of the melodic SSM, ``(n_bars, n_bars, N_FEATURES)`` (its constants,
+  :class:`SsmInputs`, are saved with the model and read back from it);
 - a 3x3 convolution to ``channels`` channels, then one residual block per dilation (a dilated 3x3
   convolution with ReLU and a 1x1 convolution, added to the block's input);
 - a 1x1 convolution to one channel, a sigmoid, and the average with its own transpose, so the
@@ -27,6 +28,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +47,59 @@ log = logging.getLogger(__name__)
 
 KIND = "drum_ssm_generator"
 """The ``kind`` of a saved drum-SSM generator (see :mod:`drumgen.model.store`)."""
+FORMAT_VERSION = 2
+"""The drum-SSM generator's saved format. 1: the input constants in code only; 2: they are saved
+in ``config.json`` as ``inputs`` (:class:`SsmInputs`) and read back from it."""
 FEATURES = ("melodic", "row_difference", "column_difference", "diagonal_distance")
 """The input channels of the network, in order (see :func:`input_features`)."""
 N_FEATURES = len(FEATURES)
-DIAGONAL_SCALE = math.log1p(256.0)
-"""The distance-from-diagonal channel is log1p(|i - j|) / DIAGONAL_SCALE (1 at 256 bars apart)."""
+DIAGONAL_BARS = 256.0
+"""The distance-from-diagonal channel is log1p(|i - j|) / log1p(DIAGONAL_BARS) (1 at 256 bars apart)."""
+DIAGONAL_SCALE = math.log1p(DIAGONAL_BARS)
+
+
+@dataclass(frozen=True)
+class SsmInputs:
+    """The constants the network's input depends on; saved with the model (``config.json``,
+    ``inputs``) and read back from it, so a later change in code never changes what trained weights
+    see.
+
+    Attributes
+    ----------
+    features : tuple of str
+        The input channels, in order; this drumgen computes :data:`FEATURES` only.
+    diagonal_bars : float
+        The bar distance at which the distance-from-diagonal channel reaches 1.
+    """
+
+    features: tuple[str, ...] = FEATURES
+    diagonal_bars: float = DIAGONAL_BARS
+
+    def __post_init__(self) -> None:
+        if self.features != FEATURES:
+            raise ParameterError(
+                f"input channels {list(self.features)}; this drumgen computes {list(FEATURES)}"
+            )
+        if self.diagonal_bars <= 0:
+            raise ParameterError(f"diagonal_bars must be > 0, got {self.diagonal_bars}")
+
+    @property
+    def diagonal_scale(self) -> float:
+        """``log1p(diagonal_bars)``: the distance-from-diagonal channel's divisor."""
+        return math.log1p(self.diagonal_bars)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the model's config."""
+        return {"features": list(self.features), "diagonal_bars": self.diagonal_bars}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SsmInputs:
+        """Read back :meth:`to_dict`."""
+        return cls(features=tuple(data["features"]), diagonal_bars=float(data["diagonal_bars"]))
+
+
+CURRENT_SSM_INPUTS = SsmInputs()
+"""This drumgen's input constants, for models trained now (a loaded model keeps its own)."""
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -64,13 +114,15 @@ def _check_ssm(ssm: np.ndarray, name: str) -> np.ndarray:
     return ssm
 
 
-def input_features(melodic_ssm: np.ndarray) -> np.ndarray:
+def input_features(melodic_ssm: np.ndarray, *, inputs: SsmInputs = CURRENT_SSM_INPUTS) -> np.ndarray:
     """The network's input channels for one melodic SSM.
 
     Parameters
     ----------
     melodic_ssm : np.ndarray [shape=(n_bars, n_bars), distances in [0, 1]]
         Symmetric, zero diagonal (:func:`drumgen.similarity.melodic_ssm`); any float dtype.
+    inputs : SsmInputs
+        The constants (a trained model's own: ``SsmGenerator.inputs``).
 
     Returns
     -------
@@ -78,8 +130,8 @@ def input_features(melodic_ssm: np.ndarray) -> np.ndarray:
         Channels (see ``FEATURES``): the SSM ``d``; its row-wise difference
         ``d[i, j] - d[i - 1, j]`` and column-wise difference ``d[i, j] - d[i, j - 1]`` (zero on the
         first row / column; for a symmetric ``d`` each is the other's transpose); and the distance
-        from the diagonal, ``log1p(|i - j|) / log1p(256)``. Transposing the output is the same as
-        transposing the input, with channels 1 and 2 swapped.
+        from the diagonal, ``log1p(|i - j|) / log1p(inputs.diagonal_bars)`` (256 by default).
+        Transposing the output is the same as transposing the input, with channels 1 and 2 swapped.
     """
     d = _check_ssm(melodic_ssm, "melodic_ssm")
     n_bars = len(d)
@@ -88,13 +140,13 @@ def input_features(melodic_ssm: np.ndarray) -> np.ndarray:
     columns = np.zeros_like(d)
     columns[:, 1:] = d[:, 1:] - d[:, :-1]
     idx = np.arange(n_bars)
-    diagonal = (np.log1p(np.abs(idx[:, None] - idx[None, :])) / DIAGONAL_SCALE).astype(np.float32)
+    diagonal = (np.log1p(np.abs(idx[:, None] - idx[None, :])) / inputs.diagonal_scale).astype(np.float32)
     return np.stack([d, rows, columns, diagonal], axis=-1)
 
 
-def _batch_features(melodic: np.ndarray) -> np.ndarray:
+def _batch_features(melodic: np.ndarray, inputs: SsmInputs) -> np.ndarray:
     """:func:`input_features` of a stack of SSMs ``(batch, n, n)`` -> ``(batch, n, n, N_FEATURES)``."""
-    return np.stack([input_features(m) for m in melodic])
+    return np.stack([input_features(m, inputs=inputs) for m in melodic])
 
 
 def off_diagonal_mask(n_bars: int) -> np.ndarray:
@@ -122,26 +174,49 @@ def receptive_field(config: SsmGeneratorConfig) -> int:
     return 1 + 2 * (1 + sum(config.dilations))
 
 
-def build_ssm_generator(config: SsmGeneratorConfig) -> keras.Model:
+@dataclass(frozen=True)
+class SsmGenerator:
+    """The drum-SSM generator's Keras model and the input constants it was trained with.
+
+    Attributes
+    ----------
+    model : keras.Model
+        ``(batch, n_bars, n_bars, N_FEATURES)`` float32 -> ``(batch, n_bars, n_bars)`` distances in
+        [0, 1], exactly symmetric; any ``n_bars``.
+    inputs : SsmInputs
+        How :func:`input_features` makes its input (saved with the model).
+    """
+
+    model: keras.Model
+    inputs: SsmInputs = CURRENT_SSM_INPUTS
+
+    def count_params(self) -> int:
+        """Trainable and non-trainable parameters."""
+        return int(self.model.count_params())
+
+
+def build_ssm_generator(
+    config: SsmGeneratorConfig, *, inputs: SsmInputs = CURRENT_SSM_INPUTS
+) -> SsmGenerator:
     """Build the (untrained) drum-SSM generator.
 
     Parameters
     ----------
     config : SsmGeneratorConfig
         Uses ``channels`` and ``dilations``.
+    inputs : SsmInputs
+        Kept on the result, so that prediction makes the input as the model was trained.
 
     Returns
     -------
-    keras.Model
-        ``(batch, n_bars, n_bars, N_FEATURES)`` float32 -> ``(batch, n_bars, n_bars)`` distances in
-        [0, 1], exactly symmetric; any ``n_bars``.
+    SsmGenerator
     """
     if config.channels < 1 or not config.dilations or min(config.dilations) < 1:
         raise ParameterError(
             f"ssm_generator needs channels >= 1 and dilations >= 1, got {config.channels}, {config.dilations}"
         )
-    inputs = keras.Input((None, None, N_FEATURES), name="features")
-    x = layers.Conv2D(config.channels, 3, padding="same", name="stem")(inputs)
+    features = keras.Input((None, None, N_FEATURES), name="features")
+    x = layers.Conv2D(config.channels, 3, padding="same", name="stem")(features)
     for block, dilation in enumerate(config.dilations):
         h = layers.Conv2D(
             config.channels,
@@ -156,7 +231,7 @@ def build_ssm_generator(config: SsmGeneratorConfig) -> keras.Model:
     x = layers.Activation("relu", name="head_relu")(x)
     x = layers.Conv2D(1, 1, activation="sigmoid", name="head")(x)
     outputs = Symmetrize(name="drum_ssm")(x)
-    return keras.Model(inputs, outputs, name="drum_ssm_generator")
+    return SsmGenerator(model=keras.Model(features, outputs, name="drum_ssm_generator"), inputs=inputs)
 
 
 def architecture(config: SsmGeneratorConfig) -> dict[str, Any]:
@@ -196,13 +271,14 @@ def _targets(drum: np.ndarray, mask: np.ndarray) -> np.ndarray:
 # --- prediction -------------------------------------------------------------------------------
 
 
-def predict_drum_ssm(model: keras.Model, melodic_ssm: np.ndarray) -> np.ndarray:
+def predict_drum_ssm(generator: SsmGenerator, melodic_ssm: np.ndarray) -> np.ndarray:
     """Predict a song's drum SSM from its melodic SSM.
 
     Parameters
     ----------
-    model : keras.Model
-        From :func:`build_ssm_generator`, :func:`train_ssm_generator` or :func:`load_ssm_generator`.
+    generator : SsmGenerator
+        From :func:`build_ssm_generator` or :func:`load_ssm_generator`; its input is made with its
+        own constants (``generator.inputs``).
     melodic_ssm : np.ndarray [shape=(n_bars, n_bars), distances in [0, 1]]
 
     Returns
@@ -210,8 +286,8 @@ def predict_drum_ssm(model: keras.Model, melodic_ssm: np.ndarray) -> np.ndarray:
     np.ndarray [shape=(n_bars, n_bars), float32]
         Predicted drum distances: symmetric, zero diagonal, in [0, 1].
     """
-    features = input_features(melodic_ssm)
-    predicted = keras.ops.convert_to_numpy(model(features[None], training=False))[0]
+    features = input_features(melodic_ssm, inputs=generator.inputs)
+    predicted = keras.ops.convert_to_numpy(generator.model(features[None], training=False))[0]
     predicted = np.asarray(predicted, dtype=np.float32)
     predicted = 0.5 * (predicted + predicted.T)
     np.fill_diagonal(predicted, 0.0)
@@ -445,14 +521,15 @@ def train_ssm_generator(
     train_rng = np.random.default_rng(train_seed)
     val_rng = np.random.default_rng(val_seed)
 
-    model = build_ssm_generator(settings)
+    generator = build_ssm_generator(settings)
+    model = generator.model
     model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss=masked_l1_loss)
     n_params = int(model.count_params())
     n_val_crops = _n_val_crops(val_songs, settings)
     val_melodic, val_drum, val_mask = diagonal_crops(
         val_songs, size=settings.crop_size, n_crops=n_val_crops, rng=val_rng
     )
-    val_features = _batch_features(val_melodic)
+    val_features = _batch_features(val_melodic, generator.inputs)
     val_targets = _targets(val_drum, val_mask)
     log.info(
         "training the drum-SSM generator (%d params) on %d songs, validating on %d crops of %d songs",
@@ -482,7 +559,9 @@ def train_ssm_generator(
                 melodic, drum, mask = diagonal_crops(
                     train_songs, size=settings.crop_size, n_crops=settings.batch_size, rng=train_rng
                 )
-                logs = model.train_on_batch(_batch_features(melodic), _targets(drum, mask), return_dict=True)
+                logs = model.train_on_batch(
+                    _batch_features(melodic, generator.inputs), _targets(drum, mask), return_dict=True
+                )
                 batch_losses.append(float(logs["loss"]))  # this batch's loss (Keras resets per call)
                 bar.update(1)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{np.mean(batch_losses):.4f}")
@@ -509,7 +588,7 @@ def train_ssm_generator(
     mean_baseline = MeanSsmBaseline().fit(train_songs)
     rescaled_baseline = RescaledMelodicBaseline().fit(train_songs)
     metrics = {
-        "model": ssm_errors(lambda melodic: predict_drum_ssm(model, melodic), val_songs),
+        "model": ssm_errors(lambda melodic: predict_drum_ssm(generator, melodic), val_songs),
         "mean_baseline": ssm_errors(mean_baseline.predict, val_songs),
         "rescaled_melodic_baseline": ssm_errors(rescaled_baseline.predict, val_songs),
     }
@@ -533,6 +612,7 @@ def train_ssm_generator(
         meta = {
             "config": config.to_dict(),
             "architecture": architecture(settings),
+            "inputs": generator.inputs.to_dict(),
             "data": data_info or {},
             "training": result,
             "baselines": {
@@ -540,12 +620,14 @@ def train_ssm_generator(
                 "rescaled_melodic_baseline": rescaled_baseline.to_dict(),
             },
         }
-        path = store.save_model(out_dir, model, kind=KIND, meta=meta, force=force)
+        path = store.save_model(
+            out_dir, model, kind=KIND, meta=meta, force=force, format_version=FORMAT_VERSION
+        )
         log.info("saved the drum-SSM generator to %s", path.parent)
     return result
 
 
-def load_ssm_generator(directory: str | Path) -> tuple[keras.Model, dict[str, Any]]:
+def load_ssm_generator(directory: str | Path) -> tuple[SsmGenerator, dict[str, Any]]:
     """Load a drum-SSM generator saved by :func:`train_ssm_generator`.
 
     Parameters
@@ -555,24 +637,29 @@ def load_ssm_generator(directory: str | Path) -> tuple[keras.Model, dict[str, An
 
     Returns
     -------
-    model : keras.Model
-        Rebuilt from the saved config's ``ssm_generator`` section, with the saved weights.
+    generator : SsmGenerator
+        Rebuilt from the saved config's ``ssm_generator`` section, with the saved weights and the
+        saved input constants (``inputs``).
     meta : dict
         The saved config (drumgen config, architecture, training record, baselines, checksum).
 
     Raises
     ------
     ModelError
-        Missing files, unknown format version, another kind of model, a checksum mismatch, or
-        weights that do not fit the architecture.
+        Missing files, unknown format version, another kind of model, a checksum mismatch,
+        unusable input constants, or weights that do not fit the architecture.
     """
-    meta = store.read_model_config(directory, kind=KIND)
+    meta = store.read_model_config(directory, kind=KIND, format_version=FORMAT_VERSION)
     try:
         config = config_from_dict(meta["config"])
     except (KeyError, TypeError, ParameterError) as error:
         raise ModelError(
             f"{directory}: its config.json holds no usable drumgen config ({error!r})"
         ) from error
-    model = build_ssm_generator(config.ssm_generator)
-    store.load_weights_into(model, directory)
-    return model, meta
+    try:
+        inputs = SsmInputs.from_dict(meta["inputs"])
+    except (KeyError, TypeError, ValueError, ParameterError) as error:
+        raise ModelError(f"{directory}: unusable input constants in its config ({error!r})") from error
+    generator = build_ssm_generator(config.ssm_generator, inputs=inputs)
+    store.load_weights_into(generator.model, directory)
+    return generator, meta
