@@ -647,7 +647,7 @@ def _run_train(args: argparse.Namespace) -> int:
             args.out,
         )
     else:
-        from drumgen.model.ssm_generator import train_ssm_generator
+        from drumgen.model.train_ssm_generator import train_ssm_generator
 
         report = train_ssm_generator(
             train_songs,

@@ -212,12 +212,8 @@ def ssm_generator_errors(songs: list[SongData], *, models: Any) -> dict[str, dic
     """Error of the drum-SSM generator on these songs next to the two trivial predictors it was
     trained against (the mean drum distance, and the melodic SSM linearly rescaled; both fitted on
     the training songs and saved with the generator)."""
-    from drumgen.model.ssm_generator import (
-        MeanSsmBaseline,
-        RescaledMelodicBaseline,
-        predict_drum_ssm,
-        ssm_errors,
-    )
+    from drumgen.model.ssm_generator import predict_drum_ssm
+    from drumgen.model.train_ssm_generator import MeanSsmBaseline, RescaledMelodicBaseline, ssm_errors
 
     baselines = models.require("ssm_meta")["baselines"]
     predictors = {

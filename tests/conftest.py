@@ -265,7 +265,7 @@ def tiny_dataset(tiny_corpus: Path, smoke_config: Config, tmp_path_factory: pyte
 def tiny_models(tiny_dataset: Path, smoke_config: Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model folder (drum VAE + drum-SSM generator + drummer) trained for seconds on the tiny dataset."""
     from drumgen.drummer import fit_drummer, save_drummer
-    from drumgen.model.ssm_generator import train_ssm_generator
+    from drumgen.model.train_ssm_generator import train_ssm_generator
     from drumgen.model.train_vae import train_drum_vae
 
     songs = dataset.load_songs(tiny_dataset)

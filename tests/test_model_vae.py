@@ -310,7 +310,7 @@ def test_tiny_fit_hears_the_bass(fitted: dict[str, Any]) -> None:
 
 @pytest.mark.slow
 def test_saved_config_records_the_inputs_and_format(fitted: dict[str, Any]) -> None:
-    from drumgen.model.generate import FORMAT_VERSION
+    from drumgen.model.vae import FORMAT_VERSION
 
     config = json.loads((fitted["out_dir"] / "config.json").read_text())
     assert config["format_version"] == FORMAT_VERSION == 3
@@ -339,7 +339,7 @@ def copy_model(fitted: dict[str, Any], tmp_path: Path, **changes: Any) -> Path:
 
 @pytest.mark.slow
 def test_old_format_model_is_refused_in_one_line(fitted: dict[str, Any], tmp_path: Path) -> None:
-    from drumgen.model.generate import load_drum_vae
+    from drumgen.model.vae import load_drum_vae
 
     with pytest.raises(
         ModelError, match=r"drum_vae format version 2, this drumgen reads version 3"
@@ -350,7 +350,7 @@ def test_old_format_model_is_refused_in_one_line(fitted: dict[str, Any], tmp_pat
 
 @pytest.mark.slow
 def test_model_without_inputs_section_is_refused(fitted: dict[str, Any], tmp_path: Path) -> None:
-    from drumgen.model.generate import load_drum_vae
+    from drumgen.model.vae import load_drum_vae
 
     directory = copy_model(fitted, tmp_path)
     config = json.loads((directory / "config.json").read_text())
@@ -365,7 +365,7 @@ def test_model_without_inputs_section_is_refused(fitted: dict[str, Any], tmp_pat
 def test_model_without_a_conditioning_constant_is_refused(
     fitted: dict[str, Any], tmp_path: Path, key: str
 ) -> None:
-    from drumgen.model.generate import load_drum_vae
+    from drumgen.model.vae import load_drum_vae
 
     directory = copy_model(fitted, tmp_path)
     config = json.loads((directory / "config.json").read_text())
@@ -399,7 +399,7 @@ def probabilities_of(vae: Any, song: SongData, *, part_onsets: Any) -> np.ndarra
 
 @pytest.mark.slow
 def test_generation_follows_the_parts_and_needs_them(fitted: dict[str, Any]) -> None:
-    from drumgen.model.generate import load_drum_vae
+    from drumgen.model.vae import load_drum_vae
 
     vae, _ = load_drum_vae(fitted["out_dir"])
     song = fitted["val"][0]
@@ -442,7 +442,7 @@ def test_generation_drums_passes_the_parts_through(fitted: dict[str, Any], fit_c
 @pytest.mark.slow
 def test_saved_onset_saturation_is_read_back(fitted: dict[str, Any], tmp_path: Path) -> None:
     """The model encodes onsets with the constant in its config, not the one in today's code."""
-    from drumgen.model.generate import load_drum_vae
+    from drumgen.model.vae import load_drum_vae
 
     saved = json.loads((fitted["out_dir"] / "config.json").read_text())["inputs"]
     directory = copy_model(fitted, tmp_path, inputs={**saved, "part_onset_saturation": 2.0})
@@ -464,7 +464,7 @@ def test_saved_genre_order_is_read_back_and_conditions_generation(
 
     config.json is not covered by the checksum (only the weights file is), so editing it is how
     a model from a drumgen with another genre order looks."""
-    from drumgen.model.generate import load_drum_vae
+    from drumgen.model.vae import load_drum_vae
 
     saved = json.loads((fitted["out_dir"] / "config.json").read_text())["inputs"]
     swapped = ("pop", "rock", *GENRES[2:])  # "rock" now at the column "pop" had

@@ -18,13 +18,15 @@ from drumgen.model.ssm_generator import (
     FORMAT_VERSION,
     KIND,
     N_FEATURES,
-    MeanSsmBaseline,
-    RescaledMelodicBaseline,
     SsmInputs,
     build_ssm_generator,
     input_features,
     load_ssm_generator,
     predict_drum_ssm,
+)
+from drumgen.model.train_ssm_generator import (
+    MeanSsmBaseline,
+    RescaledMelodicBaseline,
     ssm_errors,
     train_ssm_generator,
 )

@@ -10,8 +10,7 @@ from drumgen import io
 from drumgen.config import Config, config_from_dict
 from drumgen.drummer import DrummerModel, load_drummer
 from drumgen.exceptions import ModelError
-from drumgen.model.generate import load_drum_vae
-from drumgen.model.vae import DrumVae
+from drumgen.model.vae import DrumVae, load_drum_vae
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Generating drum patterns with a trained drum VAE (step 4).
+"""Generating drum patterns with a trained drum VAE (step 4; the network and its loading:
+:mod:`drumgen.model.vae`, training: :mod:`drumgen.model.train_vae`).
 
 For every bar: the encoder gives the latent distribution of the bar's 8-bar CQT stack and its
 parts' note onsets (the song's ``part_onsets``, from step 1); a latent
@@ -13,68 +14,24 @@ baseline.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from drumgen.bars import N_STEPS
-from drumgen.config import config_from_dict
-from drumgen.exceptions import ModelError, ParameterError
-from drumgen.model import store
+from drumgen.exceptions import ParameterError
 from drumgen.model.data import (
     MAX_MIDI_VELOCITY,
-    ConditionEncoding,
-    PartsEncoding,
     conditions,
     stack_bars,
     stack_parts,
 )
-from drumgen.model.vae import DrumVae, VaeShape, build_drum_vae
+from drumgen.model.vae import DrumVae
 from drumgen.parts import PART_FAMILIES
 from drumgen.representation import N_ROWS
 
-KIND = "drum_vae"
-FORMAT_VERSION = 3
-"""The drum VAE's saved format. 1: CQT stack and conditioning only; 2: adds the parts input (its
-encoding saved in ``config.json`` as ``inputs``); 3: adds the decoder's velocity output, and
-``inputs`` also holds the conditioning constants (tempo centre and scale, genre order) and the
-stored CQT scale (:class:`drumgen.model.data.ConditionEncoding`)."""
 MIN_VELOCITY = 50
 """Velocity of the least confident hit; the most confident get 120."""
 MAX_VELOCITY = 120
-
-
-def load_drum_vae(directory: str | Path) -> tuple[DrumVae, dict[str, Any]]:
-    """Load a drum VAE saved by :func:`drumgen.model.train_vae.train_drum_vae`.
-
-    Raises
-    ------
-    ModelError
-        Missing, corrupted, of another format version (see :mod:`drumgen.model.store`), made
-        with part families this drumgen does not count, or without its conditioning constants
-        (``inputs`` in ``config.json``).
-    """
-    meta = store.read_model_config(directory, kind=KIND, format_version=FORMAT_VERSION)
-    config = config_from_dict(meta["config"])
-    try:
-        parts = PartsEncoding.from_dict(meta["inputs"])
-    except (KeyError, TypeError, ParameterError) as error:
-        raise ModelError(f"{directory}: unusable parts encoding in its config ({error!r})") from error
-    try:
-        conditioning = ConditionEncoding.from_dict(meta["inputs"])
-    except (KeyError, TypeError, ValueError, ParameterError) as error:
-        raise ModelError(
-            f"{directory}: unusable conditioning constants in its config's inputs ({error!r})"
-        ) from error
-    try:
-        vae = build_drum_vae(
-            VaeShape(**meta["architecture"]["shape"]), config.vae, parts=parts, conditioning=conditioning
-        )
-    except ParameterError as error:
-        raise ModelError(f"{directory}: its inputs do not fit its architecture ({error})") from error
-    store.load_weights_into(vae.trainer, directory)
-    return vae, meta
 
 
 @dataclass(frozen=True)

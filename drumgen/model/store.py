@@ -25,7 +25,7 @@ from drumgen.exceptions import ModelError
 
 FORMAT_VERSION = 1
 """The format a model kind starts at; a kind whose inputs change bumps its own (the drum VAE's:
-:data:`drumgen.model.generate.FORMAT_VERSION`, the drum-SSM generator's:
+:data:`drumgen.model.vae.FORMAT_VERSION`, the drum-SSM generator's:
 :data:`drumgen.model.ssm_generator.FORMAT_VERSION`)."""
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"

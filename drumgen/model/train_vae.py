@@ -32,8 +32,8 @@ from drumgen.model.data import (
     random_pitch_shifts,
     shift_pitch,
 )
-from drumgen.model.generate import FORMAT_VERSION, KIND, decode_hits, sample_decoder
-from drumgen.model.vae import DrumVae, VaeShape, build_drum_vae
+from drumgen.model.generate import decode_hits, sample_decoder
+from drumgen.model.vae import FORMAT_VERSION, KIND, DrumVae, VaeShape, build_drum_vae
 from drumgen.songdata import SongData
 
 log = logging.getLogger(__name__)

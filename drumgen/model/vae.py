@@ -13,20 +13,25 @@ Generation samples the latent from the encoder's distribution with a seeded NumP
 the same seed gives the same drums. The density control adds ``delta`` to the predicted note count
 and keeps that many most probable cells.
 
+:func:`build_drum_vae` builds the network, :func:`load_drum_vae` rebuilds a saved one (training:
+:mod:`drumgen.model.train_vae`; sampling: :mod:`drumgen.model.generate`).
+
 Only this package imports TensorFlow / Keras.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import keras
 from keras import layers, ops
 
 from drumgen.bars import N_STEPS
-from drumgen.config import VaeConfig
-from drumgen.exceptions import ParameterError
+from drumgen.config import VaeConfig, config_from_dict
+from drumgen.exceptions import ModelError, ParameterError
+from drumgen.model import store
 from drumgen.model.data import (
     CURRENT_CONDITIONING,
     CURRENT_PARTS_ENCODING,
@@ -35,6 +40,13 @@ from drumgen.model.data import (
     PartsEncoding,
 )
 from drumgen.representation import N_ROWS
+
+KIND = "drum_vae"
+FORMAT_VERSION = 3
+"""The drum VAE's saved format. 1: CQT stack and conditioning only; 2: adds the parts input (its
+encoding saved in ``config.json`` as ``inputs``); 3: adds the decoder's velocity output, and
+``inputs`` also holds the conditioning constants (tempo centre and scale, genre order) and the
+stored CQT scale (:class:`drumgen.model.data.ConditionEncoding`)."""
 
 
 @dataclass(frozen=True)
@@ -168,3 +180,35 @@ def build_drum_vae(
     outputs = decoder({"latent": z, "conditions": conditions})
     trainer = keras.Model(inputs, outputs, name="drum_vae")
     return DrumVae(encoder=encoder, decoder=decoder, trainer=trainer, parts=parts, conditioning=conditioning)
+
+
+def load_drum_vae(directory: str | Path) -> tuple[DrumVae, dict[str, Any]]:
+    """Load a drum VAE saved by :func:`drumgen.model.train_vae.train_drum_vae`.
+
+    Raises
+    ------
+    ModelError
+        Missing, corrupted, of another format version (see :mod:`drumgen.model.store`), made
+        with part families this drumgen does not count, or without its conditioning constants
+        (``inputs`` in ``config.json``).
+    """
+    meta = store.read_model_config(directory, kind=KIND, format_version=FORMAT_VERSION)
+    config = config_from_dict(meta["config"])
+    try:
+        parts = PartsEncoding.from_dict(meta["inputs"])
+    except (KeyError, TypeError, ParameterError) as error:
+        raise ModelError(f"{directory}: unusable parts encoding in its config ({error!r})") from error
+    try:
+        conditioning = ConditionEncoding.from_dict(meta["inputs"])
+    except (KeyError, TypeError, ValueError, ParameterError) as error:
+        raise ModelError(
+            f"{directory}: unusable conditioning constants in its config's inputs ({error!r})"
+        ) from error
+    try:
+        vae = build_drum_vae(
+            VaeShape(**meta["architecture"]["shape"]), config.vae, parts=parts, conditioning=conditioning
+        )
+    except ParameterError as error:
+        raise ModelError(f"{directory}: its inputs do not fit its architecture ({error})") from error
+    store.load_weights_into(vae.trainer, directory)
+    return vae, meta
