@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variation", type=float, nargs="+", default=[0.0, 0.3])
     parser.add_argument("--fills", type=float, nargs="+", default=[0.6])
     parser.add_argument("--layout-threshold", type=float, nargs="+", default=[0.25])
+    parser.add_argument("--velocity-source", nargs="+", default=["vae"], choices=["vae", "table"])
     parser.add_argument(
         "--play-always", action="store_true", help="also score every setting without laying out"
     )
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             part_onsets=a["part_onsets"],
             rng=np.random.default_rng(0),
             temperature=config.generation.temperature,
-        ).probabilities
+        )
         changes = evaluation.real_section_changes(song, config=config)
         prepared.append((song, ssms, probs, changes))
 
@@ -97,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         args.fills,
         args.layout_threshold,
         (False, True) if args.play_always else (False,),
+        args.velocity_source,
     )
-    for hit_threshold, variation, fills, layout, always in grid:
+    for hit_threshold, variation, fills, layout, always, velocity_source in grid:
         tuned = config.replace(
             arrangement={
                 "hit_threshold": hit_threshold,
@@ -106,14 +108,16 @@ def main(argv: list[str] | None = None) -> int:
                 "fills": fills,
                 "layout_threshold": layout,
                 "play_always": always,
+                "velocity_source": velocity_source,
             }
         )
         rows = []
         for song, ssms, probs, changes in prepared:
             _, found = generation.select_and_segment(ssms, config=tuned, source="predicted")
             arranged = generation.arrange_song(
-                probs,
+                probs.probabilities,
                 found,
+                vae_velocity=probs.velocities,
                 bar_cqts=song.arrays["bar_cqts"],
                 part_onsets=song.arrays.get("part_onsets"),
                 drummer=models.drummer,
@@ -121,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
                 seed=0,
             )[0]
             rows.append(metrics.song_metrics(arranged.grid, song.arrays["drum_grids"], change_bars=changes))
-        label = f"thr={hit_threshold} var={variation} fills={fills} layout={'never' if always else layout}"
+        label = (
+            f"thr={hit_threshold} var={variation} fills={fills} layout={'never' if always else layout} "
+            f"velocity={velocity_source}"
+        )
         print(label + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
         sys.stdout.flush()
     return 0
