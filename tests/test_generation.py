@@ -80,6 +80,13 @@ def test_models_are_saved_with_config_and_checksum(model_dir: Path) -> None:
         assert not list((model_dir / sub).glob("*.pkl"))
 
 
+def test_vae_keeps_the_epoch_with_the_best_hit_loss(model_dir: Path) -> None:
+    training = io.read_json(model_dir / io.VAE_SUBDIR / "config.json")["training"]
+    watched = training["history"]["val_drums_loss"]
+    assert training["early_stopping_monitor"] == "val_drums_loss"
+    assert training["best_epoch"] == int(np.argmin(watched)) + 1 <= training["epochs_run"]
+
+
 def test_corrupted_model_is_refused(model_dir: Path, tmp_path: Path) -> None:
     import shutil
 

@@ -39,6 +39,12 @@ from drumgen.songdata import SongData
 log = logging.getLogger(__name__)
 
 
+EARLY_STOPPING_MONITOR = "val_drums_loss"
+"""Early stopping watches the hit cells' validation loss: they are what generation uses (the
+arranger never reads the note-count head), and the count head's error, which keeps falling on the
+training songs while it stays flat on new ones, would otherwise decide which epoch is kept."""
+
+
 class BarBatches(keras.utils.PyDataset):
     """Batches of (inputs, targets) from a :class:`BarTable`, reshuffled every epoch when asked.
 
@@ -258,7 +264,10 @@ def train_drum_vae(
     time_limit = TimeLimit(config.vae.max_minutes)
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=config.vae.patience, restore_best_weights=True
+            monitor=EARLY_STOPPING_MONITOR,
+            mode="min",
+            patience=config.vae.patience,
+            restore_best_weights=True,
         ),
         time_limit,
     ]
@@ -302,6 +311,8 @@ def train_drum_vae(
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},
         "epochs_run": len(history.history["loss"]),
         "best_val_loss": float(min(history.history["val_loss"])),
+        "early_stopping_monitor": EARLY_STOPPING_MONITOR,
+        "best_epoch": int(np.argmin(history.history[EARLY_STOPPING_MONITOR])) + 1,
         "stopped_by_time_limit": time_limit.stopped_early,
         "seconds": round(seconds, 1),
         "device": f"GPU ({gpus[0].name})" if gpus else "CPU",
