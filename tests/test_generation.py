@@ -87,6 +87,26 @@ def test_vae_keeps_the_epoch_with_the_best_hit_loss(model_dir: Path) -> None:
     assert training["best_epoch"] == int(np.argmin(watched)) + 1 <= training["epochs_run"]
 
 
+def test_generation_arranges_with_the_presets_settings_not_the_saved_ones(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from drumgen.model.bundle import load_models
+
+    copy = tmp_path / "models"
+    shutil.copytree(model_dir, copy)
+    config_path = copy / io.VAE_SUBDIR / "config.json"
+    saved = io.read_json(config_path)
+    saved["config"]["arrangement"]["variation"] = 0.99  # as if the preset had changed since training
+    saved["config"]["sections"]["min_bars"] = 99
+    io.write_json(config_path, saved)
+    config = load_models(copy).config
+    preset = load_config("smoke")
+    assert config.arrangement == preset.arrangement and config.sections == preset.sections
+    assert config.features == preset.features, "analysis settings are the model's (here equal to the preset)"
+
+
 def test_corrupted_model_is_refused(model_dir: Path, tmp_path: Path) -> None:
     import shutil
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from drumgen import io
-from drumgen.config import Config, config_from_dict
+from drumgen.config import Config, config_from_dict, load_config
 from drumgen.drummer import DrummerModel, load_drummer
 from drumgen.exceptions import ModelError
 from drumgen.model.vae import DrumVae, load_drum_vae
+
+RUN_TIME_SECTIONS: tuple[str, ...] = ("sections", "arrangement")
+"""Config sections taken from the preset at run time rather than from a model's saved config."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,15 @@ class Models:
 
     @property
     def config(self) -> Config:
-        """The config the drum VAE was trained with: songs are analysed with its settings."""
-        return config_from_dict(self.require("vae_meta")["config"])
+        """The config songs are generated with: the drum VAE's own (songs are analysed as its
+        training data was, and decoded as chosen on its validation songs), with the section
+        finding and arranging settings of its preset as they are now (:data:`RUN_TIME_SECTIONS`:
+        nothing is learned from them, so the preset, not the model, decides them)."""
+        saved = config_from_dict(self.require("vae_meta")["config"])
+        preset = load_config(saved.preset)
+        return saved.replace(
+            **{name: dataclasses.asdict(getattr(preset, name)) for name in RUN_TIME_SECTIONS}
+        )
 
     def require(self, name: str) -> Any:
         """A loaded attribute (e.g. ``"vae_meta"``), or :class:`ModelError` if it was not loaded."""
