@@ -578,7 +578,7 @@ def _run_train_drummer(args: argparse.Namespace) -> int:
     config = _config(args)
     started = time.perf_counter()
     songs = dataset.load_songs(args.train_data, limit=args.limit, progress=True)
-    model = fit_drummer(songs, settings=config.sections, progress=sys.stderr.isatty())
+    model = fit_drummer(songs, settings=config.drum_changes, progress=sys.stderr.isatty())
     save_drummer(
         model,
         args.out,

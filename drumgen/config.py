@@ -118,6 +118,18 @@ class SectionConfig:
 
 
 @dataclass(frozen=True)
+class DrumChangeConfig:
+    """Where real drums change section, on their own drum SSM (:func:`drumgen.sections.drum_section_changes`):
+    the ground truth of the evaluation's fill and crash placement, and the changes the drummer
+    model learns fills before. Kept apart from :class:`SectionConfig` so that tuning the section
+    finder never moves the ground truth it is scored against."""
+
+    kernel_bars: int
+    min_bars: int
+    peak_threshold: float
+
+
+@dataclass(frozen=True)
 class ArrangementConfig:
     """Turning the VAE's per-bar probabilities into a drum part (:mod:`drumgen.arrangement`)."""
 
@@ -142,6 +154,7 @@ class Config:
     ssm_generator: SsmGeneratorConfig
     generation: GenerationConfig
     sections: SectionConfig
+    drum_changes: DrumChangeConfig
     arrangement: ArrangementConfig
 
     def to_dict(self) -> dict[str, Any]:
@@ -165,6 +178,7 @@ _SECTIONS = {
     "ssm_generator": SsmGeneratorConfig,
     "generation": GenerationConfig,
     "sections": SectionConfig,
+    "drum_changes": DrumChangeConfig,
     "arrangement": ArrangementConfig,
 }
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from drumgen import io, kit, parts
-from drumgen.config import SectionConfig
+from drumgen.config import DrumChangeConfig
 from drumgen.exceptions import ModelError, ParameterError
 from drumgen.metrics import fill_bars
 from drumgen.representation import N_ROWS
@@ -219,14 +219,14 @@ def _fill_start(voices: np.ndarray) -> int:
     return N_STEPS - 4
 
 
-def fit_drummer(songs: list[SongData], *, settings: SectionConfig, progress: bool = False) -> DrummerModel:
+def fit_drummer(songs: list[SongData], *, settings: DrumChangeConfig, progress: bool = False) -> DrummerModel:
     """Fit the tables on real songs.
 
     Parameters
     ----------
     songs : list of SongData
         Training songs with ``drum_grids``, ``drum_ssm``, ``bar_cqts`` and ``part_onsets``.
-    settings : SectionConfig
+    settings : DrumChangeConfig
         How section changes are found on each song's real drum SSM
         (:func:`drumgen.sections.drum_section_changes_with`): fills are learned from the bars before them.
 

@@ -162,7 +162,7 @@ def method_drums(
 def real_section_changes(song: SongData, *, config: Any) -> np.ndarray:
     """Bars where the song's real drums begin a new section (on the real drum SSM alone)."""
     return sections.drum_section_changes_with(
-        song.arrays["drum_ssm"].astype(np.float32), settings=config.sections
+        song.arrays["drum_ssm"].astype(np.float32), settings=config.drum_changes
     )
 
 

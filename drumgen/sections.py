@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy.signal import find_peaks
 
-from drumgen.config import SectionConfig
+from drumgen.config import DrumChangeConfig, SectionConfig
 from drumgen.exceptions import ParameterError
 
 _RANK_DECIMALS = 9
@@ -599,8 +599,8 @@ def drum_section_changes(
     )
 
 
-def drum_section_changes_with(drum_ssm: np.ndarray, *, settings: SectionConfig) -> np.ndarray:
-    """:func:`drum_section_changes` with the settings of a config's ``sections`` section."""
+def drum_section_changes_with(drum_ssm: np.ndarray, *, settings: DrumChangeConfig) -> np.ndarray:
+    """:func:`drum_section_changes` with the settings of a config's ``drum_changes`` section."""
     return drum_section_changes(
         drum_ssm,
         kernel_bars=settings.kernel_bars,

@@ -278,6 +278,6 @@ def tiny_models(tiny_dataset: Path, smoke_config: Config, tmp_path_factory: pyte
         out_dir=folder / "drum_ssm_generator",
         progress=False,
     )
-    drummer = fit_drummer(songs[:4], settings=smoke_config.sections)
+    drummer = fit_drummer(songs[:4], settings=smoke_config.drum_changes)
     save_drummer(drummer, folder / "drummer", meta={"config": smoke_config.to_dict()})
     return folder

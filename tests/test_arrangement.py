@@ -318,7 +318,7 @@ def _song_with_intro(seed: int) -> SongData:
 
 def test_fit_drummer_learns_velocities_fills_and_rests(tmp_path: Path) -> None:
     songs = [_song_with_intro(seed) for seed in range(6)]
-    model = fit_drummer(songs, settings=load_config("default").sections)
+    model = fit_drummer(songs, settings=load_config("default").drum_changes)
     assert model.velocity[SNARE_A, 4] == pytest.approx(110) and model.velocity[HAT, 2] == pytest.approx(70)
     assert metrics.fill_bars(songs[0].arrays["drum_grids"])[11]
     assert model.info["fill_before_change_rate"] > 0 and 12 in model.fill_starts
@@ -341,4 +341,4 @@ def test_fit_drummer_learns_velocities_fills_and_rests(tmp_path: Path) -> None:
 
 def test_fit_drummer_needs_songs() -> None:
     with pytest.raises(ParameterError):
-        fit_drummer([], settings=load_config("default").sections)
+        fit_drummer([], settings=load_config("default").drum_changes)

@@ -368,3 +368,18 @@ def test_labels_repeats_of_a_phrase_whose_bars_all_differ() -> None:
     np.fill_diagonal(ssm, 0.0)
     combined = combine_ssms(ssm, melodic_weight=1.0)
     assert label_segments(combined, np.array([0, 4, 8, 12]), label_distance=0.3) == ("A", "A", "B", "A")
+
+
+def test_real_drum_changes_do_not_move_when_the_section_finder_is_tuned() -> None:
+    from drumgen import evaluation
+    from drumgen.songdata import SongData
+
+    song = SongData(
+        song_id="s", genre="rock", arrays={"drum_ssm": form_ssm("A" * 8 + "B" * 8 + "A" * 8, seed=4)}
+    )
+    config = load_config()
+    tuned_finder = config.replace(sections={"peak_threshold": 0.99, "kernel_bars": 4})
+    assert evaluation.real_section_changes(song, config=config).tolist() == [8, 16]
+    assert evaluation.real_section_changes(song, config=tuned_finder).tolist() == [8, 16]
+    strict = config.replace(drum_changes={"min_bars": 9})
+    assert evaluation.real_section_changes(song, config=strict).tolist() == []
