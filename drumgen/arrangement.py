@@ -347,8 +347,8 @@ def arrange(
             )
         pooled_velocity = np.empty_like(v)
         for label in np.unique(labels):
-            label_bars = labels == label
-            pooled_velocity[label_bars] = v[label_bars].mean(axis=0)
+            label_bars = np.flatnonzero(labels == label)
+            pooled_velocity[label_bars] = _pooled(v, label_bars)
     loudness = _section_loudness(bar_loudness, sections)
     grid = velocities(hits, drummer=drummer, loudness=loudness, base=pooled_velocity)
     return Arrangement(grid=grid, resting=resting, fills=fills, crashes=crashes)

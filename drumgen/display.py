@@ -134,23 +134,36 @@ def plot_ssm(
     return image
 
 
-def _draw_sections(ax: Any, sections: Any, *, n_bars: int) -> None:
-    """Boundaries as white lines on both axes of a bar-by-bar image, labels above it."""
+def _draw_sections(
+    ax: Any,
+    sections: Any,
+    *,
+    n_bars: int,
+    columns_per_bar: int = 1,
+    both_axes: bool = True,
+    line_style: dict[str, Any] | None = None,
+    label_style: dict[str, Any] | None = None,
+) -> None:
+    """Section boundaries as lines on an image whose columns are bars (or ``columns_per_bar``
+    steps each), on both axes for an SSM, and each section's label above its middle."""
+    line = line_style or {"color": "white", "linewidth": 0.7, "alpha": 0.9}
+    text = label_style or {"fontsize": 8}
     starts = [int(start) for start in sections.starts]
     ends = [*starts[1:], n_bars]
     for start in starts[1:]:
-        ax.axvline(start - 0.5, color="white", linewidth=0.7, alpha=0.9)
-        ax.axhline(start - 0.5, color="white", linewidth=0.7, alpha=0.9)
+        ax.axvline(start * columns_per_bar - 0.5, **line)
+        if both_axes:
+            ax.axhline(start * columns_per_bar - 0.5, **line)
     for start, end, label in zip(starts, ends, sections.labels, strict=True):
         ax.text(
-            (start + end) / 2 - 0.5,
+            (start + end) / 2 * columns_per_bar - 0.5,
             1.0,
             label,
             transform=ax.get_xaxis_transform(),
             ha="center",
             va="bottom",
-            fontsize=8,
             clip_on=False,
+            **text,
         )
 
 
@@ -342,21 +355,15 @@ def plot_arrangement(
     ax.set_xticks(np.arange(0, n_bars, step_ticks) * n_steps, [str(b) for b in range(0, n_bars, step_ticks)])
     ax.set_xlabel("bar")
     if sections is not None:
-        starts = [int(start) for start in sections.starts]
-        for start in starts[1:]:
-            ax.axvline(start * n_steps - 0.5, color="tab:blue", linewidth=1.2)
-        for start, end, label in zip(starts, [*starts[1:], n_bars], sections.labels, strict=True):
-            ax.text(
-                (start + end) / 2 * n_steps,
-                1.0,
-                label,
-                transform=ax.get_xaxis_transform(),
-                ha="center",
-                va="bottom",
-                fontsize=9,
-                color="tab:blue",
-                clip_on=False,
-            )
+        _draw_sections(
+            ax,
+            sections,
+            n_bars=n_bars,
+            columns_per_bar=n_steps,
+            both_axes=False,
+            line_style={"color": "tab:blue", "linewidth": 1.2},
+            label_style={"fontsize": 9, "color": "tab:blue"},
+        )
     marks = decisions or {}
     for bar in np.flatnonzero(marks.get("resting", np.zeros(0, bool))):
         ax.axvspan(
