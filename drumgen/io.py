@@ -10,11 +10,17 @@ A run folder holds one song's results, step by step::
       step_4_drums.npz / .json      generated drum grids, one per density offset
       analysis.png                  a picture of steps 1-3 (written by the CLI)
       drums.png                     a picture of the generated drums and their SSM (CLI generate)
+      step_5_midi.json              what step 5 wrote: per density, the MIDI files and their report
 
 Arrays are saved without pickling; each sidecar records the resolved config, the source song
 (path, MD5) and the versions of drumgen and its main dependencies. Files appear only when
 complete (written to a temporary name, then renamed), and an existing result is kept unless
 ``force=True``.
+
+Step 5's MIDI files go to an output folder (default ``output_midi/``) in sets - a song with its
+drums and the drums alone - that appear together or not at all (:func:`write_file_set`); an
+interrupted set is finished or removed by the next step 5 in that folder
+(:func:`recover_file_sets`).
 
 This module is the only one that knows this layout; notebooks hand results to each other
 through it.
@@ -26,10 +32,16 @@ import contextlib
 import datetime as _dt
 import hashlib
 import json
+import logging
 import os
+import re
+import secrets
 import tempfile
-from collections.abc import Iterator
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from importlib import metadata
+from io import BytesIO as _BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +63,7 @@ ANALYSIS_STEPS = ("step_1", "step_2", "step_3")
 MELODY_AUDIO = "step_1_melody.wav"
 ANALYSIS_PLOT = "analysis.png"
 GENERATION_PLOT = "drums.png"
+MIDI_REPORT = "step_5_midi.json"
 DEFAULT_RUNS_DIR = Path("runs")
 DEFAULT_OUTPUT_DIR = Path("output_midi")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "drum_generator_model"
@@ -58,7 +71,9 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "drum_generator_mod
 VAE_SUBDIR = "drum_vae"
 SSM_GENERATOR_SUBDIR = "drum_ssm_generator"
 DRUMMER_SUBDIR = "drummer"
-_VERSIONED_PACKAGES = ("numpy", "librosa", "pretty_midi", "pyfluidsynth", "scipy")
+_VERSIONED_PACKAGES = ("numpy", "librosa", "pretty_midi", "mido", "pyfluidsynth", "scipy")
+
+log = logging.getLogger(__name__)
 
 
 def default_run_dir(song_path: str | Path, *, runs_dir: str | Path = DEFAULT_RUNS_DIR) -> Path:
@@ -245,9 +260,176 @@ def output_midi_paths(
     return Path(out_dir) / f"{label}.mid", Path(out_dir) / f"{label}_drums.mid"
 
 
+def midi_report_path(run_dir: str | Path) -> Path:
+    """Path of step 5's report (which MIDI files, and how they were written) in a run folder."""
+    return Path(run_dir) / MIDI_REPORT
+
+
 def write_midi(song: Any, path: str | Path) -> Path:
-    """Write a ``pretty_midi.PrettyMIDI`` atomically (callers check overwriting first)."""
+    """Write a ``pretty_midi.PrettyMIDI`` atomically (callers check overwriting first).
+
+    Step 5 does not use this (it passes the input through, :mod:`drumgen.midi_out`)."""
     path = Path(path)
-    with atomic_path(path) as temporary:
-        song.write(str(temporary))
+    buffer = _BytesIO()
+    song.write(buffer)
+    write_file_set({path: buffer.getvalue()})
     return path
+
+
+# --- sets of files that appear together -------------------------------------------------------
+
+_SET_TEMPORARY = re.compile(
+    r"^\.(?P<name>.+)\.(?P<pid>\d+)-(?P<nonce>[0-9a-f]{8})\.drumgen-(?P<stage>partial|ready)$"
+)
+"""``.<target name>.<pid>-<nonce>.drumgen-partial`` while written, ``...drumgen-ready`` once the
+whole set is written."""
+_LEGACY_TEMPORARY = re.compile(r"^\..+\.mid\.[a-z0-9_]{8}\.tmp$")
+"""Temporaries of MIDI files written by drumgen before file sets (``atomic_path``'s names)."""
+STALE_SET_SECONDS = 3600.0
+"""A set's temporaries older than this are leftovers even if their process id is alive again."""
+
+
+def set_temporary_path(path: str | Path, token: str, stage: str) -> Path:
+    """The temporary of ``path`` in the set ``token`` ("<pid>-<8 hex digits>") at ``stage``
+    ("partial" or "ready"): a hidden file beside it that :func:`recover_file_sets` recognises."""
+    path = Path(path)
+    return path.parent / f".{path.name}.{token}.drumgen-{stage}"
+
+
+def write_file_set(files: Mapping[Path, bytes]) -> list[Path]:
+    """Write files that must appear together or not at all (e.g. a song and its drums alone).
+
+    1. Each file is written to ``.<name>.<pid>-<nonce>.drumgen-partial`` beside its target and
+       flushed to disk.
+    2. Only when all are written, each is renamed to ``...drumgen-ready``.
+    3. Each ready file is renamed onto its target.
+
+    A process killed during 1 or 2 leaves only temporaries, some still partial: the next
+    :func:`recover_file_sets` removes them (the targets were never touched). Killed during 3, it
+    leaves ready files only: the recovery renames them onto their targets, completing the set.
+    An error while renaming onto the targets (3) removes every target of the set (the new files
+    already in place and the old ones not yet replaced) and re-raises: never a mixed set.
+
+    Parameters
+    ----------
+    files : mapping of Path to bytes
+        Targets (all in one folder, which is created if needed) and their contents. Callers
+        check overwriting first.
+
+    Returns
+    -------
+    list of Path
+        The targets written.
+    """
+    targets = [Path(path) for path in files]
+    folders = {target.parent for target in targets}
+    if len(folders) > 1:
+        raise ParameterError(
+            f"a file set lives in one folder; got {len(folders)}: {sorted(map(str, folders))}"
+        )
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    token = f"{os.getpid()}-{secrets.token_hex(4)}"
+    partial = [set_temporary_path(target, token, "partial") for target in targets]
+    ready = [set_temporary_path(target, token, "ready") for target in targets]
+    placed: list[Path] = []
+    try:
+        for temporary, data in zip(partial, files.values(), strict=True):
+            _write_durably(temporary, data)
+        for temporary, finished in zip(partial, ready, strict=True):
+            os.replace(temporary, finished)
+        for finished, target in zip(ready, targets, strict=True):
+            os.replace(finished, target)
+            placed.append(target)
+    except BaseException:
+        if placed:  # some targets are new, the others old: remove them all rather than mix
+            log.warning(
+                "writing %s failed after %d of %d files were in place; removing the set",
+                targets[0],
+                len(placed),
+                len(targets),
+            )
+            for target in targets:
+                with contextlib.suppress(OSError):
+                    target.unlink(missing_ok=True)
+        for temporary in (*partial, *ready):
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+        raise
+    return targets
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Create ``path`` (it must not exist), write ``data`` and flush it to disk."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(handle, view)
+            view = view[written:]
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def recover_file_sets(folder: str | Path) -> list[Path]:
+    """Finish or remove the file sets that an interrupted :func:`write_file_set` left in ``folder``.
+
+    A set whose temporaries are all ready is completed (renamed onto its targets); a set with a
+    partial temporary was never complete and its temporaries are removed. Sets of a process that
+    is still running (and younger than :data:`STALE_SET_SECONDS`) are left alone. Temporaries of
+    MIDI files from drumgen versions before file sets (``.<name>.mid.<8 chars>.tmp``) are removed.
+
+    Returns
+    -------
+    list of Path
+        The targets completed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    sets: defaultdict[str, list[tuple[Path, str, str]]] = defaultdict(list)
+    for entry in folder.iterdir():
+        match = _SET_TEMPORARY.match(entry.name)
+        if match:
+            token = f"{match['pid']}-{match['nonce']}"
+            sets[token].append((entry, match["name"], match["stage"]))
+        elif _LEGACY_TEMPORARY.match(entry.name) and entry.is_file():
+            log.info("removing %s, a temporary left by an interrupted drumgen", entry)
+            entry.unlink(missing_ok=True)
+    completed: list[Path] = []
+    for token, members in sets.items():
+        if _in_flight(int(token.split("-")[0]), [path for path, _, _ in members]):
+            continue
+        if any(stage == "partial" for _, _, stage in members):
+            log.info(
+                "removing %d temporaries of an interrupted, incomplete file set in %s", len(members), folder
+            )
+            for path, _, _ in members:
+                path.unlink(missing_ok=True)
+            continue
+        names = [name for _, name, _ in members]
+        for path, name, _ in members:
+            os.replace(path, folder / name)
+            completed.append(folder / name)
+        log.info("completed an interrupted file set in %s: %s", folder, ", ".join(names))
+    return completed
+
+
+def _in_flight(pid: int, paths: list[Path]) -> bool:
+    """Whether a set's temporaries may still be written by a running process."""
+    if pid == os.getpid():
+        return True
+    try:
+        newest = max(path.stat().st_mtime for path in paths)
+    except FileNotFoundError:  # its writer just renamed them: it is running
+        return True
+    if time.time() - newest > STALE_SET_SECONDS:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's running process
+        return True
+    return True

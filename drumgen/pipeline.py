@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from drumgen import generation, io, midi, representation, selection
+from drumgen import bars, generation, io, midi, midi_out, representation, selection
 from drumgen.analysis import Step1Result, preprocess_song
 from drumgen.arrangement import DECISIONS
 from drumgen.config import Config, load_config
@@ -407,19 +407,49 @@ def load_step_4(run_dir: str | Path) -> Step4Result:
 
 @dataclass(frozen=True)
 class Step5Result:
-    """The MIDI files step 5 wrote: density offset -> (song + drums, drums alone)."""
+    """The MIDI files step 5 wrote, and how.
+
+    Attributes
+    ----------
+    files : dict
+        density offset -> (song + drums, drums alone).
+    reports : dict
+        density offset -> :class:`drumgen.midi_out.MidiReport`: format, resolution, the
+        channel-10 rule, the song's own drum events left out, and the drums' timing report.
+    report_path : Path or None
+        The run folder's ``step_5_midi.json``, which holds the same reports.
+    """
 
     files: dict[int, tuple[Path, Path]]
+    reports: dict[int, midi_out.MidiReport] = field(default_factory=dict)
+    report_path: Path | None = None
 
 
 def step_5_write_midi(
-    run_dir: str | Path, *, out_dir: str | Path = io.DEFAULT_OUTPUT_DIR, force: bool = False
+    run_dir: str | Path,
+    *,
+    out_dir: str | Path = io.DEFAULT_OUTPUT_DIR,
+    force: bool = False,
+    keep_song_drums: bool = False,
 ) -> Step5Result:
-    """Write the generated drums as MIDI on the song's own bar times.
+    """Write the generated drums as MIDI, passing the song itself through untouched.
 
-    For each density offset: the original song with every non-drum instrument as it was and the
-    generated drum track (any drum track of the input is left out: it was the reference), and the
-    generated drums alone. File names say when the oracle chose the neighbours.
+    For each density offset, a set of two files that appear together or not at all: the input
+    file's own events (every track, tempo, meter, text, controller, sysex and note at its own tick
+    and resolution; format 0 stays format 0) with one new drum track on channel 10, and the drums
+    alone with the song's tempo map, meters and keys (:mod:`drumgen.midi_out`). The song's own
+    drums - its channel-10 events - are left out (they were the reference) unless
+    ``keep_song_drums``. File names say when the oracle chose the neighbours. The reports go to
+    the run folder (``step_5_midi.json``). Sets an earlier run left half-written in ``out_dir``
+    are finished or removed first.
+
+    The drums are placed on ticks through the tempo map step 1 read, the one their times were
+    computed with, so every hit lands on the tick of its grid step; a warning says when the file
+    holds tempo changes that the analysis did not read.
+
+    Raises
+    ------
+    RunFolderError, OutputExistsError, MidiError
     """
     _, meta_1 = io.load_step(run_dir, "step_1")
     step_1 = load_step_1(run_dir)
@@ -427,18 +457,49 @@ def step_5_write_midi(
     song_path = Path(meta_1["song"]["path"])
     name = meta_1["song"]["name"]
     oracle = step_4.source == "oracle"
+    io.recover_file_sets(out_dir)
     paths = {d: io.output_midi_paths(out_dir, name, oracle=oracle, density=d) for d in step_4.grids}
     for pair in paths.values():
         for path in pair:
             io.check_writable(path, force=force)
-    song = midi.read_midi(song_path)
+    events = midi_out.read_events(song_path)
+    if io.file_digest(song_path) != meta_1["song"].get("md5"):
+        log.warning("%s changed since step 1; its drums were made for the earlier version", song_path)
+    analysed = bars.TempoMap.from_song(midi.read_midi(song_path))
+    end_tick = float(analysed.times_to_ticks(step_1.step_times[-1, -1]))
+    agrees = midi_out.same_tempo(analysed, midi_out.tempo_map(events), end_tick=end_tick)
+    if not agrees:
+        log.warning(
+            "%s: tempo changes outside the first track were not read by the analysis; the drums "
+            "follow the analysed bars (in ticks), the song keeps all its tempo changes",
+            song_path,
+        )
+    label = "drumgen (oracle)" if oracle else "drumgen"
+    reports = {}
     for density, grid in step_4.grids.items():
-        label = "drumgen (oracle)" if oracle else "drumgen"
         drums = representation.grid_to_drums(grid, step_1.step_times, name=f"{label} drums {density:+d}")
         full_path, drums_path = paths[density]
-        io.write_midi(midi.with_drums(song, [drums]), full_path)
-        io.write_midi(midi.with_drums(song, [drums], keep_melody=False), drums_path)
-    return Step5Result(files=paths)
+        reports[density] = midi_out.write_song_with_drums(
+            events,
+            drums,
+            full_path=full_path,
+            drums_path=drums_path,
+            tempo=analysed,
+            keep_song_drums=keep_song_drums,
+        )
+    report_path = io.midi_report_path(run_dir)
+    io.write_json(
+        report_path,
+        {
+            "step": "step_5",
+            "song": meta_1["song"],
+            "tempo_map": "analysis",
+            "file_tempo_map_agrees": agrees,
+            "densities": {f"{d:+d}": report.to_dict() for d, report in reports.items()},
+            "versions": io.versions(),
+        },
+    )
+    return Step5Result(files=paths, reports=reports, report_path=report_path)
 
 
 @dataclass(frozen=True)
