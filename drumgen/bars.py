@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pretty_midi
 
-from drumgen.midi import song_end_time
+from drumgen.midi import meter_changes, song_end_time
 
 N_STEPS = 16
 """Steps per bar of the drum grid (16th notes of a 4/4 bar)."""
@@ -83,7 +83,8 @@ class TempoMap:
 def bar_ticks(song: pretty_midi.PrettyMIDI, *, end_time: float | None = None) -> np.ndarray:
     """Bar boundaries in ticks, from the song's time signatures.
 
-    A time-signature change starts a new bar; a song without one is read as 4/4 from tick 0.
+    A meter change starts a new bar (a time signature repeating the meter in force is none,
+    :func:`drumgen.midi.meter_changes`); a song without one is read as 4/4 from tick 0.
     The bars cover the song up to its last note-off (or ``end_time``).
 
     Returns
@@ -94,13 +95,9 @@ def bar_ticks(song: pretty_midi.PrettyMIDI, *, end_time: float | None = None) ->
     tempo = TempoMap.from_song(song)
     end_time = song_end_time(song) if end_time is None else end_time
     end_tick = float(tempo.times_to_ticks(end_time))
-    signatures = [(0.0, 4, 4)]
-    for change in sorted(song.time_signature_changes, key=lambda ts: ts.time):
-        tick = float(np.round(tempo.times_to_ticks(change.time)))
-        if tick <= signatures[-1][0]:
-            signatures[-1] = (signatures[-1][0], change.numerator, change.denominator)
-        else:
-            signatures.append((tick, change.numerator, change.denominator))
+    signatures = [
+        (float(tick), numerator, denominator) for tick, numerator, denominator in meter_changes(song)
+    ]
     boundaries: list[float] = []
     for idx, (start_tick, numerator, denominator) in enumerate(signatures):
         bar_length = numerator * 4.0 / denominator * tempo.resolution

@@ -142,6 +142,18 @@ class ArrangementConfig:
 
 
 @dataclass(frozen=True)
+class LimitsConfig:
+    """What one song may cost (:func:`drumgen.midi.check_limits`); a song beyond a limit is refused
+    before any rendering, with a message naming the limit and the ``--max-*`` flag that raises it."""
+
+    max_minutes: float
+    max_bars: int
+    max_notes: int
+    max_tracks: int
+    max_file_mb: float
+
+
+@dataclass(frozen=True)
 class Config:
     """The resolved configuration of a run: one section per stage."""
 
@@ -156,6 +168,7 @@ class Config:
     sections: SectionConfig
     drum_changes: DrumChangeConfig
     arrangement: ArrangementConfig
+    limits: LimitsConfig
 
     def to_dict(self) -> dict[str, Any]:
         """Return the configuration as plain JSON-ready data."""
@@ -180,6 +193,7 @@ _SECTIONS = {
     "sections": SectionConfig,
     "drum_changes": DrumChangeConfig,
     "arrangement": ArrangementConfig,
+    "limits": LimitsConfig,
 }
 
 
@@ -251,6 +265,9 @@ def _validate(config: Config) -> None:
         raise ParameterError(f"vae.pitch_shift_semitones must be >= 0, got {shift}")
     if config.selection.n_neighbors < 1:
         raise ParameterError(f"selection.n_neighbors must be >= 1, got {config.selection.n_neighbors}")
+    for name, value in dataclasses.asdict(config.limits).items():
+        if not value > 0:
+            raise ParameterError(f"limits.{name} must be > 0, got {value}")
     nyquist = config.render.sample_rate / 2
     top_hz = config.features.fmin_hz * 2 ** (config.features.n_bins / config.features.bins_per_octave)
     if top_hz >= nyquist:

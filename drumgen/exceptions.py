@@ -21,6 +21,10 @@ class TimeSignatureError(MidiError):
     """A bar's meter cannot be served by the model's 16-step 4/4 grid."""
 
 
+class LimitError(DrumgenError):
+    """A song exceeds one of the documented limits (``[limits]`` of the presets, ``--max-*`` flags)."""
+
+
 class SynthError(DrumgenError):
     """FluidSynth or the General MIDI soundfont is missing or failed."""
 

@@ -886,3 +886,298 @@ def _check_bar_index(bar_idx: int, n_bars: int, *, what: str) -> None:
     """Raise :class:`ParameterError` if a change is placed outside the song's bars."""
     if not 0 <= bar_idx < n_bars:
         raise ParameterError(f"expected the {what} at a bar index in 0..{n_bars - 1}, got {bar_idx}")
+
+
+# --- awkward and broken files, byte by byte ---------------------------------------------------
+#
+# The builders below write standard MIDI files from raw bytes, so a test can break any part of one:
+# a chunk's length, a status byte, the header's time base. Events are (absolute tick, raw bytes).
+
+_RawEvent = tuple[int, bytes]
+
+
+def vlq(value: int) -> bytes:
+    """A MIDI variable-length quantity (delta times, meta lengths): 7 bits per byte, high bit set
+    on all bytes but the last."""
+    if value < 0:
+        raise ParameterError(f"expected a value >= 0, got {value}")
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def smf_chunk(kind: bytes, payload: bytes, *, length: int | None = None) -> bytes:
+    """A chunk: 4-byte kind, 4-byte big-endian length (``length``, else the payload's), payload."""
+    declared = len(payload) if length is None else length
+    return kind + declared.to_bytes(4, "big") + payload
+
+
+def smf_header(*, midi_format: int = 1, n_tracks: int = 1, division: int = 480, extra: bytes = b"") -> bytes:
+    """The ``MThd`` chunk; ``division`` is ticks per quarter note (or an SMPTE word with the top bit
+    set); ``extra`` bytes lengthen the header as a later MIDI version might."""
+    return smf_chunk(
+        b"MThd",
+        midi_format.to_bytes(2, "big") + n_tracks.to_bytes(2, "big") + division.to_bytes(2, "big") + extra,
+    )
+
+
+def smf_track(events: Sequence[_RawEvent], *, end_of_track: bool = True) -> bytes:
+    """A track chunk's payload: events sorted by tick (stably), as delta times and raw bytes, then
+    an end-of-track meta event unless ``end_of_track`` is False."""
+    payload = bytearray()
+    now = 0
+    for tick, data in sorted(events, key=lambda event: event[0]):
+        payload += vlq(tick - now) + data
+        now = tick
+    if end_of_track:
+        payload += b"\x00\xff\x2f\x00"
+    return bytes(payload)
+
+
+def smf_bytes(
+    tracks: Sequence[bytes], *, midi_format: int = 1, division: int = 480, n_tracks: int | None = None
+) -> bytes:
+    """A whole file: the header (declaring ``n_tracks``, default the number given) and one ``MTrk``
+    chunk per track payload."""
+    count = len(tracks) if n_tracks is None else n_tracks
+    header = smf_header(midi_format=midi_format, n_tracks=count, division=division)
+    return header + b"".join(smf_chunk(b"MTrk", payload) for payload in tracks)
+
+
+def note_events(
+    notes: Sequence[tuple[int, int, int, int]], *, channel: int = 0, program: int | None = None
+) -> list[_RawEvent]:
+    """Raw events of ``(pitch, start_tick, end_tick, velocity)`` notes; note-offs sort before
+    note-ons at the same tick (give them first), a program change first if ``program`` is set."""
+    events: list[_RawEvent] = []
+    if program is not None:
+        events.append((0, bytes([0xC0 | channel, program])))
+    offs = [(end, bytes([0x80 | channel, pitch, 0])) for pitch, _, end, _ in notes]
+    ons = [(start, bytes([0x90 | channel, pitch, velocity])) for pitch, start, _, velocity in notes]
+    return events + sorted(offs + ons, key=lambda event: (event[0], event[1][0] & 0xF0 == 0x90))
+
+
+def tempo_event(tick: int, *, bpm: float | None = None, microseconds: int | None = None) -> _RawEvent:
+    """A set-tempo meta event: ``bpm`` quarter notes per minute, or raw ``microseconds`` per quarter."""
+    value = round(60e6 / bpm) if bpm is not None else int(microseconds or 0)
+    return tick, b"\xff\x51\x03" + value.to_bytes(3, "big")
+
+
+def meter_event(tick: int, numerator: int, denominator: int) -> _RawEvent:
+    """A time-signature meta event (the denominator a power of two)."""
+    return tick, b"\xff\x58\x04" + bytes([numerator, denominator.bit_length() - 1, 24, 8])
+
+
+def bar_song_tracks(
+    n_bars: int,
+    *,
+    ticks_per_beat: int = 480,
+    bpm: float = 120.0,
+    gap_bars: tuple[int, int] = (0, 0),
+    drums: bool = True,
+) -> list[bytes]:
+    """Track payloads of a plain 4/4 song: a conductor, a piano note held each bar, a bass note on
+    each beat and (``drums``) a kick on each beat; bars ``gap_bars[0]`` to ``gap_bars[1] - 1`` are
+    silent. Fast enough for 10,000 bars."""
+    bar = 4 * ticks_per_beat
+    playing = [b for b in range(n_bars) if not gap_bars[0] <= b < gap_bars[1]]
+    piano = [(60 + b % 5, b * bar, (b + 1) * bar, 70) for b in playing]
+    beats = [b * bar + beat * ticks_per_beat for b in playing for beat in range(4)]
+    bass = [(36, tick, tick + ticks_per_beat // 2 or 1, 90) for tick in beats]
+    tracks = [
+        smf_track([tempo_event(0, bpm=bpm), meter_event(0, 4, 4)]),
+        smf_track(note_events(piano, channel=0, program=0)),
+        smf_track(note_events(bass, channel=1, program=33)),
+    ]
+    if drums:
+        kicks = [(36, tick, tick + max(ticks_per_beat // 8, 1), 100) for tick in beats]
+        tracks.append(smf_track(note_events(kicks, channel=DRUM_CHANNEL)))
+    return tracks
+
+
+def long_song_bytes(n_bars: int = 10_000, *, ticks_per_beat: int = 96, bpm: float = 120.0) -> bytes:
+    """A plain 4/4 song of ``n_bars`` bars (:func:`bar_song_tracks`); 10,000 bars at 120 bpm last
+    5.6 hours."""
+    return smf_bytes(bar_song_tracks(n_bars, ticks_per_beat=ticks_per_beat, bpm=bpm), division=ticks_per_beat)
+
+
+def gap_song_bytes(*, gap_seconds: float = 7200.0, n_bars: int = 4, bpm: float = 120.0) -> bytes:
+    """``n_bars`` played bars, a silence of ``gap_seconds`` (rounded to whole bars), ``n_bars`` more."""
+    n_gap = round(gap_seconds / (4 * 60.0 / bpm))
+    tracks = bar_song_tracks(2 * n_bars + n_gap, bpm=bpm, gap_bars=(n_bars, n_bars + n_gap))
+    return smf_bytes(tracks)
+
+
+def awkward_midi_files() -> dict[str, bytes]:
+    """Broken and awkward MIDI files, by name: what a user may hand drumgen.
+
+    Each is a few hundred bytes except ``too_large_file`` (5 MB of padding in an unknown chunk),
+    ``10000_bars`` and ``2_hour_gap``. The tests (``tests/test_bad_inputs.py``) say what
+    drumgen must answer to each; names ending in ``_ok`` must be read as songs.
+    """
+    song = bar_song_tracks(4)
+    good = smf_bytes(song)
+    conductor, piano, bass, kicks = song
+    bar = 4 * 480
+    files: dict[str, bytes] = {
+        "empty": b"",
+        "text": b"this is not MIDI\nsecond line\n",
+        "random_bytes": np.random.default_rng(7).integers(0, 256, 3000, dtype=np.uint8).tobytes(),
+        "riff_wave": b"RIFF\x24\x00\x00\x00WAVEfmt ",
+        "header_cut_at_10": good[:10],
+        "header_only": smf_header(n_tracks=1),
+        "header_length_4": smf_chunk(b"MThd", b"\x00\x01\x00\x01") + good[14:],
+        "header_length_8_ok": smf_header(n_tracks=len(song), extra=b"\x00\x00") + good[14:],
+        "zero_tracks": smf_header(n_tracks=0),
+        "format_3": smf_bytes(song, midi_format=3),
+        "smpte_25fps": smf_bytes(song, division=((256 - 25) << 8) | 40),
+        "smpte_30fps": smf_bytes(song, division=((256 - 30) << 8) | 80),
+        "zero_resolution": smf_bytes(song, division=0),
+        "declares_more_tracks": smf_bytes(song, n_tracks=5),
+        "cut_in_half": good[: len(good) // 2],
+        "cut_in_chunk_header": good[: len(smf_header()) + 8 + len(conductor) + 3],
+        "cut_last_byte": good[:-1],
+        "track_length_too_long": smf_header(n_tracks=4)
+        + smf_chunk(b"MTrk", conductor)
+        + smf_chunk(b"MTrk", piano, length=len(piano) + 5)
+        + smf_chunk(b"MTrk", bass)
+        + smf_chunk(b"MTrk", kicks),
+        "track_length_too_short": smf_header(n_tracks=4)
+        + smf_chunk(b"MTrk", conductor)
+        + smf_chunk(b"MTrk", piano, length=len(piano) - 6)
+        + smf_chunk(b"MTrk", bass)
+        + smf_chunk(b"MTrk", kicks),
+        "last_track_length_too_long": smf_header(n_tracks=4)
+        + b"".join(smf_chunk(b"MTrk", t) for t in song[:3])
+        + smf_chunk(b"MTrk", kicks, length=len(kicks) + 100),
+        "last_track_length_short": smf_header(n_tracks=4)
+        + b"".join(smf_chunk(b"MTrk", t) for t in song[:3])
+        + smf_chunk(b"MTrk", kicks, length=len(kicks) - 2),
+        "garbage_between_tracks": smf_header(n_tracks=4)
+        + smf_chunk(b"MTrk", conductor)
+        + b"\x00\x01\x02\x03\x04\x05\x06\x07"
+        + b"".join(smf_chunk(b"MTrk", t) for t in song[1:]),
+        "unknown_chunk_first_ok": smf_header(n_tracks=4)
+        + smf_chunk(b"XFIH", b"\x01\x02\x03\x04\x05")
+        + b"".join(smf_chunk(b"MTrk", t) for t in song),
+        "unknown_chunk_between_ok": smf_header(n_tracks=4)
+        + smf_chunk(b"MTrk", conductor)
+        + smf_chunk(b"XFKM", bytes(50))
+        + b"".join(smf_chunk(b"MTrk", t) for t in song[1:]),
+        "unknown_chunk_after_ok": good + smf_chunk(b"XMTr", b"extra"),
+        "trailing_garbage_ok": good + b"\x00\x00\x00",
+        "rmid_wrapped_ok": b"RIFF"
+        + (len(good) + 12).to_bytes(4, "little")
+        + b"RMID"
+        + b"data"
+        + len(good).to_bytes(4, "little")
+        + good,
+        "undefined_status_byte": smf_bytes([conductor, smf_track([(0, b"\xf4\x01\x02")]), bass]),
+        "running_status_first": smf_bytes([conductor, smf_track([(0, b"\x3c\x40")]), bass]),
+        "data_byte_over_127": smf_bytes([conductor, smf_track([(0, b"\x90\xbc\x40")]), bass]),
+        "meta_runs_past_chunk": smf_bytes([conductor, b"\x00\xff\x01\x40short", bass]),
+        "sysex_runs_past_chunk": smf_bytes([conductor, b"\x00\xf0\x7f\x01\x02", bass]),
+        "bad_key_signature": smf_bytes([smf_track([(0, b"\xff\x59\x02\x0c\x07")]), piano, bass]),
+        "tempo_zero": smf_bytes([smf_track([tempo_event(0, microseconds=0)]), piano, bass]),
+        "tempo_zero_mid_song_track_2": smf_bytes(
+            [conductor, smf_track([*note_events([(60, 0, bar, 80)]), tempo_event(bar // 2, microseconds=0)])]
+        ),
+        "meter_numerator_zero": smf_bytes([smf_track([meter_event(0, 0, 4)]), piano, bass]),
+        "huge_delta_before_note": smf_bytes(
+            [conductor, piano, smf_track(note_events([(40, 0x0FFFFFF0, 0x0FFFFFFF, 90)], channel=1))]
+        ),
+        "huge_delta_before_end_of_track_ok": smf_bytes(
+            [conductor, piano, bass + b"\xff\xff\xff\x7f\xff\x2f\x00"]
+        ),
+        "no_end_of_track_ok": smf_bytes(
+            [conductor, smf_track(note_events([(60, 0, bar, 80)]), end_of_track=False)]
+        ),
+        "empty_track_chunk_ok": smf_bytes([conductor, b"", piano, bass]),
+        "only_empty_tracks": smf_bytes([b"", b""]),
+        "no_notes": smf_bytes([conductor, smf_track([(0, b"\xc0\x00"), (0, b"\xff\x03\x05piano")])]),
+        "only_note_offs": smf_bytes(
+            [conductor, smf_track([(t, b"\x80\x3c\x00") for t in range(0, 4 * bar, bar)])]
+        ),
+        "unterminated_notes_only": smf_bytes(
+            [conductor, smf_track([(t, b"\x90\x3c\x50") for t in range(0, 4 * bar, bar)])]
+        ),
+        "zero_length_notes_ok": smf_bytes(
+            [
+                conductor,
+                piano,
+                smf_track(note_events([(50, t, t, 80) for t in range(0, 4 * bar, 240)], channel=2)),
+            ]
+        ),
+        "overlapping_same_notes_ok": smf_bytes(
+            [
+                conductor,
+                smf_track(
+                    note_events([(60, 0, 3 * bar, 80), (60, bar, 2 * bar, 90), (60, bar, 4 * bar, 70)])
+                ),
+            ]
+        ),
+        "drums_only": smf_bytes([conductor, kicks]),
+        "in_3_4": smf_bytes([smf_track([tempo_event(0, bpm=120), meter_event(0, 3, 4)]), piano, bass]),
+        "in_6_8": smf_bytes([smf_track([tempo_event(0, bpm=120), meter_event(0, 6, 8)]), piano, bass]),
+        "3_4_from_bar_3": smf_bytes(
+            [
+                smf_track([tempo_event(0, bpm=120), meter_event(0, 4, 4), meter_event(2 * bar, 3, 4)]),
+                piano,
+                bass,
+            ]
+        ),
+        "3_4_in_mid_bar": smf_bytes(
+            [
+                smf_track([tempo_event(0, bpm=120), meter_event(0, 4, 4), meter_event(bar + 720, 3, 4)]),
+                piano,
+                bass,
+            ]
+        ),
+        "2_2_in_mid_bar": smf_bytes(
+            [
+                smf_track([tempo_event(0, bpm=120), meter_event(0, 4, 4), meter_event(2 * bar + 720, 2, 2)]),
+                piano,
+                bass,
+            ]
+        ),
+        "4_4_repeated_in_mid_bar_ok": smf_bytes(
+            [smf_track([tempo_event(0, bpm=120), meter_event(0, 4, 4), meter_event(3, 4, 4)]), piano, bass]
+        ),
+        "no_time_signature_ok": smf_bytes([smf_track([tempo_event(0, bpm=100)]), piano, bass]),
+        "no_tempo_ok": smf_bytes([smf_track([meter_event(0, 4, 4)]), piano, bass]),
+        "tempo_on_second_track_ok": smf_bytes(
+            [
+                smf_track([meter_event(0, 4, 4)]),
+                smf_track([*note_events([(60, 0, bar, 80)]), tempo_event(bar, bpm=60)]),
+                bass,
+            ]
+        ),
+        "format_0_ok": smf_bytes(
+            [
+                smf_track(
+                    [tempo_event(0, bpm=120), meter_event(0, 4, 4), *note_events([(60, 0, 4 * bar, 80)])]
+                )
+            ],
+            midi_format=0,
+        ),
+        "format_2_ok": smf_bytes(song, midi_format=2),
+        "resolution_1_ok": smf_bytes(bar_song_tracks(4, ticks_per_beat=1), division=1),
+        "resolution_32767_long_ok": smf_bytes(bar_song_tracks(90, ticks_per_beat=32767), division=32767),
+        "lyrics_and_markers_ok": smf_bytes(
+            [conductor + b"\x00\xff\x06\x05verse\x00\xff\x05\x03la ", piano, bass]
+        ),
+        "melody_on_channel_10_only": smf_bytes(
+            [conductor, smf_track(note_events([(72, 0, bar, 80)], channel=DRUM_CHANNEL))]
+        ),
+        "too_many_tracks": smf_bytes([smf_track([])] * 300),
+        "too_large_file": good + smf_chunk(b"XPAD", bytes(5_000_000)),
+        "1100_bars_fast": smf_bytes(bar_song_tracks(1100, ticks_per_beat=24, bpm=300.0), division=24),
+        "10000_bars": long_song_bytes(10_000),
+        "2_hour_gap": gap_song_bytes(gap_seconds=7200.0),
+        "2_hour_intro_silence": smf_bytes(bar_song_tracks(3604, gap_bars=(0, 3600))),
+        "ok": good,
+    }
+    return files
