@@ -8,8 +8,9 @@ written in the input's own ticks. Two files per song:
 
 - **song + drums**: the input's format and resolution; format 0 stays format 0 (the drum events
   are merged into its single track), formats 1 and 2 get the drum track appended as the last
-  track. In format 2 (independent patterns) the drum pattern carries its own copy of the first
-  pattern's tempo, time-signature and key-signature events, the ones drumgen analysed the song on.
+  track. drumgen reads a format-2 file as its patterns played together, with the tempo, meter
+  and key events of all of them (:func:`drumgen.midi.read_midi`); its drum pattern carries its own
+  copy of those events, so that it plays on its own as format 2 asks.
 - **drums alone**: the input's tempo map, meters and key signatures, plus the same drum track
   (format 0: one track; format 1: a conductor track and the drum track; format 2: the drum
   pattern).
@@ -30,7 +31,7 @@ that channel's notes aside as the song's own drums (it never listens to them). S
 Timing
 ------
 Drum notes come in seconds and are placed on the nearest tick through a tempo map (by default
-the file's own: every ``set_tempo`` of every track, or of the first pattern in format 2).
+the file's own: every ``set_tempo`` of every track, as :func:`drumgen.midi.read_midi` reads it).
 What the resolution cannot hold is reported, never dropped silently: hits of one pitch that land
 on the same tick are merged into one (the loudest), a note shorter than a tick is lengthened to
 one tick, and a note running into the next hit of its pitch is cut there; each is counted in the
@@ -53,7 +54,7 @@ import mido
 import numpy as np
 import pretty_midi
 
-from drumgen import io
+from drumgen import io, midi
 from drumgen.bars import TempoMap
 from drumgen.exceptions import MidiError
 
@@ -174,26 +175,8 @@ class SongWithDrums:
     keep_song_drums: bool
 
 
-def read_events(path: str | Path) -> mido.MidiFile:
-    """Read a standard MIDI file's events as they are (``mido``; delta ticks, nothing converted).
-
-    Raises
-    ------
-    MidiError
-        If the file is missing or not readable as a standard MIDI file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise MidiError(f"{path}: no such MIDI file")
-    try:
-        return mido.MidiFile(str(path))
-    except Exception as error:  # mido raises many types on broken files
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise MidiError(f"{path}: not a readable MIDI file ({detail})") from error
-
-
 def tempo_map(song: mido.MidiFile) -> TempoMap:
-    """The file's full tempo map: every ``set_tempo`` of every track (format 2: the first pattern).
+    """The file's full tempo map: every ``set_tempo`` of every track (as drumgen reads songs).
 
     Tempo events are taken in playing order (tick, then track); of several at one tick the last
     one is in force. Before the first one the tempo is 120 bpm (the MIDI standard's default).
@@ -210,10 +193,9 @@ def tempo_map(song: mido.MidiFile) -> TempoMap:
     MidiError
         On a tempo of 0 microseconds per quarter note.
     """
-    tracks = song.tracks[:1] if song.type == 2 else song.tracks
     changes = sorted(
         (tick, track_idx, position, msg.tempo)
-        for track_idx, track in enumerate(tracks)
+        for track_idx, track in enumerate(song.tracks)
         for position, (tick, msg) in enumerate(_absolute(track))
         if msg.type == "set_tempo"
     )
@@ -236,12 +218,13 @@ def tempo_map(song: mido.MidiFile) -> TempoMap:
     )
 
 
-def same_tempo(first: TempoMap, second: TempoMap, *, end_tick: float, atol: float = 1e-6) -> bool:
-    """Whether two tempo maps give the same time (within ``atol`` seconds) to every tick up to
-    ``end_tick`` (checked at each tempo change of either map and at ``end_tick``)."""
-    ticks = np.unique(np.concatenate([first.start_ticks, second.start_ticks, [end_tick]]))
-    ticks = ticks[ticks <= end_tick]
-    return bool(np.allclose(first.ticks_to_times(ticks), second.ticks_to_times(ticks), atol=atol, rtol=0))
+def same_tempo(first: TempoMap, second: TempoMap, *, end_time: float, rtol: float = 1e-4) -> bool:
+    """Whether two tempo maps (of any resolutions) play the same tempo everywhere up to ``end_time``
+    seconds (compared between each pair of consecutive tempo changes of either map)."""
+    changes = np.concatenate([first.start_times, second.start_times, [0.0, end_time]])
+    changes = np.unique(changes[changes <= end_time])
+    between = (changes[:-1] + changes[1:]) / 2 if len(changes) > 1 else changes
+    return bool(np.allclose(first.qpm_at(between), second.qpm_at(between), rtol=rtol, atol=0))
 
 
 def drum_ticks(notes: Iterable[pretty_midi.Note], *, tempo: TempoMap) -> DrumTicks:
@@ -337,7 +320,7 @@ def song_with_drums(
     Parameters
     ----------
     song : mido.MidiFile
-        The input as read by :func:`read_events`; not modified.
+        The input as read by :func:`drumgen.midi.read_midi_file`; not modified.
     drums : DrumTicks
         The new drums, in the song's ticks (:func:`drum_ticks`).
     name : str
@@ -354,7 +337,7 @@ def song_with_drums(
     song_end = max((tick for track in song.tracks for tick, _ in _absolute(track)), default=0)
     drum_end = max([song_end, *(end for _, _, end, _ in drums.notes)])
     drum_events = _drum_events(drums)
-    conductor = _conductor_events(song.tracks[:1] if song.type == 2 else song.tracks)
+    conductor = _conductor_events(song.tracks)
 
     n_removed = n_notes_removed = 0
     drum_tracks: list[int] = []
@@ -436,8 +419,8 @@ def write_song_with_drums(
     Parameters
     ----------
     song : str, Path or mido.MidiFile
-        The input MIDI file (or its events, :func:`read_events`), passed through untouched (see
-        the module's rules).
+        The input MIDI file (or its events, :func:`drumgen.midi.read_midi_file`), passed through
+        untouched (see the module's rules).
     drums : pretty_midi.Instrument or sequence of pretty_midi.Note
         The new drums, times in seconds (an instrument's name becomes the track name).
     full_path, drums_path : str or Path
@@ -464,7 +447,7 @@ def write_song_with_drums(
     ...     "input_midi/example_pop_aabacb.mid", drums, full_path="out/s.mid", drums_path="out/s_drums.mid"
     ... )
     """
-    song = song if isinstance(song, mido.MidiFile) else read_events(song)
+    song = song if isinstance(song, mido.MidiFile) else midi.read_midi_file(song)
     tempo = tempo_map(song) if tempo is None else tempo
     notes = drums.notes if isinstance(drums, pretty_midi.Instrument) else drums
     name = drums.name if isinstance(drums, pretty_midi.Instrument) and drums.name else "drumgen drums"

@@ -443,9 +443,11 @@ def step_5_write_midi(
     the run folder (``step_5_midi.json``). Sets an earlier run left half-written in ``out_dir``
     are finished or removed first.
 
-    The drums are placed on ticks through the tempo map step 1 read, the one their times were
-    computed with, so every hit lands on the tick of its grid step; a warning says when the file
-    holds tempo changes that the analysis did not read.
+    The drums' times (seconds, from step 1's bars) are placed on the file's own ticks through its
+    full tempo map (every track's tempo events), the map step 1 analysed the song on, so every hit
+    lands on the tick of its grid step. Should the two maps differ (a run folder made by an
+    older drumgen), a warning says so and, at equal resolution, the analysed map places the drums
+    so that they still follow the analysed bars; the report records which map was used.
 
     Raises
     ------
@@ -462,18 +464,17 @@ def step_5_write_midi(
     for pair in paths.values():
         for path in pair:
             io.check_writable(path, force=force)
-    events = midi_out.read_events(song_path)
+    events = midi.read_midi_file(song_path)
     if io.file_digest(song_path) != meta_1["song"].get("md5"):
         log.warning("%s changed since step 1; its drums were made for the earlier version", song_path)
+    tempo = midi_out.tempo_map(events)
     analysed = bars.TempoMap.from_song(midi.read_midi(song_path))
-    end_tick = float(analysed.times_to_ticks(step_1.step_times[-1, -1]))
-    agrees = midi_out.same_tempo(analysed, midi_out.tempo_map(events), end_tick=end_tick)
+    agrees = midi_out.same_tempo(tempo, analysed, end_time=float(step_1.step_times[-1, -1]))
+    tempo_source = "file"
     if not agrees:
-        log.warning(
-            "%s: tempo changes outside the first track were not read by the analysis; the drums "
-            "follow the analysed bars (in ticks), the song keeps all its tempo changes",
-            song_path,
-        )
+        log.warning("%s: the file's tempo map differs from the one its drums were made on", song_path)
+        if analysed.resolution == tempo.resolution:
+            tempo, tempo_source = analysed, "analysis"
     label = "drumgen (oracle)" if oracle else "drumgen"
     reports = {}
     for density, grid in step_4.grids.items():
@@ -484,7 +485,7 @@ def step_5_write_midi(
             drums,
             full_path=full_path,
             drums_path=drums_path,
-            tempo=analysed,
+            tempo=tempo,
             keep_song_drums=keep_song_drums,
         )
     report_path = io.midi_report_path(run_dir)
@@ -493,7 +494,7 @@ def step_5_write_midi(
         {
             "step": "step_5",
             "song": meta_1["song"],
-            "tempo_map": "analysis",
+            "tempo_map": tempo_source,
             "file_tempo_map_agrees": agrees,
             "densities": {f"{d:+d}": report.to_dict() for d, report in reports.items()},
             "versions": io.versions(),
