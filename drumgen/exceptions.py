@@ -37,5 +37,10 @@ class OutputExistsError(DrumgenError):
     """An output already exists and overwriting it was not requested (``--force``)."""
 
 
+class OutputError(DrumgenError):
+    """An output cannot be written: a file stands where a folder should be, or the folder is
+    read-only."""
+
+
 class RunFolderError(DrumgenError):
     """A run folder lacks the result of an earlier step, or holds a broken file."""

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ from drumgen import bars, generation, io, midi, midi_out, representation, select
 from drumgen.analysis import Step1Result, preprocess_song
 from drumgen.arrangement import DECISIONS
 from drumgen.config import Config, load_config
-from drumgen.exceptions import ParameterError
+from drumgen.exceptions import OutputError, ParameterError
 from drumgen.sections import Sections
 from drumgen.synth import Renderer
 
@@ -70,6 +72,68 @@ def _resolve(config: Config | None) -> Config:
     return load_config("default") if config is None else config
 
 
+def check_folder_writable(folder: str | Path, *, what: str = "output folder", flag: str = "-o/--out") -> None:
+    """Refuse, before any work, a folder that cannot take new files.
+
+    The folder (or, if it does not exist yet, its nearest existing parent, where it will be made)
+    must be a folder in which a file can be created: a probe file is made and removed, so
+    read-only folders and file systems are caught whoever runs drumgen.
+
+    Parameters
+    ----------
+    folder : str or Path
+    what, flag : str
+        How the error names the folder, and the option that chooses another.
+
+    Raises
+    ------
+    OutputError
+        One line: a file stands where the folder (or a parent) should be, or nothing can be
+        written there.
+    """
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == folder else f"cannot be made: {existing} is a file"
+        raise OutputError(f"{folder}: the {what} {where}; expected a folder (choose one with {flag})")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".drumgen-probe-", dir=existing)
+    except OSError as error:
+        raise OutputError(
+            f"{folder}: the {what} is not writable ({error.strerror or type(error).__name__} in {existing}); "
+            f"choose another with {flag}"
+        ) from None
+    os.close(handle)
+    os.unlink(probe)
+
+
+def check_generation_outputs(
+    song_path: str | Path,
+    *,
+    out_dir: str | Path,
+    run_dir: str | Path,
+    oracle: bool,
+    densities: tuple[int, ...],
+    force: bool,
+) -> None:
+    """Check everything :func:`generate_song` will write, before it does any work: the output
+    folder and the run folder can take files, and the MIDI files' names are free (or ``force``).
+
+    Raises
+    ------
+    OutputError, OutputExistsError
+    """
+    check_folder_writable(out_dir, what="output folder", flag="-o/--out")
+    for density in densities:
+        for path in io.output_midi_paths(out_dir, Path(song_path).stem, oracle=oracle, density=density):
+            if path.is_dir():
+                raise OutputError(f"{path}: a folder stands where the MIDI file goes; move it or choose -o")
+            io.check_writable(path, force=force)
+    check_folder_writable(run_dir, what="run folder", flag="--runs-dir")
+
+
 def step_1_preprocess(
     song_path: str | Path,
     run_dir: str | Path | None = None,
@@ -96,12 +160,16 @@ def step_1_preprocess(
 
     Raises
     ------
-    MidiError, TimeSignatureError, SynthError, OutputExistsError
+    MidiError, TimeSignatureError, SynthError, OutputExistsError, OutputError
+    LimitError
+        If the song is beyond ``config.limits`` (checked before rendering, :func:`drumgen.midi.check_song`).
     """
     config = _resolve(config)
     song_path = Path(song_path)
     run_dir = Path(run_dir) if run_dir is not None else io.default_run_dir(song_path)
     io.check_writable(io.step_path(run_dir, "step_1"), force=force)
+    check_folder_writable(run_dir, what="run folder", flag="--runs-dir")
+    midi.check_song(song_path, limits=config.limits)
     result, audio = preprocess_song(song_path, config=config, renderer=renderer)
     arrays = {
         "bar_times": result.bar_times,
@@ -537,19 +605,25 @@ def generate_song(
     force : bool
         Overwrite existing MIDI files in ``out_dir`` (the run folder is always refreshed).
     Other parameters: see the step functions.
+
+    Raises
+    ------
+    OutputError, OutputExistsError
+        Before any work, if an output cannot be written (:func:`check_generation_outputs`).
+    MidiError, TimeSignatureError, LimitError, SynthError, ModelError
     """
     from drumgen.model.bundle import load_models
 
     config = _resolve(config)
     song_path = Path(song_path)
     densities = tuple(config.generation.densities if densities is None else densities)
-    # The run folder is a working area that generation refreshes; the MIDI files are what is kept,
-    # so they are checked before any work.
-    for density in densities:
-        for path in io.output_midi_paths(out_dir, song_path.stem, oracle=oracle, density=density):
-            io.check_writable(path, force=force)
-    models = models if models is not None else load_models()
     run_dir = Path(run_dir) if run_dir is not None else io.default_run_dir(song_path)
+    # The run folder is a working area that generation refreshes; the MIDI files are what is kept.
+    # Both are checked before any work (the song itself is checked by step 1, before rendering).
+    check_generation_outputs(
+        song_path, out_dir=out_dir, run_dir=run_dir, oracle=oracle, densities=densities, force=force
+    )
+    models = models if models is not None else load_models()
     analysis = analyze_song(
         song_path,
         run_dir,
