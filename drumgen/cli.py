@@ -33,6 +33,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("drumgen")
 
 MIDI_SUFFIXES = (".mid", ".midi")
+LIMIT_OPTIONS = (
+    ("max_minutes", float, "M", "longest song, in minutes up to its last note-off"),
+    ("max_bars", int, "N", "most bars of a song"),
+    ("max_notes", int, "N", "most notes of a song"),
+    ("max_tracks", int, "N", "most MIDI tracks of a file"),
+    ("max_file_mb", float, "MB", "largest MIDI file, checked before it is parsed"),
+)
+"""The ``--max-*`` options: fields of the config's ``[limits]`` (their defaults live there)."""
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +72,29 @@ def _add_midi_out(parser: argparse.ArgumentParser) -> None:
         metavar="OUT_DIR",
         help="where the MIDI files go (default: %(default)s)",
     )
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    """The ``--max-*`` options, one per field of ``[limits]`` (defaults: the default preset's)."""
+    from drumgen.config import limit_flag, load_config
+
+    defaults = load_config().limits
+    group = parser.add_argument_group("limits (a song beyond one is refused before rendering)")
+    for field, kind, metavar, what in LIMIT_OPTIONS:
+        group.add_argument(
+            limit_flag(field),
+            dest=field,
+            type=kind,
+            metavar=metavar,
+            help=f"{what} (default: {getattr(defaults, field):g})",
+        )
+
+
+def _limit_overrides(args: argparse.Namespace) -> dict[str, float | int]:
+    """The ``[limits]`` fields set on the command line."""
+    return {
+        field: getattr(args, field) for field, *_ in LIMIT_OPTIONS if getattr(args, field, None) is not None
+    }
 
 
 def _add_soundfont(parser: argparse.ArgumentParser) -> None:
@@ -144,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     preprocess.add_argument("songs", nargs="+", metavar="SONG", help="MIDI files or folders of them")
     _add_runs(preprocess)
     _add_soundfont(preprocess)
+    _add_limits(preprocess)
     _add_common(preprocess)
 
     ssm = commands.add_parser("ssm", help="step 2: melodic SSM (and the true drum SSM if any)")
@@ -184,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--no-plot", action="store_true", help="skip RUN_DIR/analysis.png")
     _add_model(analyze, what="model folder of the drum-SSM generator")
+    _add_limits(analyze)
     _add_common(analyze)
 
     dataset = commands.add_parser("dataset", help="training data from a corpus of songs with drums")
@@ -215,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model(generate)
     generate.add_argument("--no-plot", action="store_true", help="skip RUN_DIR/drums.png")
     _add_soundfont(generate)
+    _add_limits(generate)
     _add_force_and_verbose(generate)
 
     evaluate = commands.add_parser(
@@ -294,11 +328,18 @@ def _config(args: argparse.Namespace):  # -> Config, imported lazily
     overrides = {}
     if getattr(args, "soundfont", None):
         overrides["render"] = {"soundfont": args.soundfont}
+    if _limit_overrides(args):
+        overrides["limits"] = _limit_overrides(args)
     return load_config(args.preset, **overrides)
 
 
 def _for_each(items: Sequence[Path], work: Callable[[Path], None], *, what: str) -> int:
-    """Run ``work`` on each item with a progress bar; report failures in one line each."""
+    """Run ``work`` on each item with a progress bar; report failures in one line each.
+
+    A drumgen error of a single item goes up to :func:`main` (its one line, exit 1). Any other
+    error (a bug, a full disk, a permission) skips its item in one line (the traceback with
+    ``-v``) and the others go on; the status is then 1.
+    """
     from tqdm import tqdm
 
     from drumgen.exceptions import DrumgenError
@@ -313,6 +354,18 @@ def _for_each(items: Sequence[Path], work: Callable[[Path], None], *, what: str)
             if len(items) == 1:
                 raise
             log.error("skipped %s: %s", item, error)
+        except Exception as error:
+            failures += 1
+            verbose = log.isEnabledFor(logging.DEBUG)
+            detail = str(error).splitlines()[0] if str(error) else ""
+            log.error(
+                "skipped %s: unexpected %s: %s%s",
+                item,
+                type(error).__name__,
+                detail,
+                "" if verbose else " (-v shows the traceback)",
+                exc_info=verbose,
+            )
     if failures:
         log.error("%d of %d %s failed", failures, len(items), what)
     return 1 if failures else 0
@@ -439,6 +492,8 @@ def _run_drums(args: argparse.Namespace) -> int:
 def _run_write(args: argparse.Namespace) -> int:
     from drumgen import pipeline
 
+    pipeline.check_folder_writable(args.out)
+
     def work(run_dir: Path) -> None:
         result = pipeline.step_5_write_midi(run_dir, out_dir=args.out, force=args.force)
         for full, drums_only in result.files.values():
@@ -509,15 +564,20 @@ def _run_dataset(args: argparse.Namespace) -> int:
 
 
 def _run_generate(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from drumgen import io, pipeline
+    from drumgen.config import load_config
     from drumgen.model.bundle import load_models
     from drumgen.synth import Renderer
 
     _check_genre(args.genre)
     songs = find_songs(args.songs)
+    pipeline.check_folder_writable(args.out)  # before the models load: a wrong -o answers at once
+    limits = {**dataclasses.asdict(load_config().limits), **_limit_overrides(args)}
     models = load_models(args.model)
-    # Analyse songs exactly as the model's training data was analysed.
-    config = _generation_config(args, models)
+    # Analyse songs exactly as the model's training data was analysed; the limits are the preset's.
+    config = _generation_config(args, models).replace(limits=limits)
     if args.soundfont:
         log.warning(
             "rendering with %s; the model was trained with %s", args.soundfont, config.render.soundfont
@@ -668,7 +728,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
     from drumgen import evaluation
 
-    _, paths = evaluation.run_evaluation(
+    result, paths = evaluation.run_evaluation(
         args.songs_dir,
         args.out,
         split=args.split,
@@ -682,7 +742,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     )
     print(paths["markdown"].read_text())
     log.info("report in %s", args.out)
-    return 0
+    return 0 if result.n_songs else 1
 
 
 def _build_info(dataset_dir: str) -> dict[str, object]:

@@ -153,6 +153,11 @@ class LimitsConfig:
     max_file_mb: float
 
 
+def limit_flag(field: str) -> str:
+    """The command-line option that sets a ``[limits]`` field (``max_minutes`` -> ``--max-minutes``)."""
+    return "--" + field.replace("_", "-")
+
+
 @dataclass(frozen=True)
 class Config:
     """The resolved configuration of a run: one section per stage."""

@@ -380,6 +380,16 @@ def write_report(
         "markdown": report_dir / "summary.md",
     }
     io.write_json(paths["summary"], summary_dict(result))
+    if result.n_songs == 0:  # nothing to score: the report says why every song was skipped
+        io.write_json(
+            paths["details"],
+            {"command": command, **(extra or {}), "skipped": result.skipped, "n_songs": 0},
+        )
+        paths["markdown"].write_text(
+            f"# drumgen evaluation\n\n`{command}`\n\nNo song could be scored: all "
+            f"{len(result.skipped)} were skipped.\n" + skipped_table(result.skipped)
+        )
+        return paths
     differences = paired_differences(result) if "drumgen" in result.per_song else {}
     io.write_json(
         paths["details"],
@@ -420,7 +430,7 @@ def write_report(
             + "\n".join(rows)
             + "\n"
         )
-    paths["markdown"].write_text(text)
+    paths["markdown"].write_text(text + skipped_table(result.skipped))
     figure = display.plot_metric_bars(result.aggregated, SUMMARY_METRICS)
     paths["metrics_plot"] = display.save_figure(figure, report_dir / "metrics.png")
     if example is not None:
@@ -428,6 +438,25 @@ def write_report(
         figure = display.plot_evaluation_example(song.song_id, song.arrays["drum_grids"], drums)
         paths["example_plot"] = display.save_figure(figure, report_dir / "example.png")
     return paths
+
+
+def skipped_table(skipped: list[dict[str, str]]) -> str:
+    """The report's list of skipped songs (Markdown): how many per reason, then each song with its
+    reason and detail; empty when none was skipped."""
+    if not skipped:
+        return ""
+    counts: dict[str, int] = {}
+    for record in skipped:
+        counts[record["reason"]] = counts.get(record["reason"], 0) + 1
+    by_reason = ", ".join(f"{count} {reason}" for reason, count in sorted(counts.items()))
+    rows = [
+        f"| {record['song']} | {record['reason']} | {record.get('detail', '').replace('|', '/')[:160]} |"
+        for record in skipped
+    ]
+    return (
+        f"\n## Skipped songs\n\n{len(skipped)} skipped: {by_reason}.\n\n"
+        "| song | reason | detail |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n"
+    )
 
 
 def run_evaluation(
@@ -494,6 +523,11 @@ def run_evaluation(
         for r in records
         if r["status"] != "ok"
     ]
+    if not songs:
+        log.error("no song of %s could be scored: all %d were skipped", songs_dir, len(skipped))
+        result = EvaluationResult(per_song={}, aggregated={}, skipped=skipped, n_songs=0)
+        paths = write_report(result, report_dir, command=command, extra={"model": str(models.model_dir)})
+        return result, paths
     result = evaluate_songs(
         songs, models=models, config=config, seed=seed, skipped=skipped, progress=progress
     )

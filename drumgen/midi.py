@@ -34,7 +34,7 @@ import mido
 import numpy as np
 import pretty_midi
 
-from drumgen.config import LimitsConfig
+from drumgen.config import LimitsConfig, limit_flag
 from drumgen.exceptions import LimitError, MidiError, TimeSignatureError
 
 log = logging.getLogger(__name__)
@@ -411,11 +411,6 @@ def check_limits(stats: SongStats, limits: LimitsConfig, *, name: str = "song") 
             f"{name}: {stats.n_tracks} tracks, beyond the limit of {limits.max_tracks} tracks; "
             f"{_raise_hint('max_tracks')}"
         )
-
-
-def limit_flag(field: str) -> str:
-    """The command-line flag that sets a ``[limits]`` field (``max_minutes`` -> ``--max-minutes``)."""
-    return "--" + field.replace("_", "-")
 
 
 def _raise_hint(field: str) -> str:
