@@ -111,7 +111,7 @@ class MidiReport:
 
     Attributes
     ----------
-    song_path, drums_path : str
+    full_path, drums_path : str
         The song + drums file and the drums-alone file.
     midi_format : int
         0, 1 or 2: the input's, kept for both files.
@@ -133,7 +133,7 @@ class MidiReport:
         From :class:`DrumTicks`: notes given and written, and the timing report.
     """
 
-    song_path: str
+    full_path: str
     drums_path: str
     midi_format: int
     ticks_per_beat: int
@@ -365,14 +365,18 @@ def song_with_drums(
         )
 
     header = [(0, mido.MetaMessage("track_name", name=name))]
-    setup = [(0, mido.Message("program_change", channel=DRUM_CHANNEL, program=0))]
+    setup = [(0, mido.Message("program_change", channel=DRUM_CHANNEL, program=0))]  # GM standard kit
+    own_kit = keep_song_drums and any(
+        message.type == "program_change" and is_song_drum_event(message) for t in song.tracks for message in t
+    )
+    song_setup = [] if own_kit else setup  # drums kept alongside keep their kit
     if song.type == 0 and tracks:
         # one track: the drums join it (a second track_name would rename the song's track)
-        tracks[0] = _merged_track(kept_events[0], [*setup, *drum_events], end_tick=drum_end)
+        tracks[0] = _merged_track(kept_events[0], [*song_setup, *drum_events], end_tick=drum_end)
         drum_track_idx = 0
     else:
         pattern_meta = conductor if song.type == 2 else []
-        tracks.append(_to_track([*header, *pattern_meta, *setup, *drum_events], end_tick=drum_end))
+        tracks.append(_to_track([*header, *pattern_meta, *song_setup, *drum_events], end_tick=drum_end))
         drum_track_idx = len(tracks) - 1
 
     if song.type == 0:
@@ -383,7 +387,7 @@ def song_with_drums(
             _to_track([*header, *setup, *drum_events], end_tick=drum_end),
         ]
     else:
-        alone = [tracks[-1]]
+        alone = [_to_track([*header, *conductor, *setup, *drum_events], end_tick=drum_end)]
     return SongWithDrums(
         song=_file_like(song, tracks),
         drums=_file_like(song, alone),
@@ -456,7 +460,7 @@ def write_song_with_drums(
     io.write_file_set({full_path: to_bytes(built.song), drums_path: to_bytes(built.drums)})
     placed = built.drum_ticks
     return MidiReport(
-        song_path=str(full_path),
+        full_path=str(full_path),
         drums_path=str(drums_path),
         midi_format=int(song.type),
         ticks_per_beat=int(song.ticks_per_beat),

@@ -446,6 +446,7 @@ def test_keep_song_drums_keeps_every_event(tmp_path: Path) -> None:
     assert report.song_drum_events_removed == 0 and report.channel_10_rule == midi_out.CHANNEL_10_RULE_KEPT
     for before, after in zip(song.tracks, merged.tracks, strict=False):
         assert list(after) == list(before)
+    assert not [m for m in merged.tracks[-1] if m.type == "program_change"], "the song's kit stays in force"
 
 
 def test_tracks_without_drums_are_the_same_events(tmp_path: Path) -> None:
