@@ -46,6 +46,8 @@ MAX_PRETTY_MIDI_TICK = 10_000_000
 """pretty_midi refuses a file whose last event lies past this tick (it keeps one float per tick);
 :func:`read_midi` reads longer songs at a coarser resolution instead."""
 
+MAX_METER_DENOMINATOR = 64
+"""The finest note value a time signature may count in (its byte allows up to 2**255)."""
 _CONDUCTOR_EVENTS = frozenset(("set_tempo", "time_signature", "key_signature"))
 """Meta events pretty_midi reads from the first track only."""
 _DEFAULT_TEMPO = 500_000
@@ -289,13 +291,19 @@ def _absolute(track: mido.MidiTrack) -> Iterator[tuple[int, Any]]:
 
 
 def _check_events(tracks: list[mido.MidiTrack], *, name: str) -> None:
-    """Refuse meta events pretty_midi cannot take: tempo 0, a meter with numerator 0."""
+    """Refuse meta events the analysis cannot take: tempo 0, a meter with numerator 0 or a
+    denominator past :data:`MAX_METER_DENOMINATOR` (bars of almost no ticks)."""
     for idx, track in enumerate(tracks):
         for tick, message in _absolute(track):
             if message.type == "set_tempo" and message.tempo <= 0:
                 raise MidiError(
                     f"{name}: track {idx + 1} sets tempo 0 (0 microseconds per quarter note) at tick {tick}, "
                     "expected a positive tempo"
+                )
+            if message.type == "time_signature" and message.denominator > MAX_METER_DENOMINATOR:
+                raise MidiError(
+                    f"{name}: track {idx + 1} has a time signature {message.numerator}/{message.denominator} "
+                    f"at tick {tick}, expected a denominator of at most {MAX_METER_DENOMINATOR}"
                 )
             if message.type == "time_signature" and message.numerator <= 0:
                 raise MidiError(
@@ -307,8 +315,9 @@ def _check_events(tracks: list[mido.MidiTrack], *, name: str) -> None:
 def song_stats(midi_file: mido.MidiFile) -> SongStats:
     """Count what a song will cost (see :class:`SongStats`), from its events alone.
 
-    The tempo map and meters are read from every track (as :func:`read_midi` does); a note-off
-    closes the earliest open note of its pitch and channel.
+    The tempo map and meters are read from every track (as :func:`read_midi` does); notes are
+    paired as pretty_midi pairs them: a note-off closes every open note of its channel and pitch
+    struck before its tick.
     """
     tempo_changes: list[tuple[int, int]] = []
     meter_changes: list[tuple[int, int, int]] = []
@@ -321,10 +330,12 @@ def song_stats(midi_file: mido.MidiFile) -> SongStats:
             if kind == "note_on" and message.velocity > 0:
                 n_notes += 1
                 open_notes.setdefault((message.channel, message.note), []).append(tick)
-            elif kind in ("note_off", "note_on"):
-                starts = open_notes.get((message.channel, message.note))
-                if starts:
-                    notes.append((starts.pop(0), tick))
+            elif kind in ("note_off", "note_on") and (message.channel, message.note) in open_notes:
+                starts = open_notes.pop((message.channel, message.note))
+                closed = [start for start in starts if start != tick]
+                notes.extend((start, tick) for start in closed)
+                if closed and len(closed) < len(starts):  # a note struck on this tick sounds on
+                    open_notes[(message.channel, message.note)] = [tick] * (len(starts) - len(closed))
             elif kind == "set_tempo":
                 tempo_changes.append((tick, message.tempo))
             elif kind == "time_signature":

@@ -1086,6 +1086,9 @@ def awkward_midi_files() -> dict[str, bytes]:
             [conductor, smf_track([*note_events([(60, 0, bar, 80)]), tempo_event(bar // 2, microseconds=0)])]
         ),
         "meter_numerator_zero": smf_bytes([smf_track([meter_event(0, 0, 4)]), piano, bass]),
+        "meter_denominator_2_to_the_100": smf_bytes(
+            [smf_track([(0, b"\xff\x58\x04\x04\x64\x18\x08")]), piano, bass]
+        ),
         "huge_delta_before_note": smf_bytes(
             [conductor, piano, smf_track(note_events([(40, 0x0FFFFFF0, 0x0FFFFFFF, 90)], channel=1))]
         ),
