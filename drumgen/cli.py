@@ -359,14 +359,15 @@ def _for_each(items: Sequence[Path], work: Callable[[Path], None], *, what: str)
             verbose = log.isEnabledFor(logging.DEBUG)
             detail = str(error).splitlines()[0] if str(error) else ""
             log.error(
-                "skipped %s: unexpected %s: %s%s",
+                "%s%s: unexpected %s: %s%s",
+                "skipped " if len(items) > 1 else "",
                 item,
                 type(error).__name__,
                 detail,
                 "" if verbose else " (-v shows the traceback)",
                 exc_info=verbose,
             )
-    if failures:
+    if failures and len(items) > 1:
         log.error("%d of %d %s failed", failures, len(items), what)
     return 1 if failures else 0
 
@@ -568,12 +569,13 @@ def _run_generate(args: argparse.Namespace) -> int:
 
     from drumgen import io, pipeline
     from drumgen.config import load_config
-    from drumgen.model.bundle import load_models
     from drumgen.synth import Renderer
 
     _check_genre(args.genre)
     songs = find_songs(args.songs)
-    pipeline.check_folder_writable(args.out)  # before the models load: a wrong -o answers at once
+    pipeline.check_folder_writable(args.out)  # before TensorFlow and the models load: answers at once
+    from drumgen.model.bundle import load_models
+
     limits = {**dataclasses.asdict(load_config().limits), **_limit_overrides(args)}
     models = load_models(args.model)
     # Analyse songs exactly as the model's training data was analysed; the limits are the preset's.

@@ -612,8 +612,6 @@ def generate_song(
         Before any work, if an output cannot be written (:func:`check_generation_outputs`).
     MidiError, TimeSignatureError, LimitError, SynthError, ModelError
     """
-    from drumgen.model.bundle import load_models
-
     config = _resolve(config)
     song_path = Path(song_path)
     densities = tuple(config.generation.densities if densities is None else densities)
@@ -623,7 +621,10 @@ def generate_song(
     check_generation_outputs(
         song_path, out_dir=out_dir, run_dir=run_dir, oracle=oracle, densities=densities, force=force
     )
-    models = models if models is not None else load_models()
+    if models is None:
+        from drumgen.model.bundle import load_models
+
+        models = load_models()
     analysis = analyze_song(
         song_path,
         run_dir,

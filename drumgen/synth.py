@@ -30,6 +30,8 @@ BLOCK = 64
 """FluidSynth renders in blocks of this many samples and applies events at block starts."""
 FLUSH_SAMPLES = 64 * BLOCK
 """Samples rendered and discarded before each song, so no sound of the previous song remains."""
+RENDER_PIECE = 64 * 4096
+"""Most samples FluidSynth renders in one call (a multiple of :data:`BLOCK`; about 6 s at 44.1 kHz)."""
 DITHER_LEVEL = 4 / 32768
 """Peaks at or below this are FluidSynth's 16-bit dither, not sound: such audio is silence."""
 
@@ -189,7 +191,7 @@ class Renderer:
         if not instruments:
             return np.zeros(n_samples, dtype=np.float32)
         mix = self._render_channels(instruments, n_samples)
-        loudest = float(np.max(np.abs(mix))) if mix.size else 0.0
+        loudest = max(float(mix.max()), -float(mix.min())) if mix.size else 0.0  # no |mix| copy
         if loudest <= DITHER_LEVEL:
             return np.zeros(n_samples, dtype=np.float32)
         if peak is not None:
@@ -219,12 +221,12 @@ class Renderer:
             synth.program_select(channel, self._font_id, bank, instrument.program)
             events.extend(_instrument_events(instrument, channel, self.sr))
         events.sort()
-        chunks: list[np.ndarray] = []
+        mix = np.zeros(n_samples, dtype=np.float32)
         position = 0
         for event in events:
             target = min(event.sample, n_samples)
             if target > position:
-                chunks.append(self._samples(target - position))
+                self._render_into(mix, position, target)
                 position = target
             if position >= n_samples:
                 break
@@ -237,9 +239,20 @@ class Renderer:
             else:
                 synth.pitch_bend(event.channel, event.data1)
         if position < n_samples:
-            chunks.append(self._samples(n_samples - position))
-        stereo = np.concatenate(chunks).astype(np.float32).reshape(-1, 2) if chunks else np.zeros((0, 2))
-        return stereo.mean(axis=1) / 32768.0
+            self._render_into(mix, position, n_samples)
+        return mix
+
+    def _render_into(self, mix: np.ndarray, start: int, stop: int) -> None:
+        """Render samples ``start`` to ``stop`` into ``mix`` (mono float32, the mean of the two
+        int16 channels / 32768), in pieces of at most :data:`RENDER_PIECE` samples, so memory
+        stays at the song's own mono buffer however long the stretch between two events."""
+        for piece_start in range(start, stop, RENDER_PIECE):
+            piece_stop = min(piece_start + RENDER_PIECE, stop)
+            stereo = self._samples(piece_stop - piece_start).reshape(-1, 2)
+            # exact in float32: the sum of two int16 values, then a power-of-two scale
+            mix[piece_start:piece_stop] = (stereo[:, 0].astype(np.float32) + stereo[:, 1]) * np.float32(
+                1.0 / 65536.0
+            )
 
 
 def render_song(
