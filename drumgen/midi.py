@@ -652,25 +652,3 @@ def ensure_time_signature(song: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMID
     fixed = copy.copy(song)
     fixed.time_signature_changes = [pretty_midi.TimeSignature(4, 4, 0.0), *changes]
     return fixed
-
-
-def with_drums(
-    song: pretty_midi.PrettyMIDI, drums: list[pretty_midi.Instrument], *, keep_melody: bool = True
-) -> pretty_midi.PrettyMIDI:
-    """A copy of ``song`` whose drum instruments are replaced by ``drums``.
-
-    Parameters
-    ----------
-    song : pretty_midi.PrettyMIDI
-        Not modified. Its tempo map, meter and key are kept.
-    drums : list of pretty_midi.Instrument
-        The new drum instruments.
-    keep_melody : bool
-        Keep every non-drum instrument (and lyrics, text) as it was; False keeps only ``drums``.
-    """
-    melodic = [inst for inst in song.instruments if not inst.is_drum] if keep_melody else []
-    out = _with_instruments(song, melodic + list(drums))
-    if keep_melody:
-        out.lyrics = list(song.lyrics)
-        out.text_events = list(song.text_events)
-    return out
