@@ -8,19 +8,27 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
 1. **One groove per section label.** The probabilities of all bars that share a label (every "A"
    section) are pooled into one groove; the bars at odd positions of a section also give a second
    bar, so a groove can be a two-bar phrase. ``variation`` blends each bar's own probabilities back
-   in (0: exact repeats, 1: every bar its own).
-2. **Per kit piece.** A piece (:mod:`drumgen.kit`) strikes on its likeliest steps, as many as
+   in (0: exact repeats, 1: every bar its own); a bar's own probabilities are the weighted mean
+   over itself and its step-3 neighbours (:func:`neighbourhood_probabilities`), so bars the drum
+   SSM calls alike vary alike.
+2. **Sections that differ, sound different.** A section label whose groove came out (nearly) the
+   same as an earlier label's is edited until the two differ in ``contrast`` x (their mean
+   distance in the drum SSM) cells, at least 2 and at most 6: the steps whose chance is nearest
+   to even are toggled first, so the edit costs the least likely notes
+   (:func:`contrast_edits`). Without it a verse and a chorus the model hears alike get one
+   groove, and the drums lose the song's form.
+3. **Per kit piece.** A piece (:mod:`drumgen.kit`) strikes on its likeliest steps, as many as
    the model expects it to (the sum of its chances over the bar), each above ``hit_threshold``;
    one GM pitch per piece for the whole song (its most probable row over the song); one
    timekeeper per section label (hi-hat or ride, whichever the model hears more there); crashes
    only where the arranger puts them (section starts); the backbeat (snare on 2 and 4, or on 3 in
    half time) and the downbeat kick are kept.
-3. **Fills and crashes.** In the bar before a section change, with probability ``fills``, the last
+4. **Fills and crashes.** In the bar before a section change, with probability ``fills``, the last
    beats become a fill drawn from the fill table the drummer model learned from the corpus; the
    new section starts with a crash (and a kick) on its downbeat.
-4. **Laying out.** Bars the drummer model says real drummers rest in (bare intros, breaks) are left
+5. **Laying out.** Bars the drummer model says real drummers rest in (bare intros, breaks) are left
    empty, unless ``play_always``.
-5. **Dynamics.** Velocities come from the drum VAE's velocity output, averaged over the bars that
+6. **Dynamics.** Velocities come from the drum VAE's velocity output, averaged over the bars that
    share a section label (so repeated sections play with the same dynamics), or, without it, from
    the corpus' own mean velocity of each sound on each step (accents, backbeat over hats); either
    is scaled by the section's loudness relative to the song.
@@ -43,6 +51,7 @@ from drumgen.exceptions import ParameterError
 from drumgen.metrics import BACKBEAT_STEPS
 from drumgen.representation import DRUM_PITCHES, N_ROWS
 from drumgen.sections import Sections
+from drumgen.selection import BarSelection
 
 N_STEPS = 16
 HALF_TIME_STEP = 8
@@ -50,6 +59,11 @@ CRASH_ROW = DRUM_PITCHES.index(49)
 OPEN_HAT_ROW = DRUM_PITCHES.index(46)
 SECTION_LOUDNESS_RANGE = (0.85, 1.1)
 """Velocity factors of the quietest and loudest section of a song."""
+CONTRAST_RANGE = (2, 6)
+"""Fewest and most cells by which two section labels' grooves are made to differ."""
+CONTRAST_PIVOT = 0.35
+"""A piece-step with this chance is as cheap to play as to leave out: contrast edits toggle the
+steps nearest to it first (chosen on the validation songs with 0.2 / 0.35 / 0.5)."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +251,102 @@ def _pooled(probabilities: np.ndarray, bar_idx: np.ndarray) -> np.ndarray:
     return probabilities[bar_idx].mean(axis=0)
 
 
+def neighbourhood_probabilities(probabilities: np.ndarray, selection: BarSelection) -> np.ndarray:
+    """Each bar's chances averaged with its step-3 neighbours': the bar weighs 1, a neighbour its
+    selection weight (``1 - distance``).
+
+    The VAE hears every bar with its own noise; averaged over the bars the drum SSM calls alike,
+    a bar's own chances differ from its section's where the song differs, not at random.
+
+    Parameters
+    ----------
+    probabilities : np.ndarray [shape=(n_bars, 46, 16), float]
+    selection : BarSelection
+        Each bar's neighbours and weights (:func:`drumgen.selection.select_neighbors`).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars, 46, 16), float64]
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    idx = np.asarray(selection.neighbor_idx)
+    weights = np.asarray(selection.neighbor_weights, dtype=np.float64)
+    if idx.shape[0] != len(p):
+        raise ParameterError(f"selection has {idx.shape[0]} bars, the probabilities {len(p)}")
+    total = p + np.einsum("bk,bkrs->brs", weights, p[idx])
+    return total / (1.0 + weights.sum(axis=1))[:, None, None]
+
+
+def contrast_edits(
+    groove: np.ndarray,
+    probabilities: np.ndarray,
+    earlier: list[np.ndarray],
+    targets: list[int],
+    *,
+    choice: KitChoice,
+) -> list[tuple[int, int, bool]]:
+    """Cells to toggle so that a section label's groove differs from each earlier label's groove
+    in at least its target number of cells.
+
+    Candidates are the steps of the kick, snare, toms and the chosen timekeeper (never the
+    backbeat snare, the downbeat kick, crashes or percussion), cheapest first: a step to add costs
+    ``CONTRAST_PIVOT - chance``, a step to drop ``chance - CONTRAST_PIVOT``.
+
+    Parameters
+    ----------
+    groove : np.ndarray [shape=(46, 16), bool]
+        The label's groove (:func:`decode_groove` of its pooled chances).
+    probabilities : np.ndarray [shape=(46, 16), float]
+        The label's pooled chances.
+    earlier : list of np.ndarray [shape=(46, 16), bool]
+        The (edited) grooves of the labels before it.
+    targets : list of int
+        Cells by which the groove must differ from each of ``earlier``.
+    choice : KitChoice
+        The rows the label is written with.
+
+    Returns
+    -------
+    list of (row, step, add)
+        In the order applied; empty when the groove already differs enough.
+    """
+    pieces = piece_probabilities(probabilities)
+    candidates: list[tuple[float, int, int, bool]] = []
+    for piece_idx, piece in enumerate(kit.PIECES):
+        if piece in ("crash", "percussion") or (piece in kit.TIMEKEEPERS and piece != choice.timekeeper):
+            continue
+        piece_rows = list(kit.piece_rows(piece))
+        for step in range(N_STEPS):
+            sounding = [row for row in piece_rows if groove[row, step]]
+            protected = (piece == "snare" and step in BACKBEAT_STEPS) or (piece == "kick" and step == 0)
+            chance = float(pieces[piece_idx, step])
+            if sounding and not protected:
+                candidates.append((chance - CONTRAST_PIVOT, sounding[0], step, False))
+            elif not sounding:
+                candidates.append((CONTRAST_PIVOT - chance, choice.rows[piece], step, True))
+    candidates.sort(key=lambda item: item[0])
+    edited = groove.copy()
+    edits: list[tuple[int, int, bool]] = []
+    for _, row, step, add in candidates:
+        if all(int((edited != other).sum()) >= target for other, target in zip(earlier, targets)):
+            break
+        edited[row, step] = add
+        edits.append((row, step, add))
+    return edits
+
+
+def _apply_edits(hits: np.ndarray, edits: list[tuple[int, int, bool]]) -> None:
+    """Toggle cells in bars [shape=(n, 46, 16), bool], in place; an add skips a bar where another
+    row of the same piece already sounds on that step (no layered sounds), a drop silences the piece."""
+    for row, step, add in edits:
+        piece_rows = next(list(rows) for rows in kit.PIECE_ROWS.values() if row in rows)
+        if add:
+            free = ~hits[:, piece_rows, step].any(axis=1)
+            hits[free, row, step] = True
+        else:
+            hits[:, piece_rows, step] = False
+
+
 def _fill(
     groove: np.ndarray, drummer: DrummerModel, choice: KitChoice, rng: np.random.Generator
 ) -> np.ndarray:
@@ -260,6 +370,8 @@ def arrange(
     rest_chance: np.ndarray | None = None,
     bar_loudness: np.ndarray | None = None,
     vae_velocity: np.ndarray | None = None,
+    selection: BarSelection | None = None,
+    ssm: np.ndarray | None = None,
     delta: int = 0,
     rng: np.random.Generator,
 ) -> Arrangement:
@@ -284,6 +396,12 @@ def arrange(
         The drum VAE's predicted velocities (:class:`drumgen.model.generate.BarPredictions`). Each
         hit gets the mean of its row and step over the bars sharing its section label, times the
         section loudness factor. None: the drummer model's velocity table.
+    selection : BarSelection, optional
+        Step 3's neighbours: a bar's own chances (for ``variation``) are averaged over them
+        (:func:`neighbourhood_probabilities`). None: each bar's own chances alone.
+    ssm : np.ndarray [shape=(n_bars, n_bars), float, distances], optional
+        The drum SSM that chose the neighbours (the predicted one): how far apart two section
+        labels are, for ``settings.contrast``. None: no contrast edits.
     delta : int
         Density offset: piece-steps added (or, negative, dropped) per groove bar.
     rng : np.random.Generator
@@ -302,9 +420,13 @@ def arrange(
     labels = sections.bar_label_idx()
     positions = sections.position_in_section()
     variation = settings.variation
+    own = p if selection is None else neighbourhood_probabilities(p, selection)
+    if ssm is not None and np.shape(ssm) != (n_bars, n_bars):
+        raise ParameterError(f"ssm must have shape ({n_bars}, {n_bars}), got {np.shape(ssm)}")
     song_kit = choose_kit(p)  # one pitch per kit piece for the whole song
     hits = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=bool)
-    for label in np.unique(labels):
+    earlier: list[tuple[np.ndarray, np.ndarray]] = []  # (bars, edited groove) of each label so far
+    for label in _in_order_of_appearance(labels):
         label_bars = np.flatnonzero(labels == label)
         pooled = _pooled(p, label_bars)
         odd = label_bars[positions[label_bars] % 2 == 1]
@@ -312,10 +434,20 @@ def arrange(
         section_kit = KitChoice(rows=song_kit.rows, timekeeper=choose_kit(pooled).timekeeper)
         for bar in label_bars:
             base = pooled_odd if positions[bar] % 2 == 1 else pooled
-            mixed = (1.0 - variation) * base + variation * p[bar]
+            mixed = (1.0 - variation) * base + variation * own[bar]
             hits[bar] = decode_groove(
                 mixed, hit_threshold=settings.hit_threshold, delta=delta, choice=section_kit
             )
+        if ssm is not None and settings.contrast > 0:
+            groove = decode_groove(pooled, hit_threshold=settings.hit_threshold, delta=delta, choice=section_kit)
+            targets = [_contrast_target(ssm, label_bars, bars, settings.contrast) for bars, _ in earlier]
+            edits = contrast_edits(groove, pooled, [g for _, g in earlier], targets, choice=section_kit)
+            label_hits = hits[label_bars]
+            _apply_edits(label_hits, edits)
+            hits[label_bars] = label_hits
+            for row, step, add in edits:
+                groove[row, step] = add
+            earlier.append((label_bars, groove))
 
     resting = np.zeros(n_bars, dtype=bool)
     if rest_chance is not None and not settings.play_always:
@@ -352,6 +484,20 @@ def arrange(
     loudness = _section_loudness(bar_loudness, sections)
     grid = velocities(hits, drummer=drummer, loudness=loudness, base=pooled_velocity)
     return Arrangement(grid=grid, resting=resting, fills=fills, crashes=crashes)
+
+
+def _in_order_of_appearance(labels: np.ndarray) -> list[int]:
+    """The distinct labels of [shape=(n_bars,)] in the order the song first plays them."""
+    _, first = np.unique(labels, return_index=True)
+    return [int(labels[i]) for i in sorted(first)]
+
+
+def _contrast_target(ssm: np.ndarray, bars: np.ndarray, other_bars: np.ndarray, contrast: float) -> int:
+    """Cells by which two labels' grooves should differ: ``contrast`` x their mean SSM distance,
+    within :data:`CONTRAST_RANGE`."""
+    distance = float(np.asarray(ssm, dtype=np.float64)[np.ix_(bars, other_bars)].mean())
+    low, high = CONTRAST_RANGE
+    return int(min(high, max(low, round(contrast * distance))))
 
 
 def _section_loudness(bar_loudness: np.ndarray | None, sections: Sections) -> np.ndarray:

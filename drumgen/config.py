@@ -139,6 +139,7 @@ class ArrangementConfig:
     hit_threshold: float
     layout_threshold: float
     velocity_source: str
+    contrast: float
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,8 @@ def _validate(config: Config) -> None:
         value = getattr(config.arrangement, name)
         if not 0.0 <= value <= 1.0:
             raise ParameterError(f"arrangement.{name} must be in [0, 1], got {value}")
+    if config.arrangement.contrast < 0:
+        raise ParameterError(f"arrangement.contrast must be >= 0, got {config.arrangement.contrast}")
     if config.arrangement.velocity_source not in VELOCITY_SOURCES:
         raise ParameterError(
             f"arrangement.velocity_source must be one of {', '.join(VELOCITY_SOURCES)}, "

@@ -152,6 +152,7 @@ def method_drums(
         drummer=models.drummer,
         config=config,
         part_onsets=arrays.get("part_onsets"),
+        drum_ssm=generation.ssm_for(ssms, source) if source in ("predicted", "oracle") else None,
         seed=seed,
         genre=song.genre,
         arranged=arranged,

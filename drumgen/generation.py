@@ -137,6 +137,7 @@ def drums(
     drummer: DrummerModel | None,
     config: Config,
     part_onsets: np.ndarray | None = None,
+    drum_ssm: np.ndarray | None = None,
     seed: int,
     densities: tuple[int, ...] = (0,),
     genre: str = "unknown",
@@ -157,6 +158,9 @@ def drums(
         The song's note onsets per part (step 1): an input of the VAE, and the lay-out decision's.
         None raises :class:`ParameterError` (step 1 always counts them; re-run it for an old run
         folder).
+    drum_ssm : np.ndarray [shape=(n_bars, n_bars), distances], optional
+        The SSM that chose ``chosen`` (:func:`ssm_for`): how different the sections' grooves are
+        made (``config.arrangement.contrast``). None: no contrast edits.
     seed : int
         The same seed gives the same drums.
     densities : tuple of int
@@ -191,6 +195,8 @@ def drums(
     arrangements = arrange_song(
         probabilities,
         found,
+        chosen=chosen,
+        drum_ssm=drum_ssm,
         vae_velocity=predicted.velocities,
         bar_cqts=bar_cqts,
         part_onsets=part_onsets,
@@ -206,6 +212,8 @@ def arrange_song(
     probabilities: np.ndarray,
     found: Sections,
     *,
+    chosen: selection.BarSelection | None = None,
+    drum_ssm: np.ndarray | None = None,
     vae_velocity: np.ndarray | None = None,
     bar_cqts: np.ndarray,
     part_onsets: np.ndarray | None,
@@ -220,6 +228,11 @@ def arrange_song(
     ----------
     probabilities : np.ndarray [shape=(n_bars, 46, 16)]
         From :func:`drumgen.model.generate.bar_probabilities` (``.probabilities``).
+    chosen : BarSelection, optional
+        Step 3's neighbours; a bar's own chances are averaged over them (see
+        :func:`drumgen.arrangement.arrange`).
+    drum_ssm : np.ndarray [shape=(n_bars, n_bars)], optional
+        The SSM that chose them, for the sections' contrast.
     vae_velocity : np.ndarray [shape=(n_bars, 46, 16), MIDI velocity], optional
         The VAE's predicted velocities (``.velocities``); the arranger uses them when
         ``config.arrangement.velocity_source`` is "vae". None, or "table": the drummer model's
@@ -245,6 +258,8 @@ def arrange_song(
             rest_chance=rest,
             bar_loudness=loudness,
             vae_velocity=velocity,
+            selection=chosen,
+            ssm=drum_ssm,
             delta=delta,
             rng=np.random.default_rng([seed, delta + 1000]),
         )

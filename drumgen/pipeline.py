@@ -418,7 +418,14 @@ def step_4_generate(
     densities = tuple(config.generation.densities if densities is None else densities)
     io.check_writable(io.step_path(run_dir, "step_4"), force=force)
     step_1 = load_step_1(run_dir)
+    step_2 = load_step_2(run_dir)
     step_3 = load_step_3(run_dir)
+    chosen_ssm = generation.ssm_for(
+        generation.Similarities(
+            melodic=step_2.melodic_ssm, drum=step_2.drum_ssm, predicted=step_2.predicted_drum_ssm
+        ),
+        step_3.source,
+    )
     if vae is None or drummer is None:
         loaded = load_models(ssm_generator=False)
         vae = vae if vae is not None else loaded.vae
@@ -432,6 +439,7 @@ def step_4_generate(
         drummer=drummer,
         config=config,
         part_onsets=step_1.part_onsets,
+        drum_ssm=chosen_ssm,
         seed=seed,
         densities=densities,
         genre=genre,

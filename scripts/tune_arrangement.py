@@ -113,10 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows = []
         for song, ssms, probs, changes in prepared:
-            _, found = generation.select_and_segment(ssms, config=tuned, source="predicted")
+            chosen, found = generation.select_and_segment(ssms, config=tuned, source="predicted")
             arranged = generation.arrange_song(
                 probs.probabilities,
                 found,
+                chosen=chosen,
+                drum_ssm=ssms.predicted,
                 vae_velocity=probs.velocities,
                 bar_cqts=song.arrays["bar_cqts"],
                 part_onsets=song.arrays.get("part_onsets"),

@@ -171,6 +171,71 @@ def test_variation_one_follows_each_bar(rng) -> None:
     assert not exact.grid[3, pitch_to_row(48), 6] and own.grid[3, pitch_to_row(48), 6]
 
 
+def test_neighbourhood_probabilities_average_a_bar_with_its_weighted_neighbours() -> None:
+    from drumgen.selection import BarSelection
+
+    p = np.zeros((3, 46, 16))
+    p[0, HAT, 0] = 0.9
+    p[1, HAT, 0] = 0.3
+    chosen = BarSelection(
+        neighbor_idx=np.array([[1, 2], [0, 2], [2, 2]]),  # bar 2: padded with itself at weight 0
+        neighbor_weights=np.array([[0.5, 0.0], [1.0, 0.0], [0.0, 0.0]], dtype=np.float32),
+    )
+    own = arrangement.neighbourhood_probabilities(p, chosen)
+    assert own[0, HAT, 0] == pytest.approx((0.9 + 0.5 * 0.3) / 1.5)
+    assert own[1, HAT, 0] == pytest.approx((0.3 + 0.9) / 2.0)
+    assert own[2, HAT, 0] == 0.0, "weight-0 padding leaves a bar its own chances"
+    with pytest.raises(ParameterError):
+        arrangement.neighbourhood_probabilities(p[:2], chosen)
+
+
+def two_alike_sections(n_bars: int = 16) -> tuple[Sections, np.ndarray]:
+    """A song of two labels the drum SSM keeps apart (distance ``0.4`` across, 0 within)."""
+    found = Sections(starts=np.array([0, n_bars // 2]), labels=("A", "B"), n_bars=n_bars)
+    labels = found.bar_label_idx()
+    ssm = np.where(labels[:, None] == labels[None, :], 0.0, 0.4)
+    return found, ssm
+
+
+def test_contrast_makes_alike_sections_differ_by_the_target(rng) -> None:
+    found, ssm = two_alike_sections()
+    p = rock_probabilities(16, rng=rng)  # the model hears both sections the same
+    kw = dict(drummer=drummer_model(), rng=rng, ssm=ssm)
+    same = arrangement.arrange(p, found, settings=settings(variation=0.0, fills=0.0, contrast=0.0), **kw)
+    assert (same.grid[0] > 0).tolist() == (same.grid[8] > 0).tolist(), "no contrast: one groove"
+    edited = arrangement.arrange(p, found, settings=settings(variation=0.0, fills=0.0, contrast=10.0), **kw)
+    a, b = edited.grid[0] > 0, edited.grid[8] > 0
+    assert int((a != b).sum()) == 4, "10 x distance 0.4 = 4 cells"
+    assert (edited.grid[0] == same.grid[0]).all(), "the first label is left as decoded"
+    for bar in (edited.grid[8:] > 0):
+        assert (bar == b).all(), "every bar of the edited label plays the same edit"
+    assert b[KICK_A, 0] and b[SNARE_A, [4, 12]].all(), "backbeat and downbeat kick survive the edit"
+    assert metrics.layered_rate(edited.grid) == 0.0
+    wide = arrangement.arrange(p, found, settings=settings(variation=0.0, fills=0.0, contrast=100.0), **kw)
+    assert int(((wide.grid[0] > 0) != (wide.grid[8] > 0)).sum()) == arrangement.CONTRAST_RANGE[1]
+    no_ssm = arrangement.arrange(
+        p, found, settings=settings(variation=0.0, fills=0.0, contrast=10.0), drummer=drummer_model(), rng=rng
+    )
+    assert (no_ssm.grid == same.grid).all(), "without an SSM there is nothing to measure contrast by"
+
+
+def test_contrast_edits_toggle_the_steps_nearest_to_even_first() -> None:
+    p = np.zeros((46, 16))
+    p[KICK_A, [0, 8]] = 0.9
+    p[SNARE_A, [4, 12]] = 0.9
+    p[HAT, 0::2] = 0.95
+    p[KICK_A, 10] = 0.3  # not played, nearest to even: added first
+    p[HAT, 7] = 0.45  # a hat stroke the model is least sure of (played): dropped second
+    groove = arrangement.decode_groove(p, hit_threshold=0.4)
+    assert groove[HAT, 7] and not groove[KICK_A, 10]
+    choice = arrangement.choose_kit(p)
+    edits = arrangement.contrast_edits(groove, p, [groove], [2], choice=choice)
+    assert edits == [(KICK_A, 10, True), (HAT, 7, False)]
+    assert arrangement.contrast_edits(groove, p, [~groove], [2], choice=choice) == [], "differs already"
+    with pytest.raises(ParameterError):
+        load_config("default", arrangement={"contrast": -1.0})
+
+
 def test_velocities_follow_the_drummer_table_and_section_loudness(rng) -> None:
     p = rock_probabilities(8, rng=rng)
     found = Sections(starts=np.array([0, 4]), labels=("A", "B"), n_bars=8)
