@@ -333,12 +333,14 @@ def _config(args: argparse.Namespace):  # -> Config, imported lazily
     return load_config(args.preset, **overrides)
 
 
-def _for_each(items: Sequence[Path], work: Callable[[Path], None], *, what: str) -> int:
+def _for_each(
+    items: Sequence[Path], work: Callable[[Path], None], *, what: str, verbose: bool = False
+) -> int:
     """Run ``work`` on each item with a progress bar; report failures in one line each.
 
     A drumgen error of a single item goes up to :func:`main` (its one line, exit 1). Any other
     error (a bug, a full disk, a permission) skips its item in one line (the traceback with
-    ``-v``) and the others go on; the status is then 1.
+    ``verbose``, the ``-v`` option) and the others go on; the status is then 1.
     """
     from tqdm import tqdm
 
@@ -356,7 +358,6 @@ def _for_each(items: Sequence[Path], work: Callable[[Path], None], *, what: str)
             log.error("skipped %s: %s", item, error)
         except Exception as error:
             failures += 1
-            verbose = log.isEnabledFor(logging.DEBUG)
             detail = str(error).splitlines()[0] if str(error) else ""
             log.error(
                 "%s%s: unexpected %s: %s%s",
@@ -390,7 +391,7 @@ def _run_preprocess(args: argparse.Namespace) -> int:
             )
             log.info("%s: %d bars -> %s", song.name, result.n_bars, run_dir)
 
-        return _for_each(songs, work, what="songs")
+        return _for_each(songs, work, what="songs", verbose=args.verbose)
 
 
 def _ssm_generator(args: argparse.Namespace) -> object:
@@ -419,7 +420,7 @@ def _run_ssm(args: argparse.Namespace) -> int:
             ", true drum SSM" if result.drum_ssm is not None else "",
         )
 
-    return _for_each([Path(p) for p in args.run_dirs], work, what="run folders")
+    return _for_each([Path(p) for p in args.run_dirs], work, what="run folders", verbose=args.verbose)
 
 
 def _run_select(args: argparse.Namespace) -> int:
@@ -433,7 +434,7 @@ def _run_select(args: argparse.Namespace) -> int:
         )
         log.info("%s: neighbours chosen from the %s SSM", run_dir, result.source)
 
-    return _for_each([Path(p) for p in args.run_dirs], work, what="run folders")
+    return _for_each([Path(p) for p in args.run_dirs], work, what="run folders", verbose=args.verbose)
 
 
 def _generation_config(args: argparse.Namespace, models: Models) -> Config:
@@ -487,7 +488,7 @@ def _run_drums(args: argparse.Namespace) -> int:
             "%s: drums for %d bars (%s SSM)", run_dir, len(next(iter(result.grids.values()))), result.source
         )
 
-    return _for_each([Path(p) for p in args.run_dirs], work, what="run folders")
+    return _for_each([Path(p) for p in args.run_dirs], work, what="run folders", verbose=args.verbose)
 
 
 def _run_write(args: argparse.Namespace) -> int:
@@ -500,7 +501,7 @@ def _run_write(args: argparse.Namespace) -> int:
         for full, drums_only in result.files.values():
             log.info("%s -> %s, %s", run_dir, full, drums_only)
 
-    return _for_each([Path(p) for p in args.run_dirs], work, what="run folders")
+    return _for_each([Path(p) for p in args.run_dirs], work, what="run folders", verbose=args.verbose)
 
 
 def _run_analyze(args: argparse.Namespace) -> int:
@@ -544,7 +545,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
                 display.save_figure(figure, io.analysis_plot_path(run_dir))
             log.info("%s: %d bars analysed -> %s", song.name, result.step_1.n_bars, run_dir)
 
-        return _for_each(songs, work, what="songs")
+        return _for_each(songs, work, what="songs", verbose=args.verbose)
 
 
 def _run_dataset(args: argparse.Namespace) -> int:
@@ -607,7 +608,7 @@ def _run_generate(args: argparse.Namespace) -> int:
             for full, _ in result.step_5.files.values():
                 log.info("%s: %d bars -> %s", song.name, result.analysis.step_1.n_bars, full)
 
-        return _for_each(songs, work, what="songs")
+        return _for_each(songs, work, what="songs", verbose=args.verbose)
 
 
 def _plot_generation(result: GenerationResult, config: Config, *, title: str) -> None:
