@@ -374,9 +374,11 @@ def song_with_drums(
         # one track: the drums join it (a second track_name would rename the song's track)
         tracks[0] = _merged_track(kept_events[0], [*song_setup, *drum_events], end_tick=drum_end)
         drum_track_idx = 0
-    else:
-        pattern_meta = conductor if song.type == 2 else []
-        tracks.append(_to_track([*header, *pattern_meta, *song_setup, *drum_events], end_tick=drum_end))
+    elif song.type == 1:
+        tracks.append(_to_track([*header, *song_setup, *drum_events], end_tick=drum_end))
+        drum_track_idx = len(tracks) - 1
+    else:  # format 2: the pattern carries the tempo map, meters and keys it is played with
+        tracks.append(_merged_track([*header, *conductor], [*song_setup, *drum_events], end_tick=drum_end))
         drum_track_idx = len(tracks) - 1
 
     if song.type == 0:
@@ -387,7 +389,7 @@ def song_with_drums(
             _to_track([*header, *setup, *drum_events], end_tick=drum_end),
         ]
     else:
-        alone = [_to_track([*header, *conductor, *setup, *drum_events], end_tick=drum_end)]
+        alone = [_merged_track([*header, *conductor], [*setup, *drum_events], end_tick=drum_end)]
     return SongWithDrums(
         song=_file_like(song, tracks),
         drums=_file_like(song, alone),
@@ -502,6 +504,8 @@ def _to_track(events: Sequence[_Event], *, end_tick: int | None = None) -> mido.
     track = mido.MidiTrack()
     now = 0
     for tick, message in events:
+        if tick < now:
+            raise ValueError(f"events out of order: tick {tick} after tick {now}")
         track.append(message.copy(time=tick - now))
         now = tick
     if end_tick is not None:

@@ -129,9 +129,10 @@ def format_2_song(tpq: int = 480) -> mido.MidiFile:
         _tempo(110),
         _meter(),
         (0, mido.MetaMessage("key_signature", key="Eb")),
+        _tempo(20, 6 * tpq),
         *_held_bars(4, tpq, channel=0),
     ]
-    second = [_tempo(70), _meter(0, 2, 2), *_held_bars(2, tpq, channel=1, pitch=40)]
+    second = [_tempo(70), _meter(0, 2, 2), _tempo(95, 9 * tpq), *_held_bars(2, tpq, channel=1, pitch=40)]
     return _file([first, second], midi_format=2, tpq=tpq)
 
 
