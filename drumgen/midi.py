@@ -205,7 +205,10 @@ def _track_chunks(
     """Check the header and chunk structure; return (format, ticks per quarter note,
     [(byte offset, payload) of each track chunk])."""
     if data[:4] != b"MThd":
-        raise MidiError(f"{name}: not a standard MIDI file: it starts with {data[:4]!r}, expected b'MThd'")
+        raise MidiError(
+            f"{name}: not a readable MIDI file: it starts with {data[:4]!r}, "
+            "expected b'MThd' (a standard MIDI file)"
+        )
     if len(data) < 14:
         raise MidiError(f"{name}: truncated at byte {len(data)}: a MIDI header takes 14 bytes")
     header_length = int.from_bytes(data[4:8], "big")

@@ -31,9 +31,9 @@ LIMITS = load_config().limits
 EXPECTED: dict[str, str | None] = {
     # file kind -> a fragment the error message must hold (None: read as a song)
     "empty": "empty (0 bytes)",
-    "text": "not a standard MIDI file",
-    "random_bytes": "not a standard MIDI file",
-    "riff_wave": "not a standard MIDI file",
+    "text": "not a readable MIDI file: it starts with",
+    "random_bytes": "not a readable MIDI file: it starts with",
+    "riff_wave": "not a readable MIDI file: it starts with",
     "header_cut_at_10": "truncated at byte 10",
     "header_only": "truncated at byte 14",
     "header_length_4": "header chunk declares 4 bytes",
