@@ -61,6 +61,9 @@ SECTION_LOUDNESS_RANGE = (0.85, 1.1)
 """Velocity factors of the quietest and loudest section of a song."""
 CONTRAST_RANGE = (2, 6)
 """Fewest and most cells by which two section labels' grooves are made to differ."""
+CONTRAST_PIECES = ("kick", "snare", "hihat", "ride")
+"""The pieces a contrast edit may change: the groove's own (toms and crashes belong to fills and
+section starts, percussion rows to the model alone)."""
 CONTRAST_PIVOT = 0.35
 """A piece-step with this chance is as cheap to play as to leave out: contrast edits toggle the
 steps nearest to it first (chosen on the validation songs with 0.2 / 0.35 / 0.5)."""
@@ -288,8 +291,8 @@ def contrast_edits(
     """Cells to toggle so that a section label's groove differs from each earlier label's groove
     in at least its target number of cells.
 
-    Candidates are the steps of the kick, snare, toms and the chosen timekeeper (never the
-    backbeat snare, the downbeat kick, crashes or percussion), cheapest first: a step to add costs
+    Candidates are the steps of the kick, snare and the chosen timekeeper
+    (:data:`CONTRAST_PIECES`; never the backbeat snare or the downbeat kick), cheapest first: a step to add costs
     ``CONTRAST_PIVOT - chance``, a step to drop ``chance - CONTRAST_PIVOT``.
 
     Parameters
@@ -313,7 +316,7 @@ def contrast_edits(
     pieces = piece_probabilities(probabilities)
     candidates: list[tuple[float, int, int, bool]] = []
     for piece_idx, piece in enumerate(kit.PIECES):
-        if piece in ("crash", "percussion") or (piece in kit.TIMEKEEPERS and piece != choice.timekeeper):
+        if piece not in CONTRAST_PIECES or (piece in kit.TIMEKEEPERS and piece != choice.timekeeper):
             continue
         piece_rows = list(kit.piece_rows(piece))
         for step in range(N_STEPS):

@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fills", type=float, nargs="+", default=[0.6])
     parser.add_argument("--layout-threshold", type=float, nargs="+", default=[0.25])
     parser.add_argument("--velocity-source", nargs="+", default=["vae"], choices=["vae", "table"])
+    parser.add_argument("--contrast", type=float, nargs="+", default=[15.0])
+    parser.add_argument("--label-distance", type=float, nargs="+", default=[0.3])
     parser.add_argument(
         "--play-always", action="store_true", help="also score every setting without laying out"
     )
@@ -99,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         args.layout_threshold,
         (False, True) if args.play_always else (False,),
         args.velocity_source,
+        args.contrast,
+        args.label_distance,
     )
-    for hit_threshold, variation, fills, layout, always, velocity_source in grid:
+    for hit_threshold, variation, fills, layout, always, velocity_source, contrast, label_distance in grid:
         tuned = config.replace(
             arrangement={
                 "hit_threshold": hit_threshold,
@@ -109,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
                 "layout_threshold": layout,
                 "play_always": always,
                 "velocity_source": velocity_source,
-            }
+                "contrast": contrast,
+            },
+            sections={"label_distance": label_distance},
         )
         rows = []
         for song, ssms, probs, changes in prepared:
@@ -129,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(metrics.song_metrics(arranged.grid, song.arrays["drum_grids"], change_bars=changes))
         label = (
             f"thr={hit_threshold} var={variation} fills={fills} layout={'never' if always else layout} "
-            f"velocity={velocity_source}"
+            f"velocity={velocity_source} contrast={contrast} label_distance={label_distance}"
         )
         print(label + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
         sys.stdout.flush()
