@@ -82,7 +82,7 @@ def preprocess_song(
     """
     config = load_config("default") if config is None else config
     song_path = Path(song_path)
-    song = midi.ensure_time_signature(midi.read_midi(song_path))
+    song = midi.ensure_time_signature(midi.read_midi(song_path, limits=config.limits))
     split = midi.split_drums(song, name=str(song_path))
     end_time = midi.song_end_time(song)
     bar_times = bars.bar_times(song, end_time=end_time)

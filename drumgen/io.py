@@ -98,10 +98,15 @@ def versions() -> dict[str, str]:
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds.
+
+    The temporary is ``.<name>.<pid>-<8 chars>.tmp``; one that a killed process left beside
+    ``path`` is removed the next time ``path`` is written (:func:`remove_stale_temporaries`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path.parent, name=path.name)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
         yield Path(temporary)
@@ -110,6 +115,48 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+_ATOMIC_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?:(?P<pid>\d+)-)?[a-z0-9_]{8}\.tmp$")
+"""Names of :func:`atomic_path`'s temporaries (those of drumgen versions before it named the
+process have no ``<pid>-``)."""
+
+
+def remove_stale_temporaries(folder: str | Path, *, name: str | None = None) -> list[Path]:
+    """Remove the temporaries of :func:`atomic_path` in ``folder`` whose process is gone (or,
+    without a process id in the name, that are older than :data:`STALE_SET_SECONDS`).
+
+    Parameters
+    ----------
+    folder : str or Path
+    name : str, optional
+        Only the temporaries of this target name.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    folder = Path(folder)
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for entry in folder.iterdir():
+        match = _ATOMIC_TEMPORARY.match(entry.name)
+        if not match or (name is not None and match["name"] != name) or not entry.is_file():
+            continue
+        if match["pid"] is not None:
+            stale = not _in_flight(int(match["pid"]), [entry])
+        else:
+            try:
+                stale = time.time() - entry.stat().st_mtime > STALE_SET_SECONDS
+            except FileNotFoundError:
+                continue
+        if stale:
+            log.info("removing %s, a temporary left by an interrupted drumgen", entry)
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
 
 
 def _current_umask() -> int:

@@ -126,6 +126,7 @@ def check_generation_outputs(
     OutputError, OutputExistsError
     """
     check_folder_writable(out_dir, what="output folder", flag="-o/--out")
+    io.recover_file_sets(out_dir)  # an interrupted run's files: finished or removed before names are checked
     for density in densities:
         for path in io.output_midi_paths(out_dir, Path(song_path).stem, oracle=oracle, density=density):
             if path.is_dir():

@@ -257,3 +257,25 @@ def test_kill_during_step_5_then_the_next_run_completes(
         assert _temporaries(out) == [], n
         song, merged, drums = (mido.MidiFile(p) for p in (song_path, full, alone))
         assert_passes_through(song, merged, drums, _drum_notes(merged.tracks[0]))
+
+
+def test_the_output_check_finishes_an_interrupted_set_before_it_checks_names(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from drumgen import pipeline
+    from drumgen.exceptions import OutputExistsError
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    out = tmp_path / "out"
+    out.mkdir()
+    song = tmp_path / "song.mid"
+    merged, alone = io.output_midi_paths(out, song.stem, oracle=False, density=0)
+    for target in (merged, alone):  # killed between the set's two final renames: both ready
+        io.set_temporary_path(target, f"{gone.pid}-0123abcd", "ready").write_bytes(b"MThd")
+    kw = dict(out_dir=out, run_dir=tmp_path / "run", oracle=False, densities=(0,))
+    with pytest.raises(OutputExistsError):
+        pipeline.check_generation_outputs(song, force=False, **kw)
+    assert merged.exists() and alone.exists(), "the set was completed, so its names are taken"
+    assert sorted(p.name for p in out.iterdir()) == sorted([merged.name, alone.name]), "no temporary left"

@@ -237,3 +237,27 @@ def test_audio_refuses_overwrite(tmp_path: Path) -> None:
 def test_load_audio_missing(tmp_path: Path) -> None:
     with pytest.raises(RunFolderError):
         dio.load_audio(tmp_path / "none.wav")
+
+
+def test_a_killed_writers_temporary_goes_at_the_next_write(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its process id now names no running process
+    run = tmp_path / "run"
+    run.mkdir()
+    left = run / f".step_1_bars.npz.{gone.pid}-abcd1234.tmp"
+    left.write_bytes(b"")
+    alive = run / f".step_1_bars.npz.{os.getpid()}-efgh5678.tmp"  # a writer still at work
+    alive.write_bytes(b"")
+    other = run / f".step_2_ssm.npz.{gone.pid}-ijkl9012.tmp"  # another file's: left to its own write
+    other.write_bytes(b"")
+    dio.save_step(run, "step_1", {"a": np.zeros(2)}, {})
+    assert not left.exists() and alive.exists() and other.exists()
+    assert dio.remove_stale_temporaries(run) == [other]
+    old = run / ".step_3.npz.abcdefgh.tmp"  # an older drumgen's name, without a process id
+    old.write_bytes(b"")
+    assert dio.remove_stale_temporaries(run) == []
+    os.utime(old, (0, 0))
+    assert dio.remove_stale_temporaries(run) == [old]
