@@ -155,6 +155,20 @@ def _add_generation(parser: argparse.ArgumentParser) -> None:
         help="never lay out, even where the song sounds bare",
     )
     parser.add_argument(
+        "--swing",
+        type=_swing_setting,
+        metavar="auto|S",
+        help="auto: swing the drums as the song's own parts swing; S in 0..1: swing ratio 1+S "
+        "(0 straight, 0.5 light 3:2, 1 triplet 2:1) (default: the preset's, auto)",
+    )
+    parser.add_argument(
+        "--humanize",
+        type=float,
+        metavar="H",
+        help="0..1: seeded timing offsets of at most 20 ms x H (tighter on the beats) and small "
+        "velocity changes; 0 is exactly on the grid (default: the preset's, 0)",
+    )
+    parser.add_argument(
         "--genre",
         default="unknown",
         help="style conditioning: rock, pop, country, rap_hip_hop, rnb_soul, classic (default: unknown)",
@@ -437,9 +451,20 @@ def _run_select(args: argparse.Namespace) -> int:
     return _for_each([Path(p) for p in args.run_dirs], work, what="run folders", verbose=args.verbose)
 
 
+def _swing_setting(text: str) -> str | float:
+    """``--swing``: "auto" or a number (its range is checked with the config)."""
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected auto or a number in 0..1, got {text!r}") from None
+
+
 def _generation_config(args: argparse.Namespace, models: Models) -> Config:
     """The loaded VAE's config (songs are generated as its training data was analysed), with
-    ``--temperature``, ``--variation``, ``--fills`` and ``--always-play`` applied."""
+    ``--temperature``, ``--variation``, ``--fills``, ``--always-play``, ``--swing`` and
+    ``--humanize`` applied."""
     config = models.config
     if args.temperature is not None:
         config = config.replace(generation={"temperature": args.temperature})  # validated there
@@ -454,6 +479,16 @@ def _generation_config(args: argparse.Namespace, models: Models) -> Config:
     }
     if arrangement:
         config = config.replace(arrangement=arrangement)  # validated there
+    feel = {
+        key: value
+        for key, value in (
+            ("swing", getattr(args, "swing", None)),
+            ("humanize", getattr(args, "humanize", None)),
+        )
+        if value is not None
+    }
+    if feel:
+        config = config.replace(feel=feel)  # validated there
     return config
 
 

@@ -143,6 +143,26 @@ class ArrangementConfig:
 
 
 @dataclass(frozen=True)
+class FeelConfig:
+    """Swing and humanizing of the written drums (step 5, :mod:`drumgen.feel`).
+
+    ``swing`` is "auto" (the ratio :func:`drumgen.feel.estimate_swing` finds in the song's own
+    parts) or an amount ``s`` in [0, 1], the ratio ``1 + s`` (0 straight, 1 triplet swing);
+    ``humanize`` in [0, 1] scales the timing offsets (at most ``max_offset_ms x humanize``) and
+    velocity offsets (at most ``max_velocity_offset x humanize``). The ``min_swing_*`` fields are
+    the detector's checks: fewer off-beat eighths, a smaller ratio or a lower confidence is straight.
+    """
+
+    swing: str | float
+    humanize: float
+    max_offset_ms: float
+    max_velocity_offset: int
+    min_swing_notes: int
+    min_swing_ratio: float
+    min_swing_confidence: float
+
+
+@dataclass(frozen=True)
 class LimitsConfig:
     """What one song may cost (:func:`drumgen.midi.check_limits`); a song beyond a limit is refused
     before any rendering, with a message naming the limit and the ``--max-*`` flag that raises it."""
@@ -175,6 +195,7 @@ class Config:
     drum_changes: DrumChangeConfig
     arrangement: ArrangementConfig
     limits: LimitsConfig
+    feel: FeelConfig
 
     def to_dict(self) -> dict[str, Any]:
         """Return the configuration as plain JSON-ready data."""
@@ -200,6 +221,7 @@ _SECTIONS = {
     "drum_changes": DrumChangeConfig,
     "arrangement": ArrangementConfig,
     "limits": LimitsConfig,
+    "feel": FeelConfig,
 }
 
 
@@ -276,10 +298,32 @@ def _validate(config: Config) -> None:
     for name, value in dataclasses.asdict(config.limits).items():
         if not value > 0:
             raise ParameterError(f"limits.{name} must be > 0, got {value}")
+    _validate_feel(config.feel)
     nyquist = config.render.sample_rate / 2
     top_hz = config.features.fmin_hz * 2 ** (config.features.n_bins / config.features.bins_per_octave)
     if top_hz >= nyquist:
         raise ParameterError(f"the CQT's top bin ({top_hz:.0f} Hz) must lie below Nyquist ({nyquist:.0f} Hz)")
+
+
+def _validate_feel(feel: FeelConfig) -> None:
+    swing = feel.swing
+    if isinstance(swing, str):
+        if swing != "auto":
+            raise ParameterError(f"feel.swing must be 'auto' or a number in [0, 1], got {swing!r}")
+    elif isinstance(swing, bool) or not isinstance(swing, int | float) or not 0.0 <= swing <= 1.0:
+        raise ParameterError(f"feel.swing must be 'auto' or a number in [0, 1], got {swing!r}")
+    if not 0.0 <= feel.humanize <= 1.0:
+        raise ParameterError(f"feel.humanize must be in [0, 1], got {feel.humanize}")
+    if feel.max_offset_ms < 0 or feel.max_velocity_offset < 0:
+        raise ParameterError(
+            "feel.max_offset_ms and feel.max_velocity_offset must be >= 0, got "
+            f"{feel.max_offset_ms} and {feel.max_velocity_offset}"
+        )
+    if feel.min_swing_notes < 1 or feel.min_swing_ratio < 1.0 or not 0.0 <= feel.min_swing_confidence <= 1.0:
+        raise ParameterError(
+            "feel.min_swing_notes must be >= 1, feel.min_swing_ratio >= 1 and feel.min_swing_confidence "
+            f"in [0, 1], got {feel.min_swing_notes}, {feel.min_swing_ratio} and {feel.min_swing_confidence}"
+        )
 
 
 def load_config(preset: str = "default", **overrides: dict[str, Any]) -> Config:

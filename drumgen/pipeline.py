@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from drumgen import bars, generation, io, midi, midi_out, representation, selection
+from drumgen import bars, feel, generation, io, midi, midi_out, selection
 from drumgen.analysis import Step1Result, preprocess_song
 from drumgen.arrangement import DECISIONS
-from drumgen.config import Config, load_config
+from drumgen.config import Config, config_from_dict, load_config
 from drumgen.exceptions import OutputError, ParameterError
 from drumgen.sections import Sections
 from drumgen.synth import Renderer
@@ -495,11 +495,15 @@ class Step5Result:
         channel-10 rule, the song's own drum events left out, and the drums' timing report.
     report_path : Path or None
         The run folder's ``step_5_midi.json``, which holds the same reports.
+    feel : drumgen.feel.AppliedFeel or None
+        The swing detected in the song, the swing ratio applied and the humanize amount
+        (also in the report, under "feel").
     """
 
     files: dict[int, tuple[Path, Path]]
     reports: dict[int, midi_out.MidiReport] = field(default_factory=dict)
     report_path: Path | None = None
+    feel: feel.AppliedFeel | None = None
 
 
 def step_5_write_midi(
@@ -508,6 +512,7 @@ def step_5_write_midi(
     out_dir: str | Path = io.DEFAULT_OUTPUT_DIR,
     force: bool = False,
     keep_song_drums: bool = False,
+    config: Config | None = None,
 ) -> Step5Result:
     """Write the generated drums as MIDI, passing the song itself through untouched.
 
@@ -526,6 +531,16 @@ def step_5_write_midi(
     older drumgen), a warning says so and, at equal resolution, the analysed map places the drums
     so that they still follow the analysed bars; the report records which map was used.
 
+    The drums are played with the ``[feel]`` of ``config`` (:mod:`drumgen.feel`): swing - the
+    ratio found in the song's own non-drum parts ("auto") or a set amount - moves the off-beat
+    eighths (and the sixteenths around them) later; humanize adds timing and velocity offsets
+    seeded by step 4's seed. Straight and with humanize 0 every hit sits on its grid step's tick.
+
+    Parameters
+    ----------
+    config : Config, optional
+        Default: the config step 4 was run with (saved in the run folder).
+
     Raises
     ------
     RunFolderError, OutputExistsError, MidiError
@@ -533,6 +548,8 @@ def step_5_write_midi(
     _, meta_1 = io.load_step(run_dir, "step_1")
     step_1 = load_step_1(run_dir)
     step_4 = load_step_4(run_dir)
+    if config is None:
+        config = config_from_dict(io.load_step(run_dir, "step_4")[1].get("config", {}))
     song_path = Path(meta_1["song"]["path"])
     name = meta_1["song"]["name"]
     oracle = step_4.source == "oracle"
@@ -545,17 +562,32 @@ def step_5_write_midi(
     if io.file_digest(song_path) != meta_1["song"].get("md5"):
         log.warning("%s changed since step 1; its drums were made for the earlier version", song_path)
     tempo = midi_out.tempo_map(events)
-    analysed = bars.TempoMap.from_song(midi.read_midi(song_path))
+    song = midi.read_midi(song_path)
+    analysed = bars.TempoMap.from_song(song)
     agrees = midi_out.same_tempo(tempo, analysed, end_time=float(step_1.step_times[-1, -1]))
     tempo_source = "file"
     if not agrees:
         log.warning("%s: the file's tempo map differs from the one its drums were made on", song_path)
         if analysed.resolution == tempo.resolution:
             tempo, tempo_source = analysed, "analysis"
+    played = feel.choose_feel(
+        feel.song_onsets(song.instruments),
+        step_times=step_1.step_times,
+        settings=config.feel,
+        seed=step_4.seed,
+        name=str(song_path),
+    )
+    log.info(
+        "%s: drums with swing ratio %.3g (%s), humanize %g",
+        song_path.name,
+        played.swing_ratio,
+        "detected" if played.swing == "auto" else f"--swing {played.swing:g}",
+        played.humanize,
+    )
     label = "drumgen (oracle)" if oracle else "drumgen"
     reports = {}
     for density, grid in step_4.grids.items():
-        drums = representation.grid_to_drums(grid, step_1.step_times, name=f"{label} drums {density:+d}")
+        drums = feel.apply_feel(grid, step_1.step_times, feel=played, name=f"{label} drums {density:+d}")
         full_path, drums_path = paths[density]
         reports[density] = midi_out.write_song_with_drums(
             events,
@@ -574,10 +606,11 @@ def step_5_write_midi(
             "tempo_map": tempo_source,
             "file_tempo_map_agrees": agrees,
             "densities": {f"{d:+d}": report.to_dict() for d, report in reports.items()},
+            "feel": played.to_dict(),
             "versions": io.versions(),
         },
     )
-    return Step5Result(files=paths, reports=reports, report_path=report_path)
+    return Step5Result(files=paths, reports=reports, report_path=report_path, feel=played)
 
 
 @dataclass(frozen=True)
@@ -653,5 +686,5 @@ def generate_song(
         genre=genre,
         force=True,
     )
-    step_5 = step_5_write_midi(run_dir, out_dir=out_dir, force=force)
+    step_5 = step_5_write_midi(run_dir, out_dir=out_dir, force=force, config=config)
     return GenerationResult(analysis=analysis, step_4=step_4, step_5=step_5)

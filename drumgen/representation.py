@@ -142,7 +142,13 @@ def drums_to_grid(drums: list[pretty_midi.Instrument], step_times: np.ndarray) -
 
 
 def grid_to_drums(
-    grid: np.ndarray, step_times: np.ndarray, *, name: str = "drumgen drums", note_steps: float = 0.5
+    grid: np.ndarray,
+    step_times: np.ndarray,
+    *,
+    name: str = "drumgen drums",
+    note_steps: float = 0.5,
+    time_offsets: np.ndarray | None = None,
+    velocity_offsets: np.ndarray | None = None,
 ) -> pretty_midi.Instrument:
     """Write a drum grid as a GM drum instrument on the song's own step times.
 
@@ -151,10 +157,15 @@ def grid_to_drums(
     grid : np.ndarray [shape=(n_bars, 46, n_steps)]
         Velocities (integers 1-127, 0 = no hit) or booleans (hits get ``DEFAULT_VELOCITY``).
     step_times : np.ndarray [shape=(n_bars, n_steps + 1), seconds]
+        Where each step starts (straight, or swung by :func:`drumgen.feel.swing_step_times`).
     name : str
         Instrument name.
     note_steps : float
         Length of every note as a fraction of its step (drum sounds ignore note-off mostly).
+    time_offsets : np.ndarray [shape=(n_bars, 46, n_steps), seconds], optional
+        Added to each hit's start and end (:func:`drumgen.feel.humanize`); default none.
+    velocity_offsets : np.ndarray [shape=(n_bars, 46, n_steps), int], optional
+        Added to each hit's velocity before it is clipped to 1-127; default none.
 
     Returns
     -------
@@ -168,7 +179,12 @@ def grid_to_drums(
     for bar, row, step in zip(bar_idx, row_idx, step_idx, strict=True):
         start = step_times[bar, step]
         end = start + note_steps * (step_times[bar, step + 1] - start)
-        velocity = int(np.clip(velocities[bar, row, step], 1, 127))
+        if time_offsets is not None:
+            start, end = start + time_offsets[bar, row, step], end + time_offsets[bar, row, step]
+        velocity = int(velocities[bar, row, step])
+        if velocity_offsets is not None:
+            velocity += int(velocity_offsets[bar, row, step])
+        velocity = int(np.clip(velocity, 1, 127))
         instrument.notes.append(pretty_midi.Note(velocity, DRUM_PITCHES[row], float(start), float(end)))
     instrument.notes.sort(key=lambda note: (note.start, note.pitch))
     return instrument

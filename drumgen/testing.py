@@ -528,6 +528,99 @@ def downbeat_click_song(
     )
 
 
+_SWING_PROGRESSION = (0, 5, 3, 4)
+"""Scale degrees of the swung song's bars: I vi IV V, cycled."""
+
+
+def swung_song_bytes(
+    n_bars: int = 8,
+    *,
+    ratio: float = 2.0,
+    tempo: float = 120.0,
+    parts: Sequence[str] = ("bass", "piano", "guitar"),
+    ticks_per_beat: int = 480,
+    seed: int = 0,
+) -> bytes:
+    """A 4/4 song whose parts play eighth notes with swing ``ratio`` (first eighth / second).
+
+    Every beat's off-beat eighth sits ``ratio / (1 + ratio)`` of the way through the beat (2/3 for
+    the default triplet swing, 1/2 for ``ratio=1``, a straight song). The bass plays both eighths
+    of every beat (root, then fifth), the piano a chord on beats 1 and 3 and a stab on the
+    off-beats of 2 and 4, the guitar a short chop on every off-beat; chords follow I vi IV V in
+    C major. No drums.
+
+    Parameters
+    ----------
+    n_bars : int
+    ratio : float
+        Swing ratio, > 0 (1 straight, 2 triplet swing, 3 dotted-eighth shuffle).
+    tempo : float
+        Quarter notes per minute.
+    parts : sequence of str
+        Any of ``"bass", "piano", "guitar"``.
+    ticks_per_beat : int
+        MIDI resolution; a multiple of 24 puts triplet swing on whole ticks.
+    seed : int
+        Draws the velocities (within 6 of their nominal values).
+
+    Returns
+    -------
+    bytes
+        A type-1 standard MIDI file.
+
+    Examples
+    --------
+    >>> song = read_song_bytes(swung_song_bytes(2, ratio=2.0))
+    >>> sorted({round(float(n.start) % 0.5, 4) for i in song.instruments for n in i.notes})
+    [0.0, 0.3333]
+    """
+    _check_positive(n_bars=n_bars, ratio=ratio, tempo=tempo, ticks_per_beat=ticks_per_beat)
+    unknown = [part for part in parts if part not in ("bass", "piano", "guitar")]
+    if unknown or not parts:
+        raise ParameterError(f"expected parts among bass, piano, guitar, got {list(parts)}")
+    rng = np.random.default_rng(seed)
+    offbeat = ratio / (1.0 + ratio)  # in beats
+
+    def velocity(nominal: int) -> int:
+        return int(np.clip(nominal + rng.integers(-6, 7), 1, 127))
+
+    notes: dict[str, list[_Note]] = {part: [] for part in parts}
+    for bar in range(n_bars):
+        chord = _chord_pitch_classes(_SWING_PROGRESSION[bar % len(_SWING_PROGRESSION)], tonic=0)
+        start = 4.0 * bar
+        for beat in range(4):
+            on, off = start + beat, start + beat + offbeat
+            if "bass" in notes:
+                root = _bass_voicing(chord, low=PARTS["bass"].low)[0]
+                notes["bass"].append(_Note(root, velocity(96), on, off))
+                notes["bass"].append(_Note(root + 7, velocity(80), off, start + beat + 1.0))
+            if "piano" in notes:
+                voicing = _voicing(chord, low=PARTS["piano"].low)
+                if beat in (0, 2):
+                    notes["piano"].extend(_Note(pitch, velocity(72), on, on + 0.9) for pitch in voicing)
+                else:
+                    notes["piano"].extend(_Note(pitch, velocity(64), off, off + 0.25) for pitch in voicing)
+            if "guitar" in notes:
+                voicing = _voicing(chord, low=PARTS["guitar"].low)
+                notes["guitar"].extend(_Note(pitch, velocity(70), off, off + 0.15) for pitch in voicing)
+    tracks = [
+        _Track(PARTS[part].name, _channel_of(part), PARTS[part].program, tuple(notes[part])) for part in parts
+    ]
+    return _write_midi(
+        tracks,
+        meters=[(4, 4)] * n_bars,
+        tempos={0: tempo},
+        key="C",
+        ticks_per_beat=ticks_per_beat,
+        title=f"drumgen swung song, ratio {ratio:g}",
+    )
+
+
+def swung_song(n_bars: int = 8, **kwargs: object) -> pretty_midi.PrettyMIDI:
+    """:func:`swung_song_bytes` loaded as a PrettyMIDI (see there for the arguments)."""
+    return read_song_bytes(swung_song_bytes(n_bars, **kwargs))  # type: ignore[arg-type]
+
+
 def example_song_bytes() -> dict[str, bytes]:
     """The project's bundled example songs as standard MIDI files, by file stem.
 
