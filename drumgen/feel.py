@@ -173,14 +173,16 @@ class AppliedFeel:
         return self.swing_ratio == 1.0 and self.humanize == 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields."""
+        """JSON-ready fields, with the bounds applied at this humanize amount."""
         return {
             "swing": self.swing,
             "detected_swing": self.detected.to_dict(),
             "swing_ratio": self.swing_ratio,
             "humanize": self.humanize,
-            "max_offset_ms": self.max_offset_ms * self.humanize,
-            "max_velocity_offset": self.max_velocity_offset * self.humanize,
+            "max_offset_ms": self.max_offset_ms,
+            "max_velocity_offset": self.max_velocity_offset,
+            "offset_bound_ms": self.max_offset_ms * self.humanize,
+            "velocity_bound": self.max_velocity_offset * self.humanize,
             "seed": self.seed,
             "on_grid": self.on_grid,
         }
