@@ -74,6 +74,15 @@ def _add_midi_out(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_keep_song_drums(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-song-drums",
+        action="store_true",
+        help="keep the song's own channel-10 events in the merged file (default: left out, the new "
+        "drums replace them)",
+    )
+
+
 def _add_limits(parser: argparse.ArgumentParser) -> None:
     """The ``--max-*`` options, one per field of ``[limits]`` (defaults: the default preset's)."""
     from drumgen.config import limit_flag, load_config
@@ -217,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     write.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders made by step 4")
     _add_midi_out(write)
+    _add_keep_song_drums(write)
     _add_force_and_verbose(write, force_help="overwrite existing MIDI files")
 
     analyze = commands.add_parser("analyze", help="steps 1-3 on a song or a folder of songs")
@@ -252,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="steps 1-5: write a drum track for a song or folder")
     generate.add_argument("songs", nargs="+", metavar="SONG", help="MIDI files or folders of them")
     _add_midi_out(generate)
+    _add_keep_song_drums(generate)
     _add_runs(generate)
     _add_generation(generate)
     generate.add_argument(
@@ -532,7 +543,9 @@ def _run_write(args: argparse.Namespace) -> int:
     pipeline.check_folder_writable(args.out)
 
     def work(run_dir: Path) -> None:
-        result = pipeline.step_5_write_midi(run_dir, out_dir=args.out, force=args.force)
+        result = pipeline.step_5_write_midi(
+            run_dir, out_dir=args.out, force=args.force, keep_song_drums=args.keep_song_drums
+        )
         for full, drums_only in result.files.values():
             log.info("%s -> %s, %s", run_dir, full, drums_only)
 
@@ -636,6 +649,7 @@ def _run_generate(args: argparse.Namespace) -> int:
                 densities=densities,
                 genre=args.genre,
                 force=args.force,
+                keep_song_drums=args.keep_song_drums,
                 renderer=renderer,
             )
             if not args.no_plot:

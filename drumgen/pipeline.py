@@ -634,6 +634,7 @@ def generate_song(
     densities: tuple[int, ...] | None = None,
     genre: str = "unknown",
     force: bool = False,
+    keep_song_drums: bool = False,
     renderer: Renderer | None = None,
 ) -> GenerationResult:
     """Give a song a drum track: steps 1 to 5.
@@ -646,6 +647,8 @@ def generate_song(
         Choose neighbour bars from the song's own drum track (evaluation only; labelled).
     force : bool
         Overwrite existing MIDI files in ``out_dir`` (the run folder is always refreshed).
+    keep_song_drums : bool
+        Keep the song's own channel-10 events in the merged file (:func:`step_5_write_midi`).
     Other parameters: see the step functions.
 
     Raises
@@ -686,5 +689,7 @@ def generate_song(
         genre=genre,
         force=True,
     )
-    step_5 = step_5_write_midi(run_dir, out_dir=out_dir, force=force, config=config)
+    step_5 = step_5_write_midi(
+        run_dir, out_dir=out_dir, force=force, keep_song_drums=keep_song_drums, config=config
+    )
     return GenerationResult(analysis=analysis, step_4=step_4, step_5=step_5)

@@ -590,6 +590,22 @@ def test_cli_write_passes_through_and_refuses_to_overwrite(tmp_path: Path) -> No
     assert main(["write", str(tmp_path / "run"), "-o", str(out), "--force"]) == 0
 
 
+def test_cli_write_keep_song_drums(tmp_path: Path) -> None:
+    song_path = tmp_path / "d.mid"
+    melody_on_channel_10_song(480).save(song_path)
+    make_run_folder(song_path, tmp_path / "run")
+    for flags, out in (([], tmp_path / "plain"), (["--keep-song-drums"], tmp_path / "kept")):
+        assert main(["write", str(tmp_path / "run"), "-o", str(out), *flags]) == 0
+    song = mido.MidiFile(song_path)
+    plain, kept = (mido.MidiFile(folder / "d_drumgen.mid") for folder in (tmp_path / "plain", tmp_path / "kept"))
+    channel_10 = [m for t in song.tracks for m in t if not m.is_meta and getattr(m, "channel", None) == 9]
+    assert channel_10, "the test song plays on channel 10"
+    song_tracks = range(len(song.tracks))
+    assert not any(getattr(m, "channel", None) == 9 for i in song_tracks for m in plain.tracks[i] if not m.is_meta)
+    for before, after in zip(song.tracks, kept.tracks, strict=False):
+        assert list(after) == list(before)
+
+
 # --- through `drumgen generate` with the small test models ----------------------------------------
 
 

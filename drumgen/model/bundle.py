@@ -13,7 +13,7 @@ from drumgen.drummer import DrummerModel, load_drummer
 from drumgen.exceptions import ModelError
 from drumgen.model.vae import DrumVae, load_drum_vae
 
-RUN_TIME_SECTIONS: tuple[str, ...] = ("sections", "drum_changes", "arrangement")
+RUN_TIME_SECTIONS: tuple[str, ...] = ("sections", "drum_changes", "arrangement", "feel")
 """Config sections taken from the preset at run time rather than from a model's saved config."""
 
 
