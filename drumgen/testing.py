@@ -27,10 +27,13 @@ songs bundled in ``input_midi/`` (written by ``scripts/make_example_songs.py``).
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import mido
 import numpy as np
@@ -658,6 +661,34 @@ def meter_song_bytes(
         )
         for name, meters in METER_SONGS.items()
     }
+
+
+def drum_notes(path: str | Path) -> list[tuple[int, int, int, int]]:
+    """The drum notes of a MIDI file, exactly: ``(tick, pitch, velocity, duration in ticks)``.
+
+    Every note-on with velocity > 0 on channel 10, paired with its note-off, sorted; what the
+    golden tests of the example songs compare (``tests/data/example_drums.json``).
+    """
+    notes: list[tuple[int, int, int, int]] = []
+    for track in mido.MidiFile(str(path)).tracks:
+        tick = 0
+        started: dict[int, list[tuple[int, int]]] = {}
+        for message in track:
+            tick += message.time
+            if message.type not in ("note_on", "note_off") or message.channel != DRUM_CHANNEL:
+                continue
+            if message.type == "note_on" and message.velocity > 0:
+                started.setdefault(message.note, []).append((tick, message.velocity))
+            elif started.get(message.note):
+                start, velocity = started[message.note].pop(0)
+                notes.append((start, message.note, velocity, tick - start))
+    return sorted(notes)
+
+
+def drum_notes_digest(path: str | Path) -> str:
+    """SHA-256 of :func:`drum_notes` of a MIDI file, in hex."""
+    text = json.dumps(drum_notes(path), separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def example_song_bytes() -> dict[str, bytes]:
