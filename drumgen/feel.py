@@ -1,7 +1,7 @@
 """Feel: swing found in the song's own parts, and a drummer's small timing and velocity drift.
 
-The drum grid is straight: 16 sixteenth steps per bar, each on the song's own step time
-(:func:`drumgen.bars.step_times`). This module moves the written hits off that grid, in two
+The drum grid is straight: every bar's sixteenth steps (16 in 4/4), each on the song's own step
+time (:func:`drumgen.bars.step_times`). This module moves the written hits off that grid, in two
 independent ways, applied when the MIDI is written (:func:`drumgen.pipeline.step_5_write_midi`):
 
 - **Swing.** A ratio ``r`` (first eighth of a beat / second eighth) delays every beat's off-beat

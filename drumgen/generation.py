@@ -27,6 +27,7 @@ import numpy as np
 from drumgen import sections as sections_
 from drumgen import selection, similarity
 from drumgen.arrangement import Arrangement, arrange
+from drumgen.bars import N_STEPS
 from drumgen.config import Config
 from drumgen.drummer import DrummerModel, bar_loudness, layout_features
 from drumgen.exceptions import ParameterError
@@ -207,6 +208,11 @@ def drums(
             for delta in densities
         }
         return GeneratedDrums(grids=grids, arrangements={})
+    layout_onsets = part_onsets
+    if part_onsets is not None and not meter.is_common_time:
+        # the lay-out decision counts a bar's onsets: a short bar's, per 4/4 bar, so that a 2/4
+        # bar does not sound bare for being short
+        layout_onsets = part_onsets * (N_STEPS / meter.bar_steps)[:, None, None]
     arrangements = arrange_song(
         probabilities,
         found,
@@ -214,7 +220,7 @@ def drums(
         drum_ssm=drum_ssm,
         vae_velocity=predicted.velocities,
         bar_cqts=bar_cqts,
-        part_onsets=part_onsets,
+        part_onsets=layout_onsets,
         drummer=drummer,
         config=config,
         seed=seed,
