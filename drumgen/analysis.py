@@ -16,7 +16,8 @@ import numpy as np
 
 from drumgen import bars, features, midi, parts, representation
 from drumgen.config import Config, load_config
-from drumgen.exceptions import ParameterError
+from drumgen.exceptions import ParameterError, TimeSignatureError
+from drumgen.meter import SongMeter
 from drumgen.synth import Renderer
 
 log = logging.getLogger(__name__)
@@ -29,15 +30,20 @@ class Step1Result:
     Attributes
     ----------
     bar_times : np.ndarray [shape=(n_bars + 1,), seconds]
-    step_times : np.ndarray [shape=(n_bars, 17), seconds]
-        Start of each 16th step of each bar, then the bar's end.
+    step_times : np.ndarray [shape=(n_bars, n_steps + 1), seconds]
+        Start of each 16th step of each bar on the song's step canvas (``n_steps`` 16 for a 4/4
+        song; padding steps lie at the bar's end, :mod:`drumgen.bars`), then the bar's end.
     bar_tempos : np.ndarray [shape=(n_bars,), quarter notes per minute]
     bar_cqts : np.ndarray [shape=(n_bars, 84, 96), float32, in [0, 1]]
-    drum_grids : np.ndarray [shape=(n_bars, 46, 16), uint8 velocities] or None
+        96 cells per bar, each a 96th of the bar whatever its length.
+    drum_grids : np.ndarray [shape=(n_bars, 46, n_steps), uint8 velocities] or None
         The song's own drums, if it has any.
-    part_onsets : np.ndarray [shape=(n_bars, 5, 16), uint8] or None
+    part_onsets : np.ndarray [shape=(n_bars, 5, n_steps), uint8] or None
         Note onsets per step of each instrument family (:mod:`drumgen.parts`); None in run
         folders written before it existed.
+    bar_meters : np.ndarray [shape=(n_bars, 2), int] or None
+        ``(numerator, denominator)`` of every bar; None in run folders written before meters
+        were read (all 4/4 then). See :attr:`meter`.
     """
 
     bar_times: np.ndarray
@@ -47,15 +53,27 @@ class Step1Result:
     drum_grids: np.ndarray | None
     part_onsets: np.ndarray | None = None
     run_dir: Path | None = None
+    bar_meters: np.ndarray | None = None
 
     @property
     def n_bars(self) -> int:
         """Number of bars."""
         return len(self.bar_cqts)
 
+    @property
+    def meter(self) -> SongMeter:
+        """Every bar's meter, steps and beats (:class:`drumgen.meter.SongMeter`)."""
+        if self.bar_meters is None:
+            return SongMeter.common_time(self.n_bars)
+        return SongMeter.from_meters(self.bar_meters)
+
 
 def preprocess_song(
-    song_path: str | Path, *, config: Config | None = None, renderer: Renderer | None = None
+    song_path: str | Path,
+    *,
+    config: Config | None = None,
+    renderer: Renderer | None = None,
+    common_time_only: bool = False,
 ) -> tuple[Step1Result, np.ndarray]:
     """Step 1 without files: analyse a MIDI song in memory.
 
@@ -68,6 +86,9 @@ def preprocess_song(
     renderer : Renderer, optional
         A loaded FluidSynth renderer to reuse across songs (its sample rate must match
         ``config.render``); one is made if omitted.
+    common_time_only : bool
+        Refuse, before rendering, a song with a bar that is not 16 steps long (4/4, 2/2): the
+        dataset builder's choice while the models are trained on 4/4 bars only.
 
     Returns
     -------
@@ -78,7 +99,10 @@ def preprocess_song(
 
     Raises
     ------
-    MidiError, TimeSignatureError, SynthError
+    MidiError, SynthError
+    TimeSignatureError
+        If a bar cannot be drummed (:func:`drumgen.midi.check_meter`), or with ``common_time_only``
+        is not 16 steps long.
     """
     config = load_config("default") if config is None else config
     song_path = Path(song_path)
@@ -87,6 +111,14 @@ def preprocess_song(
     end_time = midi.song_end_time(song)
     bar_times = bars.bar_times(song, end_time=end_time)
     midi.check_meter(song, list(bar_times[:-1]), name=str(song_path))
+    meter = SongMeter.from_meters(bars.bar_meters(song, end_time=end_time))
+    odd = meter.first_uncommon_bar()
+    if common_time_only and odd is not None:
+        numerator, denominator = meter.bar_meters[odd]
+        raise TimeSignatureError(
+            f"{song_path}: bar {odd + 1} (at {bar_times[odd]:.2f} s) is in {numerator}/{denominator}; "
+            "the models train and are evaluated on bars of four quarter notes only (4/4, 2/2)"
+        )
     step_times = bars.step_times(song, end_time=end_time)
     bar_tempos = bars.bar_tempos(song, bar_times)
     log.debug("%s: %d bars, %.1f s", song_path.name, len(bar_times) - 1, bar_times[-1])
@@ -111,5 +143,6 @@ def preprocess_song(
         bar_cqts=bar_cqts,
         drum_grids=drum_grids,
         part_onsets=parts.onset_profile(split.melody.instruments, step_times),
+        bar_meters=meter.bar_meters,
     )
     return result, audio

@@ -84,12 +84,17 @@ class Arrangement:
         Bars ending in a fill.
     crashes : np.ndarray [shape=(n_bars,), bool]
         Bars starting with a crash.
+    fill_starts : np.ndarray [shape=(n_bars,), int64, steps] or None
+        The step each fill starts on, -1 in bars without one; what
+        :func:`drumgen.meter.fit_grid` needs to end a bar of another meter with its fill. Not
+        saved with the decisions (:data:`DECISIONS`).
     """
 
     grid: np.ndarray
     resting: np.ndarray
     fills: np.ndarray
     crashes: np.ndarray
+    fill_starts: np.ndarray | None = None
 
 
 DECISIONS: tuple[str, ...] = ("resting", "fills", "crashes")
@@ -354,8 +359,9 @@ def _apply_edits(hits: np.ndarray, edits: list[tuple[int, int, bool]]) -> None:
 
 def _fill(
     groove: np.ndarray, drummer: DrummerModel, choice: KitChoice, rng: np.random.Generator
-) -> np.ndarray:
-    """The groove bar with its last beats replaced by a fill drawn from the learned fill table."""
+) -> tuple[np.ndarray, int]:
+    """The groove bar with its last beats replaced by a fill drawn from the learned fill table,
+    and the step the fill starts on."""
     start = int(rng.choice(drummer.fill_starts, p=drummer.fill_start_probs))
     bar = groove.copy()
     bar[:, start:] = False
@@ -363,7 +369,7 @@ def _fill(
         voice = FILL_VOICES[int(rng.choice(len(FILL_VOICES), p=drummer.fill_table[step]))]
         if voice != "rest":
             bar[choice.rows[voice], step] = True
-    return bar
+    return bar, start
 
 
 def arrange(
@@ -462,12 +468,13 @@ def arrange(
     hits[resting] = False
 
     fills = np.zeros(n_bars, dtype=bool)
+    fill_starts = np.full(n_bars, -1, dtype=np.int64)
     crashes = np.zeros(n_bars, dtype=bool)
     if settings.fills > 0:
         for change in sections.changes:
             before, after = int(change) - 1, int(change)
             if not resting[before] and hits[before].any() and rng.random() < settings.fills:
-                hits[before] = _fill(hits[before], drummer, song_kit, rng)
+                hits[before], fill_starts[before] = _fill(hits[before], drummer, song_kit, rng)
                 fills[before] = True
             if not resting[after]:
                 hits[after, CRASH_ROW, 0] = True
@@ -488,7 +495,7 @@ def arrange(
             pooled_velocity[label_bars] = _pooled(v, label_bars)
     loudness = _section_loudness(bar_loudness, sections)
     grid = velocities(hits, drummer=drummer, loudness=loudness, base=pooled_velocity)
-    return Arrangement(grid=grid, resting=resting, fills=fills, crashes=crashes)
+    return Arrangement(grid=grid, resting=resting, fills=fills, crashes=crashes, fill_starts=fill_starts)
 
 
 def _in_order_of_appearance(labels: np.ndarray) -> list[int]:

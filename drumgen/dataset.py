@@ -171,7 +171,7 @@ def analyse_training_song(
     DrumgenError
         With the reason the song cannot be used (no drums, meter, too short or long, broken).
     """
-    result, _ = analysis.preprocess_song(source.path, config=config, renderer=renderer)
+    result, _ = analysis.preprocess_song(source.path, config=config, renderer=renderer, common_time_only=True)
     if result.drum_grids is None or not result.drum_grids.any():
         raise MidiError(f"{source.path}: no drum notes")
     if result.n_bars < limits.min_bars:

@@ -18,7 +18,9 @@ class MidiError(DrumgenError):
 
 
 class TimeSignatureError(MidiError):
-    """A bar's meter cannot be served by the model's 16-step 4/4 grid."""
+    """A bar's meter cannot be drummed: shorter than one beat, longer than 8 quarter notes, not a
+    whole number of sixteenths, or cut short by a meter change inside it (and, where only 4/4
+    bars are wanted - the dataset builder - any bar that is not four quarter notes long)."""
 
 
 class LimitError(DrumgenError):

@@ -1,7 +1,7 @@
 """Feel: swing found in the song's own parts, and a drummer's small timing and velocity drift.
 
-The drum grid is straight: 16 sixteenth steps per bar, each on the song's own step time
-(:func:`drumgen.bars.step_times`). This module moves the written hits off that grid, in two
+The drum grid is straight: every bar's sixteenth steps (16 in 4/4), each on the song's own step
+time (:func:`drumgen.bars.step_times`). This module moves the written hits off that grid, in two
 independent ways, applied when the MIDI is written (:func:`drumgen.pipeline.step_5_write_midi`):
 
 - **Swing.** A ratio ``r`` (first eighth of a beat / second eighth) delays every beat's off-beat
@@ -222,7 +222,9 @@ def swing_positions(ratio: float) -> np.ndarray:
     return np.array([0.0, offbeat / 2, offbeat, (1.0 + offbeat) / 2, 1.0])
 
 
-def beat_positions(onset_times: np.ndarray, step_times: np.ndarray) -> np.ndarray:
+def beat_positions(
+    onset_times: np.ndarray, step_times: np.ndarray, *, swing_bars: np.ndarray | None = None
+) -> np.ndarray:
     """Position of each onset within its quarter-note beat.
 
     Parameters
@@ -230,7 +232,11 @@ def beat_positions(onset_times: np.ndarray, step_times: np.ndarray) -> np.ndarra
     onset_times : np.ndarray [shape=(n_onsets,), seconds]
     step_times : np.ndarray [shape=(n_bars, n_steps + 1), seconds]
         From :func:`drumgen.bars.step_times`. A beat is four steps from the bar's start; the
-        steps of a bar left over after its last whole beat belong to no beat.
+        steps of a bar left over after its last whole beat (e.g. the last eighth of a 7/8 bar,
+        or a bar's padding) belong to no beat.
+    swing_bars : np.ndarray [shape=(n_bars,), bool], optional
+        Bars whose beats count (default all): compound bars (6/8, 12/8), whose eighths are
+        triplets already, are left out by the pipeline.
 
     Returns
     -------
@@ -244,7 +250,7 @@ def beat_positions(onset_times: np.ndarray, step_times: np.ndarray) -> np.ndarra
     >>> beat_positions(np.array([0.25, 0.6, 1.9]), steps).round(3).tolist()
     [0.5, 0.2, 0.8]
     """
-    edges = _beat_edges(step_times)
+    edges = _beat_edges(step_times, swing_bars=swing_bars)
     onsets = np.asarray(onset_times, dtype=float).ravel()
     if len(edges) == 0 or len(onsets) == 0:
         return np.zeros(0)
@@ -268,6 +274,7 @@ def estimate_swing(
     min_ratio: float = 1.1,
     min_confidence: float = 0.3,
     name: str = "song",
+    swing_bars: np.ndarray | None = None,
 ) -> SwingEstimate:
     """Estimate a song's swing ratio from its note onsets.
 
@@ -293,6 +300,8 @@ def estimate_swing(
         The checks above (the ``[feel]`` settings ``min_swing_*``).
     name : str
         How the log names the song.
+    swing_bars : np.ndarray [shape=(n_bars,), bool], optional
+        Bars whose beats are read (:func:`beat_positions`); default all.
 
     Returns
     -------
@@ -309,7 +318,7 @@ def estimate_swing(
     >>> estimate_swing(np.concatenate([beats, beats + 0.25]), step_times=steps).ratio
     1.0
     """
-    positions = beat_positions(onset_times, step_times)
+    positions = beat_positions(onset_times, step_times, swing_bars=swing_bars)
     if len(positions) == 0:
         estimate = SwingEstimate(1.0, 1.0, 0, 0, 0.0, SwingVerdict.FEW_NOTES)
         _log_estimate(estimate, name=name, min_notes=min_notes)
@@ -358,7 +367,9 @@ def song_onsets(instruments: Sequence[pretty_midi.Instrument]) -> np.ndarray:
     return np.sort(np.asarray(onsets, dtype=float))
 
 
-def swing_step_times(step_times: np.ndarray, *, ratio: float) -> np.ndarray:
+def swing_step_times(
+    step_times: np.ndarray, *, ratio: float, swing_bars: np.ndarray | None = None
+) -> np.ndarray:
     """The step times with every whole beat swung by ``ratio``.
 
     Parameters
@@ -366,13 +377,16 @@ def swing_step_times(step_times: np.ndarray, *, ratio: float) -> np.ndarray:
     step_times : np.ndarray [shape=(n_bars, n_steps + 1), seconds]
     ratio : float
         First eighth / second eighth (1: straight, 2: triplet swing); see :func:`swing_positions`.
+    swing_bars : np.ndarray [shape=(n_bars,), bool], optional
+        Bars to swing (default all); the others, e.g. compound bars, stay straight.
 
     Returns
     -------
     np.ndarray [shape=(n_bars, n_steps + 1), float64, seconds]
         A new array: each beat's sixteenths moved to their swung positions, interpolated through
         the beat's own step times; beat starts, bar ends and steps after a bar's last whole beat
-        unchanged. Equal to ``step_times`` for ratio 1.
+        unchanged (so are a bar's padding steps, and the last eighth of a 7/8 bar). Equal to
+        ``step_times`` for ratio 1.
 
     Examples
     --------
@@ -387,11 +401,13 @@ def swing_step_times(step_times: np.ndarray, *, ratio: float) -> np.ndarray:
     n_beats = (step_times.shape[1] - 1) // STEPS_PER_BEAT
     straight = np.linspace(0.0, 1.0, STEPS_PER_BEAT + 1)
     targets = swing_positions(ratio)
+    whole = _whole_beats(step_times, swing_bars=swing_bars)
     for beat in range(n_beats):
         first = beat * STEPS_PER_BEAT
         span = step_times[:, first : first + STEPS_PER_BEAT + 1]  # (n_bars, 5)
         for step in range(1, STEPS_PER_BEAT):
-            swung[:, first + step] = _interp_rows(targets[step], straight, span)
+            warped = _interp_rows(targets[step], straight, span)
+            swung[:, first + step] = np.where(whole[:, beat], warped, step_times[:, first + step])
     return swung
 
 
@@ -482,6 +498,7 @@ def choose_feel(
     settings: FeelConfig,
     seed: int,
     name: str = "song",
+    swing_bars: np.ndarray | None = None,
 ) -> AppliedFeel:
     """Decide how a song's drums are played: its swing (detected, or the set amount) and humanize.
 
@@ -496,6 +513,8 @@ def choose_feel(
         ratio ``1 + s`` (:func:`swing_ratio`).
     seed : int
         Seed of the humanize offsets.
+    swing_bars : np.ndarray [shape=(n_bars,), bool], optional
+        Bars whose beats are read for swing (:func:`estimate_swing`); default all.
 
     Returns
     -------
@@ -516,6 +535,7 @@ def choose_feel(
         min_ratio=settings.min_swing_ratio,
         min_confidence=settings.min_swing_confidence,
         name=name,
+        swing_bars=swing_bars,
     )
     ratio = detected.ratio if settings.swing == "auto" else swing_ratio(float(settings.swing))
     return AppliedFeel(
@@ -530,7 +550,12 @@ def choose_feel(
 
 
 def apply_feel(
-    grid: np.ndarray, step_times: np.ndarray, *, feel: AppliedFeel, name: str = "drumgen drums"
+    grid: np.ndarray,
+    step_times: np.ndarray,
+    *,
+    feel: AppliedFeel,
+    name: str = "drumgen drums",
+    swing_bars: np.ndarray | None = None,
 ) -> pretty_midi.Instrument:
     """Write a drum grid as a GM drum instrument, played with a feel.
 
@@ -545,6 +570,8 @@ def apply_feel(
         :func:`drumgen.representation.grid_to_drums` of the straight grid.
     name : str
         Instrument name.
+    swing_bars : np.ndarray [shape=(n_bars,), bool], optional
+        Bars to swing (:func:`swing_step_times`); default all.
 
     Returns
     -------
@@ -553,7 +580,7 @@ def apply_feel(
     """
     if feel.on_grid:
         return representation.grid_to_drums(grid, step_times, name=name)
-    played = swing_step_times(step_times, ratio=feel.swing_ratio)
+    played = swing_step_times(step_times, ratio=feel.swing_ratio, swing_bars=swing_bars)
     offsets = None
     if feel.humanize > 0:
         offsets = humanize(
@@ -573,7 +600,19 @@ def apply_feel(
     )
 
 
-def _beat_edges(step_times: np.ndarray) -> np.ndarray:
+def _whole_beats(step_times: np.ndarray, *, swing_bars: np.ndarray | None) -> np.ndarray:
+    """Which quarter beats of the canvas lie wholly inside their bar (their last step is not
+    padding) in a bar that may swing: shape (n_bars, n_beats), bool."""
+    step_times = np.asarray(step_times, dtype=float)
+    n_beats = (step_times.shape[1] - 1) // STEPS_PER_BEAT
+    last_steps = np.diff(step_times, axis=1)[:, STEPS_PER_BEAT - 1 :: STEPS_PER_BEAT][:, :n_beats]
+    whole = last_steps > 0
+    if swing_bars is not None:
+        whole &= np.asarray(swing_bars, dtype=bool)[:, None]
+    return whole
+
+
+def _beat_edges(step_times: np.ndarray, *, swing_bars: np.ndarray | None = None) -> np.ndarray:
     """Every whole beat's five step times, in song order: shape (n_beats, 5)."""
     step_times = np.asarray(step_times, dtype=float)
     n_bars, n_edges = step_times.shape if step_times.ndim == 2 else (0, 0)
@@ -584,7 +623,8 @@ def _beat_edges(step_times: np.ndarray) -> np.ndarray:
         step_times[:, beat * STEPS_PER_BEAT : beat * STEPS_PER_BEAT + STEPS_PER_BEAT + 1]
         for beat in range(n_beats)
     ]
-    return np.stack(beats, axis=1).reshape(n_bars * n_beats, STEPS_PER_BEAT + 1)
+    edges = np.stack(beats, axis=1).reshape(n_bars * n_beats, STEPS_PER_BEAT + 1)
+    return edges[_whole_beats(step_times, swing_bars=swing_bars).ravel()]
 
 
 def _misfit(positions: np.ndarray, ratio: float) -> float:

@@ -8,7 +8,8 @@ call these; none of them strings the steps together by hand.
 - :func:`select_and_segment` - step 3: each bar's nearest bars in the chosen SSM, and the song's
   sections.
 - :func:`drums` - step 4: the drum VAE's probabilities and velocities for every bar, arranged into a
-  drum part (:mod:`drumgen.arrangement`), or decoded bar by bar as the reference did (``arranged=False``).
+  drum part (:mod:`drumgen.arrangement`), or decoded bar by bar as the reference did (``arranged=False``),
+  then fitted to each bar's own meter (:mod:`drumgen.meter`).
 
 TensorFlow is imported lazily, through :mod:`drumgen.model`, only where a network runs.
 
@@ -17,6 +18,7 @@ Used by notebooks ``step_2`` to ``step_4``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +27,11 @@ import numpy as np
 from drumgen import sections as sections_
 from drumgen import selection, similarity
 from drumgen.arrangement import Arrangement, arrange
+from drumgen.bars import N_STEPS
 from drumgen.config import Config
 from drumgen.drummer import DrummerModel, bar_loudness, layout_features
 from drumgen.exceptions import ParameterError
+from drumgen.meter import SongMeter, fit_grid, to_model_steps
 from drumgen.sections import Sections
 from drumgen.songdata import CQT_LEVELS, SongData
 
@@ -120,8 +124,9 @@ def select_and_segment(
 
 @dataclass(frozen=True)
 class GeneratedDrums:
-    """Step 4's result: per density offset, a velocity grid [shape=(n_bars, 46, 16), uint8], and
-    (when arranged) the arrangement's decisions."""
+    """Step 4's result: per density offset, a velocity grid [shape=(n_bars, 46, n_steps), uint8] on
+    the song's step canvas (16 steps for a 4/4 song; :mod:`drumgen.meter`), and (when arranged) the
+    arrangement's decisions (their grids on the same canvas)."""
 
     grids: dict[int, np.ndarray]
     arrangements: dict[int, Arrangement]
@@ -142,6 +147,7 @@ def drums(
     densities: tuple[int, ...] = (0,),
     genre: str = "unknown",
     arranged: bool = True,
+    meter: SongMeter | None = None,
 ) -> GeneratedDrums:
     """Step 4 in memory.
 
@@ -154,8 +160,9 @@ def drums(
     vae : DrumVae
     drummer : DrummerModel or None
         Needed when ``arranged``.
-    part_onsets : np.ndarray [shape=(n_bars, 5, 16)]
-        The song's note onsets per part (step 1): an input of the VAE, and the lay-out decision's.
+    part_onsets : np.ndarray [shape=(n_bars, 5, n_steps)]
+        The song's note onsets per part on its step canvas (step 1): an input of the VAE, and the
+        lay-out decision's, both folded onto 16 cells per bar (:func:`drumgen.meter.to_model_steps`).
         None raises :class:`ParameterError` (step 1 always counts them; re-run it for an old run
         folder).
     drum_ssm : np.ndarray [shape=(n_bars, n_bars), distances], optional
@@ -167,9 +174,15 @@ def drums(
         Density offsets, one drum part each.
     arranged : bool
         False: every bar decoded on its own (the reference's way; ``config.generation.decode``).
+    meter : SongMeter, optional
+        Every bar's meter (step 1); the 16-step bars of the VAE and the arranger are fitted to it
+        (:func:`drumgen.meter.fit_grid`). Default: every bar 4/4.
     """
     from drumgen.model.generate import bar_probabilities, decode_hits, hits_to_velocities
 
+    meter = SongMeter.common_time(len(bar_cqts)) if meter is None else meter
+    if part_onsets is not None:
+        part_onsets = to_model_steps(part_onsets, meter.bar_steps)
     rng = np.random.default_rng(seed)
     predicted = bar_probabilities(
         vae,
@@ -185,13 +198,21 @@ def drums(
     probabilities = predicted.probabilities
     if not arranged:
         grids = {
-            delta: hits_to_velocities(
-                decode_hits(probabilities, predicted.counts, delta=delta, mode=config.generation.decode),
-                probabilities,
+            delta: fit_grid(
+                hits_to_velocities(
+                    decode_hits(probabilities, predicted.counts, delta=delta, mode=config.generation.decode),
+                    probabilities,
+                ),
+                meter,
             )
             for delta in densities
         }
         return GeneratedDrums(grids=grids, arrangements={})
+    layout_onsets = part_onsets
+    if part_onsets is not None and not meter.is_common_time:
+        # the lay-out decision counts a bar's onsets: a short bar's, per 4/4 bar, so that a 2/4
+        # bar does not sound bare for being short
+        layout_onsets = part_onsets * (N_STEPS / meter.bar_steps)[:, None, None]
     arrangements = arrange_song(
         probabilities,
         found,
@@ -199,12 +220,18 @@ def drums(
         drum_ssm=drum_ssm,
         vae_velocity=predicted.velocities,
         bar_cqts=bar_cqts,
-        part_onsets=part_onsets,
+        part_onsets=layout_onsets,
         drummer=drummer,
         config=config,
         seed=seed,
         densities=densities,
     )
+    arrangements = {
+        delta: dataclasses.replace(
+            arranged_, grid=fit_grid(arranged_.grid, meter, fill_starts=arranged_.fill_starts)
+        )
+        for delta, arranged_ in arrangements.items()
+    }
     return GeneratedDrums(grids={d: a.grid for d, a in arrangements.items()}, arrangements=arrangements)
 
 

@@ -5,10 +5,13 @@ Policy
 - Drum instruments (``is_drum``, MIDI channel 10) are the training target and the evaluation
   reference; everything else is the "melody" that drumgen listens to.
 - A file without any time signature is read as 4/4 from 0 s (the MIDI standard's default).
-- The model's grid is 16 steps per 4/4 bar, so every bar must last four quarter notes
-  (4/4, 2/2, 8/8 ...), and a meter may change only on a bar line. Any other bar raises
-  :class:`~drumgen.exceptions.TimeSignatureError` naming the first such bar. A time signature
-  that repeats the meter in force is no change (:func:`meter_changes`).
+- Every bar gets a grid of its own length in sixteenth-note steps (2/4 -> 8, 3/4 -> 12,
+  6/8 -> 12, 7/8 -> 14, 12/8 -> 24; :func:`bar_steps_of`). A meter is drummed when its bar is a
+  whole number of sixteenths, from one beat (:data:`MIN_BAR_STEPS`, a quarter note: a pickup of
+  1/4) to :data:`MAX_BAR_STEPS` (8/4, 16/8); a meter may change only on a bar line. Any other
+  bar (e.g. a 1/16 bar of a broken file, a 3/4 time signature in the middle of a 4/4 bar)
+  raises :class:`~drumgen.exceptions.TimeSignatureError` naming the first such bar. A time
+  signature that repeats the meter in force is no change (:func:`meter_changes`).
 - A file is checked chunk by chunk before its events are parsed, so every fault gets a message
   naming it (SMPTE timing, tempo 0, truncated at byte N ...); unknown chunks are skipped.
 - :func:`check_song` refuses a song beyond the ``[limits]`` of the config (length, bars, notes,
@@ -39,8 +42,13 @@ from drumgen.exceptions import LimitError, MidiError, TimeSignatureError
 
 log = logging.getLogger(__name__)
 
-QUARTERS_PER_BAR = 4.0
-"""Length of every bar the model serves, in quarter notes (a 4/4 bar)."""
+STEPS_PER_QUARTER = 4
+"""Grid steps (sixteenth notes) per quarter note."""
+MIN_BAR_STEPS = STEPS_PER_QUARTER
+"""Shortest bar drumgen drums, in steps: one beat (a quarter note, e.g. a 1/4 pickup). A shorter
+bar (1/8, 1/16, 3/32) is nearly always a broken or odd file; its message names the bar."""
+MAX_BAR_STEPS = 32
+"""Longest bar drumgen drums, in steps (8/4, 16/8; 7/4 = 28, 12/8 = 24, 15/8 = 30)."""
 
 MAX_PRETTY_MIDI_TICK = 10_000_000
 """pretty_midi refuses a file whose last event lies past this tick (it keeps one float per tick);
@@ -590,11 +598,44 @@ def meter_changes(song: pretty_midi.PrettyMIDI) -> list[tuple[int, int, int]]:
     return changes
 
 
+def bar_steps_of(numerator: int, denominator: int) -> Fraction:
+    """Length of a bar of ``numerator/denominator`` in sixteenth-note steps (may be fractional).
+
+    Examples
+    --------
+    >>> [int(bar_steps_of(n, d)) for n, d in ((4, 4), (2, 4), (3, 4), (6, 8), (7, 8), (12, 8))]
+    [16, 8, 12, 12, 14, 24]
+    """
+    return Fraction(numerator * 4 * STEPS_PER_QUARTER, denominator)
+
+
+def meter_problem(numerator: int, denominator: int) -> str | None:
+    """Why bars of ``numerator/denominator`` cannot be drummed, or None when they can.
+
+    Returns
+    -------
+    str or None
+        A phrase for an error message, e.g. ``"0.5 quarter notes long, shorter than one beat"``.
+    """
+    steps = bar_steps_of(numerator, denominator)
+    quarters = f"{float(steps / STEPS_PER_QUARTER):g} quarter notes long"
+    if steps.denominator != 1:
+        return f"{quarters}, not a whole number of sixteenth notes (drumgen's grid step)"
+    if steps < MIN_BAR_STEPS:
+        return f"{quarters}, shorter than one beat (a quarter note)"
+    if steps > MAX_BAR_STEPS:
+        return f"{quarters}, longer than drumgen's longest bar of {MAX_BAR_STEPS // STEPS_PER_QUARTER}"
+    return None
+
+
 def check_meter(
     song: pretty_midi.PrettyMIDI, downbeat_times: list[float] | None = None, *, name: str = "song"
 ) -> None:
-    """Check that every bar of ``song`` lasts four quarter notes and that every meter change falls
-    on a bar line.
+    """Check that every bar of ``song`` can be drummed and that every meter change falls on a bar
+    line.
+
+    A bar can be drummed when its meter gives a whole number of sixteenth-note steps from one beat
+    to eight quarter notes (:func:`meter_problem`): 2/4, 3/4, 5/4, 6/8, 7/8, 12/8, a 1/4 pickup ...
 
     Parameters
     ----------
@@ -608,9 +649,10 @@ def check_meter(
     Raises
     ------
     TimeSignatureError
-        Naming the first bar whose meter is not 4/4-long, e.g. ``bar 17 (at 32.00 s) is in 3/4``,
-        or the first bar a time signature cuts short, e.g. ``bar 5 (at 8.00 s) is cut short after
-        1.5 of its 4 quarter notes by a 3/4 time signature``.
+        Naming the first bar whose meter cannot be drummed, e.g. ``bar 17 (at 32.00 s) is in 1/16:
+        0.25 quarter notes long, shorter than one beat (a quarter note)``, or the first bar a time
+        signature cuts short, e.g. ``bar 5 (at 8.00 s) is cut short after 1.5 of its 4 quarter
+        notes by a 3/4 time signature``.
     """
     del downbeat_times
     end_tick = song.time_to_tick(song_end_time(song))
@@ -620,11 +662,12 @@ def check_meter(
     for idx, (start_tick, numerator, denominator) in enumerate(changes):
         if start_tick >= end_tick and idx > 0:
             break
-        if abs(numerator * 4.0 / denominator - QUARTERS_PER_BAR) > 1e-9:
+        problem = meter_problem(numerator, denominator)
+        if problem is not None:
             raise TimeSignatureError(
                 f"{name}: bar {n_bars_before + 1} (at {song.tick_to_time(start_tick):.2f} s) is in "
-                f"{numerator}/{denominator}; drumgen's 16-step grid serves only "
-                "bars of four quarter notes (4/4, 2/2)"
+                f"{numerator}/{denominator}: {problem}; drumgen drums bars of 1 to "
+                f"{MAX_BAR_STEPS // STEPS_PER_QUARTER} quarter notes in whole sixteenths"
             )
         if idx + 1 == len(changes) or changes[idx + 1][0] >= end_tick:
             break

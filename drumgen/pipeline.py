@@ -182,6 +182,7 @@ def step_1_preprocess(
         arrays["part_onsets"] = result.part_onsets
     if result.drum_grids is not None:
         arrays["drum_grids"] = result.drum_grids
+    arrays.update(result.meter.to_arrays())
     meta = {
         "song": {"path": str(song_path), "md5": io.file_digest(song_path), "name": song_path.stem},
         "n_bars": result.n_bars,
@@ -205,6 +206,7 @@ def load_step_1(run_dir: str | Path) -> Step1Result:
         bar_cqts=arrays["bar_cqts"],
         drum_grids=arrays.get("drum_grids"),
         part_onsets=arrays.get("part_onsets"),
+        bar_meters=arrays.get("bar_meters"),
     )
 
 
@@ -444,6 +446,7 @@ def step_4_generate(
         seed=seed,
         densities=densities,
         genre=genre,
+        meter=step_1.meter,
     )
     grids = generated.grids
     decisions = {d: {name: getattr(generated.arrangements[d], name) for name in DECISIONS} for d in densities}
@@ -570,12 +573,14 @@ def step_5_write_midi(
         log.warning("%s: the file's tempo map differs from the one its drums were made on", song_path)
         if analysed.resolution == tempo.resolution:
             tempo, tempo_source = analysed, "analysis"
+    swing_bars = ~step_1.meter.compound  # compound bars' eighths are triplets already
     played = feel.choose_feel(
         feel.song_onsets(song.instruments),
         step_times=step_1.step_times,
         settings=config.feel,
         seed=step_4.seed,
         name=str(song_path),
+        swing_bars=swing_bars,
     )
     log.info(
         "%s: drums with swing ratio %.3g (%s), humanize %g",
@@ -587,7 +592,13 @@ def step_5_write_midi(
     label = "drumgen (oracle)" if oracle else "drumgen"
     reports = {}
     for density, grid in step_4.grids.items():
-        drums = feel.apply_feel(grid, step_1.step_times, feel=played, name=f"{label} drums {density:+d}")
+        drums = feel.apply_feel(
+            grid,
+            step_1.step_times,
+            feel=played,
+            name=f"{label} drums {density:+d}",
+            swing_bars=swing_bars,
+        )
         full_path, drums_path = paths[density]
         reports[density] = midi_out.write_song_with_drums(
             events,

@@ -1,4 +1,4 @@
-"""Drum tracks as grids: 46 General MIDI drum rows x 16 steps per bar, and back.
+"""Drum tracks as grids: 46 General MIDI drum rows x the steps of each bar (16 in 4/4), and back.
 
 A grid cell holds the velocity (1-127) of the hit on that row and step, 0 for none. Every GM drum
 pitch maps to one row: the 46 rows are the pitches listed in ``DRUM_PITCHES``; any other drum
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 
-from drumgen.bars import nearest_steps
+from drumgen.bars import nearest_steps, steps_in_bars
 
 DRUM_PITCHES: tuple[int, ...] = (
     27,
@@ -170,10 +170,15 @@ def grid_to_drums(
     Returns
     -------
     pretty_midi.Instrument
-        ``is_drum=True``; notes sorted by time then pitch.
+        ``is_drum=True``; notes sorted by time then pitch. Hits on padding steps (zero long, past
+        a bar's own length: :mod:`drumgen.bars`) are left out; :func:`drumgen.meter.fit_grid`
+        never makes any.
     """
     grid = np.asarray(grid)
     velocities = np.where(grid.astype(bool), DEFAULT_VELOCITY, 0) if grid.dtype == bool else grid
+    own = steps_in_bars(step_times)
+    if not own.all():
+        velocities = np.where(own[:, None, :], velocities, 0)
     instrument = pretty_midi.Instrument(program=0, is_drum=True, name=name)
     bar_idx, row_idx, step_idx = np.nonzero(velocities)
     for bar, row, step in zip(bar_idx, row_idx, step_idx, strict=True):

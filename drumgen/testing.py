@@ -27,10 +27,13 @@ songs bundled in ``input_midi/`` (written by ``scripts/make_example_songs.py``).
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import mido
 import numpy as np
@@ -619,6 +622,73 @@ def swung_song_bytes(
 def swung_song(n_bars: int = 8, **kwargs: object) -> pretty_midi.PrettyMIDI:
     """:func:`swung_song_bytes` loaded as a PrettyMIDI (see there for the arguments)."""
     return read_song_bytes(swung_song_bytes(n_bars, **kwargs))  # type: ignore[arg-type]
+
+
+METER_SONGS: dict[str, tuple[tuple[int, int, int], ...]] = {
+    "in_2_4": ((0, 2, 4),),
+    "in_3_4": ((0, 3, 4),),
+    "in_5_4": ((0, 5, 4),),
+    "in_6_8": ((0, 6, 8),),
+    "in_7_8": ((0, 7, 8),),
+    "in_12_8": ((0, 12, 8),),
+    "pickup": ((0, 1, 4), (1, 4, 4)),
+    "one_2_4_bar": ((3, 2, 4), (4, 4, 4)),
+    "change_midway": ((3, 3, 4),),
+}
+"""The meters of :func:`meter_song_bytes`: ``(bar_idx, numerator, denominator)`` changes per song
+(bars before the first are 4/4): each meter drumgen drums, a 1/4 pickup bar, a single 2/4 bar in
+a 4/4 song, and a 4/4 song turning 3/4 midway."""
+
+
+def meter_song_bytes(
+    *, form: str = "AB", bars_per_section: int = 3, tempo: float = 150.0
+) -> dict[str, bytes]:
+    """Songs in every meter drumgen drums (:data:`METER_SONGS`), as standard MIDI files by name.
+
+    Each is :func:`make_song_bytes` of ``form`` (piano, bass and drums, whose grooves are cut or
+    repeated to each bar's length) with the time signatures of :data:`METER_SONGS`: 6 bars by
+    default, 10-13 s at 150 bpm.
+
+    Examples
+    --------
+    >>> songs = meter_song_bytes()
+    >>> sorted(songs)[:3]
+    ['change_midway', 'in_12_8', 'in_2_4']
+    """
+    return {
+        name: make_song_bytes(
+            form, tempo=tempo, bars_per_section=bars_per_section, time_signatures=meters, seed=1
+        )
+        for name, meters in METER_SONGS.items()
+    }
+
+
+def drum_notes(path: str | Path) -> list[tuple[int, int, int, int]]:
+    """The drum notes of a MIDI file, exactly: ``(tick, pitch, velocity, duration in ticks)``.
+
+    Every note-on with velocity > 0 on channel 10, paired with its note-off, sorted; what the
+    golden tests of the example songs compare (``tests/data/example_drums.json``).
+    """
+    notes: list[tuple[int, int, int, int]] = []
+    for track in mido.MidiFile(str(path)).tracks:
+        tick = 0
+        started: dict[int, list[tuple[int, int]]] = {}
+        for message in track:
+            tick += message.time
+            if message.type not in ("note_on", "note_off") or message.channel != DRUM_CHANNEL:
+                continue
+            if message.type == "note_on" and message.velocity > 0:
+                started.setdefault(message.note, []).append((tick, message.velocity))
+            elif started.get(message.note):
+                start, velocity = started[message.note].pop(0)
+                notes.append((start, message.note, velocity, tick - start))
+    return sorted(notes)
+
+
+def drum_notes_digest(path: str | Path) -> str:
+    """SHA-256 of :func:`drum_notes` of a MIDI file, in hex."""
+    text = json.dumps(drum_notes(path), separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def example_song_bytes() -> dict[str, bytes]:
@@ -1216,9 +1286,18 @@ def awkward_midi_files() -> dict[str, bytes]:
             ]
         ),
         "drums_only": smf_bytes([conductor, kicks]),
-        "in_3_4": smf_bytes([smf_track([tempo_event(0, bpm=120), meter_event(0, 3, 4)]), piano, bass]),
-        "in_6_8": smf_bytes([smf_track([tempo_event(0, bpm=120), meter_event(0, 6, 8)]), piano, bass]),
-        "3_4_from_bar_3": smf_bytes(
+        "in_3_4_ok": smf_bytes([smf_track([tempo_event(0, bpm=120), meter_event(0, 3, 4)]), piano, bass]),
+        "in_6_8_ok": smf_bytes([smf_track([tempo_event(0, bpm=120), meter_event(0, 6, 8)]), piano, bass]),
+        "in_1_16": smf_bytes([smf_track([tempo_event(0, bpm=120), meter_event(0, 1, 16)]), piano, bass]),
+        "in_3_32": smf_bytes([smf_track([tempo_event(0, bpm=120), meter_event(0, 3, 32)]), piano, bass]),
+        "9_4_from_bar_2": smf_bytes(
+            [
+                smf_track([tempo_event(0, bpm=120), meter_event(0, 4, 4), meter_event(bar, 9, 4)]),
+                piano,
+                bass,
+            ]
+        ),
+        "3_4_from_bar_3_ok": smf_bytes(
             [
                 smf_track([tempo_event(0, bpm=120), meter_event(0, 4, 4), meter_event(2 * bar, 3, 4)]),
                 piano,

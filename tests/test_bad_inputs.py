@@ -78,9 +78,12 @@ EXPECTED: dict[str, str | None] = {
     "zero_length_notes_ok": None,
     "overlapping_same_notes_ok": None,
     "drums_only": "only drum notes",
-    "in_3_4": "is in 3/4",
-    "in_6_8": "is in 6/8",
-    "3_4_from_bar_3": "bar 3 (at 4.00 s) is in 3/4",
+    "in_3_4_ok": None,
+    "in_6_8_ok": None,
+    "in_1_16": "bar 1 (at 0.00 s) is in 1/16: 0.25 quarter notes long, shorter than one beat",
+    "in_3_32": "is in 3/32: 0.375 quarter notes long, not a whole number of sixteenth notes",
+    "9_4_from_bar_2": "bar 2 (at 2.00 s) is in 9/4: 9 quarter notes long, longer than drumgen's longest bar",
+    "3_4_from_bar_3_ok": None,
     "3_4_in_mid_bar": "bar 2 (at 2.00 s) is cut short",
     "2_2_in_mid_bar": "bar 3 (at 4.00 s) is cut short",
     "4_4_repeated_in_mid_bar_ok": None,
@@ -150,7 +153,8 @@ def test_limit_errors_are_limit_errors_and_meter_errors_meter_errors(corpus: Pat
         ("10000_bars", LimitError),
         ("2_hour_gap", LimitError),
         ("too_many_tracks", LimitError),
-        ("in_3_4", TimeSignatureError),
+        ("in_1_16", TimeSignatureError),
+        ("9_4_from_bar_2", TimeSignatureError),
         ("3_4_in_mid_bar", TimeSignatureError),
         ("smpte_25fps", MidiError),
         ("tempo_zero", MidiError),
@@ -210,7 +214,7 @@ def test_the_cli_batch_answers_every_file_in_one_line(
 
 # --- property and fuzz tests --------------------------------------------------------------------
 
-METERS = ((4, 4), (2, 2), (8, 8), (3, 4), (6, 8), (5, 4), (2, 4))
+METERS = ((4, 4), (2, 2), (8, 8), (3, 4), (6, 8), (5, 4), (2, 4), (12, 8), (7, 8), (1, 4), (1, 8))
 
 
 @st.composite
@@ -283,9 +287,11 @@ def test_random_songs_are_read_or_refused_in_one_line(tmp_path: Path, song: tupl
     assert stats.n_notes == n_note_ons
     read = _check_answer(path)
     if read is not None:
-        # a usable song's grid: every bar four quarter notes long, covering every note
+        # a usable song's grid: every bar as long as its meter, with its own steps, covering every note
         ticks = bars.bar_ticks(read)
-        np.testing.assert_array_equal(np.diff(ticks), 4 * read.resolution)
+        bar_steps = bars.meters_to_steps(bars.bar_meters(read))
+        np.testing.assert_allclose(np.diff(ticks), bar_steps * read.resolution / 4, rtol=1e-12)
+        assert bars.steps_in_bars(bars.step_times(read)).sum(axis=1).tolist() == bar_steps.tolist()
         assert bars.bar_times(read)[-1] >= midi.song_end_time(read) - 1e-6
         assert stats.duration == pytest.approx(midi.song_end_time(read), abs=1e-6)
 

@@ -93,10 +93,11 @@ def test_step_times_constant_tempo_are_sixteenths(make_song) -> None:
     np.testing.assert_allclose(np.diff(steps, axis=1), 0.125, atol=1e-12)  # 16th at 120 bpm
 
 
-def test_n_steps_argument(make_song) -> None:
-    steps = step_times(make_song(2, bpm=120.0), n_steps=4)
-    assert steps.shape == (2, 5)
-    np.testing.assert_allclose(steps[0], [0, 0.5, 1.0, 1.5, 2.0], atol=1e-12)
+def test_a_3_4_bar_has_12_steps_and_4_of_padding(make_song) -> None:
+    steps = step_times(make_song(2, bpm=120.0, meters=[(1, 3, 4)]))
+    assert steps.shape == (2, N_STEPS + 1)
+    np.testing.assert_allclose(steps[1, :13], 2.0 + np.arange(13) * 0.125, atol=1e-12)
+    np.testing.assert_allclose(steps[1, 12:], 3.5, atol=1e-12)  # padding at the bar's end
 
 
 def test_tempo_change_mid_bar_moves_later_steps(midi_kit: SimpleNamespace) -> None:

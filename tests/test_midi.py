@@ -169,26 +169,32 @@ def test_check_meter_accepts_2_2_and_8_8(make_song) -> None:
     check_meter(make_song(6, meters=[(2, 2, 2), (4, 8, 8)]))
 
 
-def test_check_meter_names_the_3_4_bar(make_song) -> None:
-    song = make_song(6, meters=[(2, 3, 4)])  # bars 0, 1 in 4/4, bar 2 (the third) in 3/4
+def test_check_meter_accepts_every_meter_drumgen_drums(make_song) -> None:
+    # 3/4, 2/4, 6/8, 5/4, 7/8, 12/8 and a 1/4 bar, each starting on a bar line
+    check_meter(
+        make_song(8, meters=[(0, 1, 4), (1, 3, 4), (2, 2, 4), (3, 6, 8), (4, 5, 4), (5, 7, 8), (6, 12, 8)])
+    )
+
+
+def test_check_meter_names_the_bar_too_short_to_drum(make_song) -> None:
+    song = make_song(6, meters=[(2, 1, 8)])  # bars 0, 1 in 4/4, bar 2 (the third) in 1/8
     with pytest.raises(TimeSignatureError) as info:
-        check_meter(song, name="waltz.mid")
+        check_meter(song, name="broken.mid")
     message = str(info.value)
-    assert "bar 3 " in message
-    assert "3/4" in message
-    assert "waltz.mid" in message
+    assert message.startswith("broken.mid: bar 3 (at 4.00 s) is in 1/8: 0.5 quarter notes long")
+    assert "shorter than one beat" in message
     assert "\n" not in message
 
 
-def test_check_meter_3_4_from_the_start_is_bar_1(make_song) -> None:
-    song = make_song(4, meters=[(0, 3, 4)])
-    with pytest.raises(TimeSignatureError, match=r"bar 1 .*3/4"):
+def test_check_meter_too_long_from_the_start_is_bar_1(make_song) -> None:
+    song = make_song(2, meters=[(0, 9, 4)])
+    with pytest.raises(TimeSignatureError, match=r"bar 1 .*9/4: 9 quarter notes long, longer than"):
         check_meter(song)
 
 
 def test_check_meter_uses_given_downbeats(make_song) -> None:
-    song = make_song(6, meters=[(4, 6, 8)])
-    with pytest.raises(TimeSignatureError, match=r"bar 5 .*6/8"):
+    song = make_song(6, meters=[(4, 1, 16)])
+    with pytest.raises(TimeSignatureError, match=r"bar 5 .*1/16"):
         check_meter(song, downbeat_times=list(song.get_downbeats()))
 
 

@@ -122,12 +122,17 @@ def test_oracle_needs_drums(tmp_path: Path, smoke) -> None:
         (lambda p: testing.empty_song().write(str(p)), MidiError, "no notes"),
         (lambda p: testing.drum_only_song().write(str(p)), MidiError, "only drum"),
         (
-            lambda p: testing.make_song("AB", time_signatures=[(1, 3, 4)]).write(str(p)),
+            lambda p: p.write_bytes(testing.awkward_midi_files()["3_4_in_mid_bar"]),
             TimeSignatureError,
-            "bar 2 .* 3/4",
+            r"bar 2 .* is cut short .* by a 3/4 time signature",
+        ),
+        (
+            lambda p: testing.make_song("AB", time_signatures=[(1, 1, 16)]).write(str(p)),
+            TimeSignatureError,
+            "bar 2 .* 1/16: .* shorter than one beat",
         ),
     ],
-    ids=["zero-byte", "not-midi", "no-notes", "drums-only", "three-four"],
+    ids=["zero-byte", "not-midi", "no-notes", "drums-only", "meter-in-mid-bar", "one-sixteenth"],
 )
 def test_bad_inputs_fail_cleanly_and_write_nothing(tmp_path: Path, smoke, make, error, words) -> None:
     path = tmp_path / "bad.mid"
