@@ -338,7 +338,8 @@ def contrast_edits(
     edited = groove.copy()
     edits: list[tuple[int, int, bool]] = []
     for _, row, step, add in candidates:
-        if all(int((edited != other).sum()) >= target for other, target in zip(earlier, targets)):
+        pairs = zip(earlier, targets, strict=True)
+        if all(int((edited != other).sum()) >= target for other, target in pairs):
             break
         edited[row, step] = add
         edits.append((row, step, add))
@@ -450,7 +451,9 @@ def arrange(
                 mixed, hit_threshold=settings.hit_threshold, delta=delta, choice=section_kit
             )
         if ssm is not None and settings.contrast > 0:
-            groove = decode_groove(pooled, hit_threshold=settings.hit_threshold, delta=delta, choice=section_kit)
+            groove = decode_groove(
+                pooled, hit_threshold=settings.hit_threshold, delta=delta, choice=section_kit
+            )
             targets = [_contrast_target(ssm, label_bars, bars, settings.contrast) for bars, _ in earlier]
             edits = contrast_edits(groove, pooled, [g for _, g in earlier], targets, choice=section_kit)
             label_hits = hits[label_bars]

@@ -207,7 +207,7 @@ def test_contrast_makes_alike_sections_differ_by_the_target(rng) -> None:
     a, b = edited.grid[0] > 0, edited.grid[8] > 0
     assert int((a != b).sum()) == 4, "10 x distance 0.4 = 4 cells"
     assert (edited.grid[0] == same.grid[0]).all(), "the first label is left as decoded"
-    for bar in (edited.grid[8:] > 0):
+    for bar in edited.grid[8:] > 0:
         assert (bar == b).all(), "every bar of the edited label plays the same edit"
     assert b[KICK_A, 0] and b[SNARE_A, [4, 12]].all(), "backbeat and downbeat kick survive the edit"
     assert metrics.layered_rate(edited.grid) == 0.0

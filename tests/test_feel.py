@@ -16,11 +16,11 @@ import mido
 import numpy as np
 import pytest
 
-from drumgen import bars, feel, io, midi, pipeline, representation, testing
-from drumgen.arrangement import DECISIONS
+from drumgen import bars, feel, io, pipeline, representation, testing
 from drumgen.cli import _generation_config, build_parser, main
 from drumgen.config import load_config
 from drumgen.exceptions import ParameterError
+from tests.run_folders import save_steps_1_and_4
 
 TICKS_PER_BEAT = 480
 BPM = 120.0
@@ -40,35 +40,8 @@ def _groove(n_bars: int) -> np.ndarray:
 
 def _run_folder(song_path: Path, run_dir: Path, *, seed: int = 0) -> np.ndarray:
     """Steps 1 and 4 of a song as the pipeline saves them; returns the straight step times."""
-    song = midi.ensure_time_signature(midi.read_midi(song_path))
-    end_time = midi.song_end_time(song)
-    step_times = bars.step_times(song, end_time=end_time)
-    bar_times = bars.bar_times(song, end_time=end_time)
-    n_bars = len(bar_times) - 1
-    io.save_step(
-        run_dir,
-        "step_1",
-        {
-            "bar_times": bar_times,
-            "step_times": step_times,
-            "bar_tempos": bars.bar_tempos(song, bar_times),
-            "bar_cqts": np.zeros((n_bars, 2, 2), dtype=np.uint8),
-        },
-        {"song": {"path": str(song_path), "md5": io.file_digest(song_path), "name": song_path.stem}},
-        force=True,
-    )
-    io.save_step(
-        run_dir,
-        "step_4",
-        {
-            "densities": np.array([0]),
-            "grids": _groove(n_bars)[None],
-            **{name: np.zeros((1, n_bars), dtype=bool) for name in DECISIONS},
-        },
-        {"source": "predicted", "seed": seed, "config": load_config("smoke").to_dict()},
-        force=True,
-    )
-    return step_times
+    meta = {"source": "predicted", "seed": seed, "config": load_config("smoke").to_dict()}
+    return save_steps_1_and_4(song_path, run_dir, _groove, step_4_meta=meta, force=True).step_times
 
 
 def _write(tmp_path: Path, *, ratio: float, name: str = "song") -> Path:

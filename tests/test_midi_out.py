@@ -19,9 +19,9 @@ import pretty_midi
 import pytest
 
 from drumgen import bars, io, midi, midi_out, pipeline, representation
-from drumgen.arrangement import DECISIONS
 from drumgen.cli import main
 from drumgen.exceptions import MidiError, OutputExistsError
+from tests.run_folders import save_steps_1_and_4
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "input_midi").glob("*.mid"))
 DRUM = midi_out.DRUM_CHANNEL
@@ -489,36 +489,12 @@ def _groove(n_bars: int) -> np.ndarray:
 
 
 def make_run_folder(song_path: Path, run_dir: Path, *, densities: Sequence[int] = (0,)) -> np.ndarray:
-    """A run folder holding steps 1 and 4 as the pipeline saves them (bars from the song itself,
-    a fixed groove instead of the VAE's drums); returns the step ticks the drums must land on."""
-    song = midi.ensure_time_signature(midi.read_midi(song_path))  # as step 1 reads it
+    """A run folder holding steps 1 and 4 (:func:`tests.run_folders.save_steps_1_and_4`, the song
+    ending at its last note-off); returns the step ticks the drums must land on."""
+    song = midi.ensure_time_signature(midi.read_midi(song_path))
     end_time = max(n.end for inst in song.instruments for n in inst.notes)
-    step_times = bars.step_times(song, end_time=end_time)
-    bar_times = bars.bar_times(song, end_time=end_time)
-    n_bars = len(bar_times) - 1
-    io.save_step(
-        run_dir,
-        "step_1",
-        {
-            "bar_times": bar_times,
-            "step_times": step_times,
-            "bar_tempos": bars.bar_tempos(song, bar_times),
-            "bar_cqts": np.zeros((n_bars, 2, 2), dtype=np.uint8),
-        },
-        {"song": {"path": str(song_path), "md5": io.file_digest(song_path), "name": song_path.stem}},
-    )
-    grid = _groove(n_bars)
-    io.save_step(
-        run_dir,
-        "step_4",
-        {
-            "densities": np.array(densities),
-            "grids": np.stack([grid for _ in densities]),
-            **{name: np.zeros((len(densities), n_bars), dtype=bool) for name in DECISIONS},
-        },
-        {"source": "predicted", "seed": 0},
-    )
-    ticks = bars.bar_ticks(song, end_time=end_time)
+    run = save_steps_1_and_4(song_path, run_dir, _groove, densities=densities, end_time=end_time)
+    ticks = bars.bar_ticks(run.song, end_time=run.end_time)
     step_ticks = ticks[:-1, None] + np.arange(bars.N_STEPS)[None, :] * np.diff(ticks)[:, None] / bars.N_STEPS
     return np.unique(step_ticks[:, ::2])
 
@@ -597,11 +573,10 @@ def test_cli_write_keep_song_drums(tmp_path: Path) -> None:
     for flags, out in (([], tmp_path / "plain"), (["--keep-song-drums"], tmp_path / "kept")):
         assert main(["write", str(tmp_path / "run"), "-o", str(out), *flags]) == 0
     song = mido.MidiFile(song_path)
-    plain, kept = (mido.MidiFile(folder / "d_drumgen.mid") for folder in (tmp_path / "plain", tmp_path / "kept"))
-    channel_10 = [m for t in song.tracks for m in t if not m.is_meta and getattr(m, "channel", None) == 9]
-    assert channel_10, "the test song plays on channel 10"
-    song_tracks = range(len(song.tracks))
-    assert not any(getattr(m, "channel", None) == 9 for i in song_tracks for m in plain.tracks[i] if not m.is_meta)
+    plain, kept = (mido.MidiFile(tmp_path / folder / "d_drumgen.mid") for folder in ("plain", "kept"))
+    assert any(midi_out.is_song_drum_event(m) for t in song.tracks for m in t), "it plays on channel 10"
+    song_tracks = plain.tracks[: len(song.tracks)]
+    assert not any(midi_out.is_song_drum_event(m) for t in song_tracks for m in t)
     for before, after in zip(song.tracks, kept.tracks, strict=False):
         assert list(after) == list(before)
 
