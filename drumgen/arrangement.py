@@ -10,7 +10,10 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
    bar, so a groove can be a two-bar phrase. ``variation`` blends each bar's own probabilities back
    in (0: exact repeats, 1: every bar its own); a bar's own probabilities are the weighted mean
    over itself and its step-3 neighbours (:func:`neighbourhood_probabilities`), so bars the drum
-   SSM calls alike vary alike.
+   SSM calls alike vary alike. Where the drum SSM hears two grooves inside one label (bars
+   further apart than ``variant_distance``, :func:`variant_labels`), each group of bars gets its
+   own variant of the label's groove, pooled over its bars and made to differ from the others as
+   labels are (point 2); the timekeeper stays the label's.
 2. **Sections that differ, sound different.** A section label whose groove came out (nearly) the
    same as an earlier label's is edited until the two differ in ``contrast`` x (their mean
    distance in the drum SSM) cells, at least 2 and at most 6. The kick and timekeeper steps
@@ -24,8 +27,10 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
    only where the arranger puts them (section starts); the backbeat (snare on 2 and 4, or on 3 in
    half time) and the downbeat kick are kept.
 4. **Fills and crashes.** In the bar before a section change, with probability ``fills``, the last
-   beats become a fill drawn from the fill table the drummer model learned from the corpus; the
-   new section starts with a crash (and a kick) on its downbeat.
+   beats become a fill drawn from the fill table the drummer model learned from the corpus (into
+   a section the song has not played before, as long as the table says; into one heard before,
+   the last beat only: :data:`SHORT_FILL_START`); the new section starts with a crash (and a
+   kick) on its downbeat.
 5. **Laying out.** Bars the drummer model says real drummers rest in (bare intros, breaks) are left
    empty, unless ``play_always``.
 6. **Dynamics.** Velocities come from the drum VAE's velocity output, averaged over the bars that
@@ -43,6 +48,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 
 from drumgen import kit
 from drumgen.config import ArrangementConfig
@@ -65,6 +72,12 @@ CONTRAST_PIECES = ("kick", "hihat", "ride")
 """The pieces a contrast edit may change: the kick and the timekeeper, as a drummer changes
 sections (the snare keeps its part: on the validation songs, editing it too cost 0.002 kit F1 for
 0.002 Pearson; toms and crashes belong to fills and section starts, percussion to the model)."""
+VARIANT_MIN_BARS = 2
+"""Fewest bars a variant of a section label's groove is played in (:func:`variant_labels`); a
+smaller group of bars joins the variant nearest to it."""
+SHORT_FILL_START = 12
+"""First step of the last beat: fills into a section the song has played before start here or
+later (a one-beat fill), fills into a new section anywhere the learned fill table says."""
 CONTRAST_PIVOT = 0.35
 """A piece-step with this chance is as cheap to play as to leave out: contrast edits toggle the
 steps nearest to it first (of 0.2 / 0.35 / 0.5, 0.35 gave the most drum-SSM Pearson on the
@@ -287,6 +300,58 @@ def neighbourhood_probabilities(probabilities: np.ndarray, selection: BarSelecti
     return total / (1.0 + weights.sum(axis=1))[:, None, None]
 
 
+def variant_labels(labels: np.ndarray, ssm: np.ndarray, *, max_distance: float) -> np.ndarray:
+    """Section labels split into variants: the bars of one label that the drum SSM hears apart.
+
+    The bars of each label are clustered by their SSM distances (average linkage, cut at
+    ``max_distance``); a cluster of fewer than :data:`VARIANT_MIN_BARS` bars joins the cluster it
+    is nearest to on average. Each variant then gets its own groove, made to differ from the other
+    variants as labels are (``contrast``), so the drums realise the SSM's structure inside a section
+    as well as between sections.
+
+    Parameters
+    ----------
+    labels : np.ndarray [shape=(n_bars,), int]
+        Each bar's section label (:meth:`drumgen.sections.Sections.bar_label_idx`).
+    ssm : np.ndarray [shape=(n_bars, n_bars), float, distances]
+        The predicted drum SSM.
+    max_distance : float
+        Clusters closer than this (mean distance between their bars) are one variant; >= 1 keeps
+        every label whole.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars,), int64]
+        Variant ids numbered in order of first appearance; bars of different labels never share one.
+    """
+    labels = np.asarray(labels)
+    distances = np.asarray(ssm, dtype=np.float64)
+    variants = np.zeros(len(labels), dtype=np.int64)
+    next_id = 0
+    for label in _in_order_of_appearance(labels):
+        bars = np.flatnonzero(labels == label)
+        clusters = np.ones(len(bars), dtype=np.int64)
+        if len(bars) >= 2 * VARIANT_MIN_BARS:
+            within = distances[np.ix_(bars, bars)]
+            within = (within + within.T) / 2.0
+            np.fill_diagonal(within, 0.0)
+            tree = linkage(squareform(within, checks=False), "average")
+            clusters = fcluster(tree, max_distance, "distance")
+            sizes = np.bincount(clusters)
+            big = [c for c in np.unique(clusters) if sizes[c] >= VARIANT_MIN_BARS]
+            small = [c for c in np.unique(clusters) if sizes[c] < VARIANT_MIN_BARS]
+            if not big:  # no two bars alike enough: the label stays one groove
+                clusters[:] = 1
+                small = []
+            for cluster in small:
+                members = clusters == cluster
+                clusters[members] = min(big, key=lambda c: within[np.ix_(members, clusters == c)].mean())
+        for cluster in _in_order_of_appearance(clusters):
+            variants[bars[clusters == cluster]] = next_id
+            next_id += 1
+    return variants
+
+
 def contrast_edits(
     groove: np.ndarray,
     probabilities: np.ndarray,
@@ -359,11 +424,19 @@ def _apply_edits(hits: np.ndarray, edits: list[tuple[int, int, bool]]) -> None:
 
 
 def _fill(
-    groove: np.ndarray, drummer: DrummerModel, choice: KitChoice, rng: np.random.Generator
+    groove: np.ndarray,
+    drummer: DrummerModel,
+    choice: KitChoice,
+    rng: np.random.Generator,
+    *,
+    earliest: int = 0,
 ) -> tuple[np.ndarray, int]:
     """The groove bar with its last beats replaced by a fill drawn from the learned fill table,
-    and the step the fill starts on."""
-    start = int(rng.choice(drummer.fill_starts, p=drummer.fill_start_probs))
+    and the step the fill starts on: one of the table's start steps from ``earliest`` on (with
+    their learned odds), or the last of them if none is that late."""
+    starts = np.asarray(drummer.fill_starts)
+    odds = np.where(starts >= earliest, np.asarray(drummer.fill_start_probs, dtype=np.float64), 0.0)
+    start = int(rng.choice(starts, p=odds / odds.sum())) if odds.sum() > 0 else int(starts.max())
     bar = groove.copy()
     bar[:, start:] = False
     for step in range(start, N_STEPS):
@@ -437,14 +510,21 @@ def arrange(
         raise ParameterError(f"ssm must have shape ({n_bars}, {n_bars}), got {np.shape(ssm)}")
     song_kit = choose_kit(p)  # one pitch per kit piece for the whole song
     hits = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=bool)
-    earlier: list[tuple[np.ndarray, np.ndarray]] = []  # (bars, edited groove) of each label so far
-    for label in _in_order_of_appearance(labels):
-        label_bars = np.flatnonzero(labels == label)
-        pooled = _pooled(p, label_bars)
-        odd = label_bars[positions[label_bars] % 2 == 1]
+    timekeepers = {
+        label: choose_kit(_pooled(p, np.flatnonzero(labels == label))).timekeeper
+        for label in _in_order_of_appearance(labels)
+    }
+    variants = labels
+    if ssm is not None and settings.variant_distance < 1.0:
+        variants = variant_labels(labels, ssm, max_distance=settings.variant_distance)
+    earlier: list[tuple[np.ndarray, np.ndarray]] = []  # (bars, edited groove) of each variant so far
+    for variant in _in_order_of_appearance(variants):
+        variant_bars = np.flatnonzero(variants == variant)
+        pooled = _pooled(p, variant_bars)
+        odd = variant_bars[positions[variant_bars] % 2 == 1]
         pooled_odd = 0.5 * pooled + 0.5 * _pooled(p, odd) if len(odd) else pooled
-        section_kit = KitChoice(rows=song_kit.rows, timekeeper=choose_kit(pooled).timekeeper)
-        for bar in label_bars:
+        section_kit = KitChoice(rows=song_kit.rows, timekeeper=timekeepers[int(labels[variant_bars[0]])])
+        for bar in variant_bars:
             base = pooled_odd if positions[bar] % 2 == 1 else pooled
             mixed = (1.0 - variation) * base + variation * own[bar]
             hits[bar] = decode_groove(
@@ -454,14 +534,14 @@ def arrange(
             groove = decode_groove(
                 pooled, hit_threshold=settings.hit_threshold, delta=delta, choice=section_kit
             )
-            targets = [_contrast_target(ssm, label_bars, bars, settings.contrast) for bars, _ in earlier]
+            targets = [_contrast_target(ssm, variant_bars, bars, settings.contrast) for bars, _ in earlier]
             edits = contrast_edits(groove, pooled, [g for _, g in earlier], targets, choice=section_kit)
-            label_hits = hits[label_bars]
-            _apply_edits(label_hits, edits)
-            hits[label_bars] = label_hits
+            variant_hits = hits[variant_bars]
+            _apply_edits(variant_hits, edits)
+            hits[variant_bars] = variant_hits
             for row, step, add in edits:
                 groove[row, step] = add
-            earlier.append((label_bars, groove))
+            earlier.append((variant_bars, groove))
 
     resting = np.zeros(n_bars, dtype=bool)
     if rest_chance is not None and not settings.play_always:
@@ -477,7 +557,10 @@ def arrange(
         for change in sections.changes:
             before, after = int(change) - 1, int(change)
             if not resting[before] and hits[before].any() and rng.random() < settings.fills:
-                hits[before], fill_starts[before] = _fill(hits[before], drummer, song_kit, rng)
+                into_new = labels[after] not in labels[:after]
+                hits[before], fill_starts[before] = _fill(
+                    hits[before], drummer, song_kit, rng, earliest=0 if into_new else SHORT_FILL_START
+                )
                 fills[before] = True
             if not resting[after]:
                 hits[after, CRASH_ROW, 0] = True

@@ -140,6 +140,7 @@ class ArrangementConfig:
     layout_threshold: float
     velocity_source: str
     contrast: float
+    variant_distance: float
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,11 @@ def _validate(config: Config) -> None:
         value = getattr(config.arrangement, name)
         if not 0.0 <= value <= 1.0:
             raise ParameterError(f"arrangement.{name} must be in [0, 1], got {value}")
+    if config.arrangement.variant_distance <= 0:
+        raise ParameterError(
+            "arrangement.variant_distance must be > 0 (1 or more: no variants), "
+            f"got {config.arrangement.variant_distance}"
+        )
     if config.arrangement.contrast < 0:
         raise ParameterError(f"arrangement.contrast must be >= 0, got {config.arrangement.contrast}")
     if config.arrangement.velocity_source not in VELOCITY_SOURCES:

@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--velocity-source", nargs="+", default=["vae"], choices=["vae", "table"])
     parser.add_argument("--contrast", type=float, nargs="+", default=[15.0])
     parser.add_argument("--label-distance", type=float, nargs="+", default=[0.3])
+    parser.add_argument("--variant-distance", type=float, nargs="+", default=[0.17])
     parser.add_argument(
         "--play-always", action="store_true", help="also score every setting without laying out"
     )
@@ -103,8 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         args.velocity_source,
         args.contrast,
         args.label_distance,
+        args.variant_distance,
     )
-    for hit_threshold, variation, fills, layout, always, velocity_source, contrast, label_distance in grid:
+    for setting in grid:
+        (hit_threshold, variation, fills, layout, always, velocity_source) = setting[:6]
+        contrast, label_distance, variant = setting[6:]
         tuned = config.replace(
             arrangement={
                 "hit_threshold": hit_threshold,
@@ -114,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                 "play_always": always,
                 "velocity_source": velocity_source,
                 "contrast": contrast,
+                "variant_distance": variant,
             },
             sections={"label_distance": label_distance},
         )
@@ -135,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(metrics.song_metrics(arranged.grid, song.arrays["drum_grids"], change_bars=changes))
         label = (
             f"thr={hit_threshold} var={variation} fills={fills} layout={'never' if always else layout} "
-            f"velocity={velocity_source} contrast={contrast} label_distance={label_distance}"
+            f"velocity={velocity_source} contrast={contrast} label_distance={label_distance} "
+            f"variant_distance={variant}"
         )
         print(label + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
         sys.stdout.flush()

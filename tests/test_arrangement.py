@@ -236,6 +236,65 @@ def test_contrast_edits_toggle_the_steps_nearest_to_even_first() -> None:
         load_config("default", arrangement={"contrast": -1.0})
 
 
+def halves_ssm(n_bars: int = 16, distance: float = 0.4) -> np.ndarray:
+    """Distance ``distance`` between the song's two halves, 0 within each."""
+    half = np.arange(n_bars) >= n_bars // 2
+    return np.where(half[:, None] == half[None, :], 0.0, distance)
+
+
+def test_variant_labels_split_a_label_where_the_ssm_hears_two_grooves() -> None:
+    one_label = np.zeros(16, dtype=np.int64)
+    ssm = halves_ssm()
+    assert arrangement.variant_labels(one_label, ssm, max_distance=0.2).tolist() == [0] * 8 + [1] * 8
+    assert arrangement.variant_labels(one_label, ssm, max_distance=1.0).tolist() == [0] * 16, "closer: one"
+    lonely = ssm.copy()
+    lonely[5, :] = lonely[:, 5] = 0.9
+    lonely[5, 5] = 0.0
+    lonely[5, :8] = lonely[:8, 5] = np.where(np.arange(8) == 5, 0.0, 0.5)  # nearer its own half
+    variants = arrangement.variant_labels(one_label, lonely, max_distance=0.2)
+    assert variants[5] == variants[0], "a bar alone joins the variant it is nearest to"
+    two_labels = np.repeat([0, 1], 8)
+    across = arrangement.variant_labels(two_labels, np.zeros((16, 16)), max_distance=0.2)
+    assert across.tolist() == two_labels.tolist(), "bars of different labels never share a variant"
+
+
+def test_variants_of_one_label_play_grooves_that_differ_as_the_ssm_says(rng) -> None:
+    p = rock_probabilities(16, rng=rng)  # the model hears every bar the same
+    found = Sections.whole_song(16)
+    kw = dict(drummer=drummer_model(), rng=rng, ssm=halves_ssm())
+    split = arrangement.arrange(
+        p, found, settings=settings(variation=0.0, fills=0.0, contrast=10.0, variant_distance=0.2), **kw
+    )
+    first, second = split.grid[0] > 0, split.grid[8] > 0
+    assert int((first != second).sum()) == 4, "10 x distance 0.4 = 4 cells between the two variants"
+    assert all(((split.grid[b] > 0) == second).all() for b in range(8, 16)), "a variant repeats"
+    whole = arrangement.arrange(
+        p, found, settings=settings(variation=0.0, fills=0.0, contrast=10.0, variant_distance=1.0), **kw
+    )
+    assert ((whole.grid[0] > 0) == (whole.grid[8] > 0)).all(), "variant_distance 1: one groove"
+    with pytest.raises(ParameterError):
+        load_config("default", arrangement={"variant_distance": 0.0})
+
+
+def test_fills_into_a_section_heard_before_take_only_the_last_beat(rng) -> None:
+    p = rock_probabilities(24, rng=rng)
+    found = Sections(starts=np.array([0, 8, 16]), labels=("A", "B", "A"), n_bars=24)
+    drummer = drummer_model()
+    drummer = DrummerModel(
+        **{**drummer.__dict__, "fill_starts": np.array([8, 12]), "fill_start_probs": np.array([0.5, 0.5])}
+    )
+    starts_into_new, starts_into_repeat = set(), set()
+    for seed in range(12):
+        result = arrangement.arrange(
+            p, found, drummer=drummer, settings=settings(fills=1.0), rng=np.random.default_rng(seed)
+        )
+        assert result.fills[7] and result.fills[15]
+        starts_into_new.add(int(result.fill_starts[7]))
+        starts_into_repeat.add(int(result.fill_starts[15]))
+    assert starts_into_new == {8, 12}, "into a new section: the learned starts, two beats or one"
+    assert starts_into_repeat == {arrangement.SHORT_FILL_START}, "into a section heard before: one beat"
+
+
 def test_velocities_follow_the_drummer_table_and_section_loudness(rng) -> None:
     p = rock_probabilities(8, rng=rng)
     found = Sections(starts=np.array([0, 4]), labels=("A", "B"), n_bars=8)
