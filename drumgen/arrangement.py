@@ -78,6 +78,12 @@ smaller group of bars joins the variant nearest to it."""
 SHORT_FILL_START = 12
 """First step of the last beat: fills into a section the song has played before start here or
 later (a one-beat fill), fills into a new section anywhere the learned fill table says."""
+KICK_ANCHOR_STEPS = (0, 8)
+"""Steps the kick plays with the bass whether or not the bass plays there (beats 1 and 3)."""
+KICK_BASS_STROKES = 4.0
+"""A bar's bass onsets share this many strokes of kick target (:func:`lock_kick_to_bass`): under
+a bass with 7 or more onsets in a bar, real drummers of the validation songs kick a median 4
+times (mean 4.3), and 88 % of their kicks fall on bass onsets."""
 CONTRAST_PIVOT = 0.35
 """A piece-step with this chance is as cheap to play as to leave out: contrast edits toggle the
 steps nearest to it first (of 0.2 / 0.35 / 0.5, 0.35 gave the most drum-SSM Pearson on the
@@ -132,6 +138,49 @@ def piece_probabilities(probabilities: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(probabilities, dtype=np.float64), 0.0, 1.0)
     out = [np.minimum(p[..., list(kit.piece_rows(piece)), :].sum(axis=-2), 1.0) for piece in kit.PIECES]
     return np.stack(out, axis=-2)
+
+
+def lock_kick_to_bass(probabilities: np.ndarray, bass_onsets: np.ndarray, *, weight: float) -> np.ndarray:
+    """The kick's chances pulled toward the bass line, as a drummer's kick locks with the bass.
+
+    Per bar and step, the kick's chance (:func:`piece_probabilities`) becomes
+    ``(1 - weight) x chance + weight x target``. The target is 1 on :data:`KICK_ANCHOR_STEPS`;
+    on a step where the bass part has a note onset it is ``min(1, KICK_BASS_STROKES / n)``, ``n``
+    being the bar's bass onsets, so a sparse bass line is doubled by the kick and a busy one (8th
+    notes) offers its onsets for the model to choose from; elsewhere 0. The kick rows keep their
+    shares of the chance (where the model gives the kick none, it goes to the song's likeliest kick
+    row). On the validation songs a kick on the bass onsets plus beats 1 and 3 alone scored kick
+    F1 0.570 against the real kicks, the VAE's kick 0.522 (threshold 0.3), the most common bar's
+    0.524.
+
+    Parameters
+    ----------
+    probabilities : np.ndarray [shape=(n_bars, 46, 16), float in [0, 1]]
+    bass_onsets : np.ndarray [shape=(n_bars, 16), counts]
+        The bass part's note onsets per step (row ``bass`` of step 1's part onsets, on 16 cells).
+    weight : float in [0, 1]
+        0: the model's kick unchanged; 1: the kick plays exactly the target.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars, 46, 16), float64]
+    """
+    p = np.array(probabilities, dtype=np.float64)
+    bass = np.asarray(bass_onsets)
+    if bass.shape != (len(p), N_STEPS):
+        raise ParameterError(f"bass_onsets must have shape ({len(p)}, {N_STEPS}), got {bass.shape}")
+    rows = list(kit.piece_rows("kick"))
+    kick = np.clip(p[:, rows], 0.0, 1.0)  # (n_bars, n_kick_rows, 16)
+    total = kick.sum(axis=1)
+    onsets = (bass > 0).astype(np.float64)
+    target = onsets * np.minimum(1.0, KICK_BASS_STROKES / np.maximum(onsets.sum(axis=1, keepdims=True), 1.0))
+    target[:, list(KICK_ANCHOR_STEPS)] = 1.0
+    chance = (1.0 - weight) * np.minimum(total, 1.0) + weight * target
+    song_row = np.zeros(len(rows))
+    song_row[int(np.argmax(kick.sum(axis=(0, 2))))] = 1.0
+    share = np.where(total[:, None] > 0, kick / np.maximum(total, 1e-12)[:, None], song_row[None, :, None])
+    p[:, rows] = share * chance[:, None]
+    return p
 
 
 @dataclass(frozen=True)
@@ -457,6 +506,7 @@ def arrange(
     vae_velocity: np.ndarray | None = None,
     selection: BarSelection | None = None,
     ssm: np.ndarray | None = None,
+    bass_onsets: np.ndarray | None = None,
     delta: int = 0,
     rng: np.random.Generator,
 ) -> Arrangement:
@@ -487,6 +537,9 @@ def arrange(
     ssm : np.ndarray [shape=(n_bars, n_bars), float, distances], optional
         The drum SSM that chose the neighbours (the predicted one): how far apart two section
         labels are, for ``settings.contrast``. None: no contrast edits.
+    bass_onsets : np.ndarray [shape=(n_bars, 16), counts], optional
+        The bass part's note onsets: the kick locks with them (``settings.bass_lock``,
+        :func:`lock_kick_to_bass`). None: the model's kick as it is.
     delta : int
         Density offset: piece-steps added (or, negative, dropped) per groove bar.
     rng : np.random.Generator
@@ -502,6 +555,8 @@ def arrange(
         raise ParameterError(
             f"probabilities must have shape ({sections.n_bars}, 46, 16) to match the sections, got {p.shape}"
         )
+    if bass_onsets is not None and settings.bass_lock > 0:
+        p = lock_kick_to_bass(p, bass_onsets, weight=settings.bass_lock)
     labels = sections.bar_label_idx()
     positions = sections.position_in_section()
     variation = settings.variation

@@ -141,6 +141,7 @@ class ArrangementConfig:
     velocity_source: str
     contrast: float
     variant_distance: float
+    bass_lock: float
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,7 @@ def _validate(config: Config) -> None:
         )
     if config.generation.temperature < 0:
         raise ParameterError(f"generation.temperature must be >= 0, got {config.generation.temperature}")
-    for name in ("variation", "fills"):
+    for name in ("variation", "fills", "bass_lock"):
         value = getattr(config.arrangement, name)
         if not 0.0 <= value <= 1.0:
             raise ParameterError(f"arrangement.{name} must be in [0, 1], got {value}")

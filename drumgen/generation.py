@@ -32,6 +32,7 @@ from drumgen.config import Config
 from drumgen.drummer import DrummerModel, bar_loudness, layout_features
 from drumgen.exceptions import ParameterError
 from drumgen.meter import SongMeter, fit_grid, to_model_steps
+from drumgen.parts import PART_FAMILIES
 from drumgen.sections import Sections
 from drumgen.songdata import CQT_LEVELS, SongData
 
@@ -267,13 +268,16 @@ def arrange_song(
     bar_cqts : np.ndarray [shape=(n_bars, 84, 96)]
         For the section dynamics and the lay-out decision.
     part_onsets : np.ndarray [shape=(n_bars, 5, 16)], optional
-        For the lay-out decision; without it every bar plays.
+        For the lay-out decision and the kick's lock with the bass; without it every bar plays
+        and the kick is the model's.
     """
     if drummer is None:
         raise ParameterError("arranged generation needs the drummer model (drum_generator_model/drummer)")
     rest = None
+    bass = None
     if part_onsets is not None:
         rest = drummer.rest_chance(layout_features(bar_cqts, part_onsets))
+        bass = np.asarray(part_onsets)[:, PART_FAMILIES.index("bass")]
     loudness = bar_loudness(bar_cqts)
     velocity = vae_velocity if config.arrangement.velocity_source == "vae" else None
     return {
@@ -287,6 +291,7 @@ def arrange_song(
             vae_velocity=velocity,
             selection=chosen,
             ssm=drum_ssm,
+            bass_onsets=bass,
             delta=delta,
             rng=np.random.default_rng([seed, delta + 1000]),
         )

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contrast", type=float, nargs="+", default=[15.0])
     parser.add_argument("--label-distance", type=float, nargs="+", default=[0.3])
     parser.add_argument("--variant-distance", type=float, nargs="+", default=[0.17])
+    parser.add_argument("--bass-lock", type=float, nargs="+", default=[0.5])
     parser.add_argument(
         "--play-always", action="store_true", help="also score every setting without laying out"
     )
@@ -105,10 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         args.contrast,
         args.label_distance,
         args.variant_distance,
+        args.bass_lock,
     )
     for setting in grid:
         (hit_threshold, variation, fills, layout, always, velocity_source) = setting[:6]
-        contrast, label_distance, variant = setting[6:]
+        contrast, label_distance, variant, bass_lock = setting[6:]
         tuned = config.replace(
             arrangement={
                 "hit_threshold": hit_threshold,
@@ -119,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                 "velocity_source": velocity_source,
                 "contrast": contrast,
                 "variant_distance": variant,
+                "bass_lock": bass_lock,
             },
             sections={"label_distance": label_distance},
         )
@@ -141,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         label = (
             f"thr={hit_threshold} var={variation} fills={fills} layout={'never' if always else layout} "
             f"velocity={velocity_source} contrast={contrast} label_distance={label_distance} "
-            f"variant_distance={variant}"
+            f"variant_distance={variant} bass_lock={bass_lock}"
         )
         print(label + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
         sys.stdout.flush()

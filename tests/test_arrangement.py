@@ -236,6 +236,49 @@ def test_contrast_edits_toggle_the_steps_nearest_to_even_first() -> None:
         load_config("default", arrangement={"contrast": -1.0})
 
 
+def test_lock_kick_to_bass_pulls_the_kick_to_the_bass_onsets_and_beats_1_and_3(rng) -> None:
+    p = rock_probabilities(4, rng=rng, noise=0.0)  # kick 0.45 (36) + 0.4 (35) on steps 0 and 8
+    bass = np.zeros((4, 16))
+    bass[:, [6, 14]] = 1  # the bass plays the "and" of 2 and of 4
+    kick = list(kit.piece_rows("kick"))
+    assert np.allclose(arrangement.lock_kick_to_bass(p, bass, weight=0.0), p)
+    locked = arrangement.lock_kick_to_bass(p, bass, weight=1.0)
+    chance = locked[:, kick].sum(axis=1)
+    assert np.flatnonzero(chance[0] > 0).tolist() == [0, 6, 8, 14] and np.allclose(
+        chance[:, [0, 6, 8, 14]], 1
+    )
+    assert locked[0, KICK_A, 0] / locked[0, KICK_B, 0] == pytest.approx(0.45 / 0.4), (
+        "the rows keep their shares"
+    )
+    assert locked[0, KICK_A, 6] == 1.0 and locked[0, KICK_B, 6] == 0.0, "no chance there: the song's kick row"
+    other = [row for row in range(46) if row not in kick]
+    assert (locked[:, other] == p[:, other]).all(), "only the kick moves"
+    half = arrangement.lock_kick_to_bass(p, bass, weight=0.5)
+    assert half[:, kick, 6].sum(axis=1) == pytest.approx([0.5] * 4)
+    busy = np.zeros((4, 16))
+    busy[:, 0::2] = 1  # 8th notes: 8 onsets share the 4 strokes of target
+    pulled = arrangement.lock_kick_to_bass(np.zeros_like(p), busy, weight=1.0)[:, kick].sum(axis=1)
+    assert pulled[0, 0] == pulled[0, 8] == 1.0 and pulled[0, 2] == pytest.approx(0.5)
+    with pytest.raises(ParameterError):
+        arrangement.lock_kick_to_bass(p, bass[:, :8], weight=0.5)
+
+
+def test_arranged_kick_follows_the_bass(rng) -> None:
+    p = rock_probabilities(8, rng=rng)
+    bass = np.zeros((8, 16))
+    bass[:, [6, 14]] = 2
+    kw = dict(drummer=drummer_model(), rng=rng)
+    locked = arrangement.arrange(
+        p, Sections.whole_song(8), settings=settings(fills=0.0, bass_lock=0.6), bass_onsets=bass, **kw
+    )
+    plain = arrangement.arrange(p, Sections.whole_song(8), settings=settings(fills=0.0, bass_lock=0.6), **kw)
+    kick = list(kit.piece_rows("kick"))
+    assert (locked.grid[:, kick][:, :, [6, 14]] > 0).any(axis=1).all(), "every bar kicks with the bass"
+    assert not (plain.grid[:, kick][:, :, [6, 14]] > 0).any(), "no bass given: the model's kick"
+    with pytest.raises(ParameterError):
+        load_config("default", arrangement={"bass_lock": 1.5})
+
+
 def halves_ssm(n_bars: int = 16, distance: float = 0.4) -> np.ndarray:
     """Distance ``distance`` between the song's two halves, 0 within each."""
     half = np.arange(n_bars) >= n_bars // 2
