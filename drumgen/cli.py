@@ -505,40 +505,23 @@ def _swing_setting(text: str) -> str | float:
 def _generation_config(args: argparse.Namespace, models: Models) -> Config:
     """The loaded VAE's config (songs are generated as its training data was analysed), with
     ``--temperature``, ``--variation``, ``--fills``, ``--always-play``, ``--swing`` and
-    ``--humanize`` applied."""
-    config = models.config
-    if args.temperature is not None:
-        config = config.replace(generation={"temperature": args.temperature})  # validated there
-    arrangement = {
-        key: value
-        for key, value in (
-            ("variation", getattr(args, "variation", None)),
-            ("fills", getattr(args, "fills", None)),
-            ("play_always", True if getattr(args, "always_play", False) else None),
-        )
-        if value is not None
-    }
-    if arrangement:
-        config = config.replace(arrangement=arrangement)  # validated there
-    feel = {
-        key: value
-        for key, value in (
-            ("swing", getattr(args, "swing", None)),
-            ("humanize", getattr(args, "humanize", None)),
-        )
-        if value is not None
-    }
-    if feel:
-        config = config.replace(feel=feel)  # validated there
-    return config
+    ``--humanize`` applied (:class:`drumgen.shaping.Shaping`)."""
+    from drumgen.shaping import Shaping
+
+    return Shaping(
+        temperature=args.temperature,
+        variation=getattr(args, "variation", None),
+        fills=getattr(args, "fills", None),
+        always_play=getattr(args, "always_play", False),
+        swing=getattr(args, "swing", None),
+        humanize=getattr(args, "humanize", None),
+    ).apply(models.config)
 
 
 def _check_genre(genre: str) -> None:
-    from drumgen.exceptions import ParameterError
-    from drumgen.songdata import GENRES, UNKNOWN_GENRE
+    from drumgen.shaping import check_genre
 
-    if genre not in (*GENRES, UNKNOWN_GENRE):
-        raise ParameterError(f"unknown genre {genre!r}; expected one of {', '.join(GENRES)} or unknown")
+    check_genre(genre)
 
 
 def _run_drums(args: argparse.Namespace) -> int:
@@ -688,7 +671,7 @@ def _run_generate(args: argparse.Namespace) -> int:
             for full, _ in result.step_5.files.values():
                 log.info("%s: %d bars -> %s", song.name, result.analysis.step_1.n_bars, full)
             if result.audio is not None:
-                for path in (*result.audio.files.values(), result.audio.song):
+                for path in [*result.audio.files.values(), result.audio.song]:
                     log.info("%s: audio -> %s", song.name, path)
 
         return _for_each(songs, work, what="songs", verbose=args.verbose)

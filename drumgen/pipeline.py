@@ -768,12 +768,12 @@ class AudioResult:
     ----------
     files : dict
         density offset -> the song with those drums.
-    song : Path
-        The song alone (its own drums left out), as step 1 rendered it.
+    song : Path or None
+        The song alone (its own drums left out), as step 1 rendered it (None: not written).
     """
 
     files: dict[int, Path]
-    song: Path
+    song: Path | None
 
 
 def write_song_audio(run_dir: str | Path, path: str | Path, *, config: Config, force: bool = False) -> Path:
@@ -829,6 +829,7 @@ def write_audio(
     renderer: Renderer | None = None,
     config: Config | None = None,
     keep_song_drums: bool = False,
+    song_alone: bool = True,
 ) -> AudioResult:
     """Write the song alone and, per density, the song with its drums as audio beside step 5's
     MIDI files (:func:`drumgen.io.output_audio_paths`; format ``config.audio.format``).
@@ -841,6 +842,8 @@ def write_audio(
         Default: one made from ``config.render`` (the soundfont of step 1).
     config : Config, optional
         Default: the config step 4 was run with.
+    song_alone : bool
+        Also write the song alone (False: only the songs with drums, e.g. for another take).
 
     Raises
     ------
@@ -856,8 +859,8 @@ def write_audio(
         for density, (full_path, _) in step_5.files.items()
     }
     paths = {density: pair[0] for density, pair in named.items()}
-    song_path = next(iter(named.values()))[1]
-    for path in (*paths.values(), song_path):
+    song_path = next(iter(named.values()))[1] if song_alone else None
+    for path in (*paths.values(), *([song_path] if song_path else [])):
         io.check_writable(path, force=force)
     own = renderer is None
     renderer = Renderer.from_config(config.render) if own else renderer
@@ -878,5 +881,6 @@ def write_audio(
     finally:
         if own:
             renderer.close()
-    write_song_audio(run_dir, song_path, config=config, force=force)
+    if song_path is not None:
+        write_song_audio(run_dir, song_path, config=config, force=force)
     return AudioResult(files=paths, song=song_path)
