@@ -99,10 +99,13 @@ function drawSsm(canvas, matrix, sections) {
   context.clearRect(0, 0, canvas.width, canvas.height);
   if (!matrix) { context.fillStyle = "#5b6673"; context.fillText("not available", 10, 20); return; }
   const n = matrix.length;
+  let largest = 0;
+  for (const row of matrix) for (const value of row) largest = Math.max(largest, value);
+  const scale = largest > 0 ? 1 / largest : 1;  // the matrix's own range: 0 black, its largest distance white
   const image = context.createImageData(n, n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
-      const grey = Math.round(255 * Math.min(1, Math.max(0, matrix[i][j])));
+      const grey = Math.round(255 * Math.min(1, Math.max(0, matrix[i][j] * scale)));
       const k = 4 * (i * n + j);
       image.data[k] = grey; image.data[k + 1] = grey; image.data[k + 2] = grey; image.data[k + 3] = 255;
     }
