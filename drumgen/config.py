@@ -193,14 +193,16 @@ class StudioConfig:
     """The local web page of ``drumgen serve`` (:mod:`drumgen.studio`).
 
     ``work_dir`` holds one folder per uploaded song (relative paths: to the server's working
-    folder); runs older than ``max_age_hours`` or beyond the newest ``max_runs`` are removed;
-    each keeps its last ``max_takes`` takes; at most ``max_pending`` model jobs run or wait at
-    once (one runs at a time), more are answered "busy" (HTTP 503).
+    folder); ``audio_format`` is what the page plays (one of :data:`AUDIO_FORMATS`); runs older
+    than ``max_age_hours`` or beyond the newest ``max_runs`` are removed; each keeps its last
+    ``max_takes`` takes; at most ``max_pending`` model jobs run or wait at once (one runs at a
+    time), more are answered "busy" (HTTP 503).
     """
 
     host: str
     port: int
     work_dir: str
+    audio_format: str
     max_runs: int
     max_age_hours: float
     max_takes: int
@@ -369,6 +371,10 @@ def _validate_studio(audio: AudioConfig, studio: StudioConfig) -> None:
         raise ParameterError(f"audio.format must be one of {', '.join(AUDIO_FORMATS)}, got {audio.format!r}")
     if not 0.0 <= audio.quality <= 1.0:
         raise ParameterError(f"audio.quality must be in [0, 1], got {audio.quality}")
+    if studio.audio_format not in AUDIO_FORMATS:
+        raise ParameterError(
+            f"studio.audio_format must be one of {', '.join(AUDIO_FORMATS)}, got {studio.audio_format!r}"
+        )
     if not 0 < studio.port < 65536:
         raise ParameterError(f"studio.port must be in 1..65535, got {studio.port}")
     for name in ("max_runs", "max_age_hours", "max_takes", "max_pending"):

@@ -85,7 +85,7 @@ def test_upload_analyses_the_song(run, studio) -> None:
 
 def test_song_alone_audio_lasts_as_long_as_the_song(client, run) -> None:
     answer = client.get(run["song_audio"])
-    assert answer.status_code == 200 and answer.headers["content-type"] == "audio/ogg"
+    assert answer.status_code == 200 and answer.headers["content-type"] == "audio/flac"
     assert _decoded_seconds(answer.content) == pytest.approx(16.0, abs=0.05)
 
 

@@ -24,7 +24,8 @@ def create_studio(
     """A studio with the shipped (or ``model_dir``'s, or the given) models.
 
     Songs are analysed as ``drumgen generate`` analyses them: the VAE's config with the preset's
-    ``[limits]`` (``limits`` changes some, as the ``--max-*`` options do).
+    ``[limits]`` (``limits`` changes some, as the ``--max-*`` options do); its audio is rendered
+    in ``[studio] audio_format``.
 
     Parameters
     ----------
@@ -38,9 +39,12 @@ def create_studio(
 
         models = load_models(model_dir)
     preset = load_config()
-    config = models.config.replace(limits={**dataclasses.asdict(preset.limits), **(limits or {})})
     changes = {**settings, **({"work_dir": str(work_dir)} if work_dir is not None else {})}
     studio_settings = preset.replace(studio=changes).studio if changes else preset.studio
+    config = models.config.replace(
+        limits={**dataclasses.asdict(preset.limits), **(limits or {})},
+        audio={"format": studio_settings.audio_format},
+    )
     return Studio(models, config=config, settings=studio_settings)
 
 

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from drumgen import io, midi, pipeline, takes
+from drumgen import io, pipeline, takes
 from drumgen.config import Config, StudioConfig
 from drumgen.exceptions import DrumgenError, ParameterError
 from drumgen.shaping import Shaping
@@ -80,8 +80,8 @@ class Studio:
     def upload(self, data: bytes, filename: str) -> str:
         """Analyse an uploaded MIDI file (steps 1-3) and render the song alone; return the run id.
 
-        The file is checked as ``drumgen generate`` checks it (:func:`drumgen.midi.check_song`,
-        then step 1: empty, not MIDI, beyond ``[limits]``, drums only ...). On any error the run
+        The file is checked as ``drumgen generate`` checks it (by step 1: empty, not MIDI, beyond
+        ``[limits]``, drums only ...). On any error the run
         folder is removed and the error raised with the upload's name in place of the server's
         path: nothing of a refused upload stays behind.
 
@@ -98,8 +98,7 @@ class Studio:
         try:
             song_path.parent.mkdir()
             song_path.write_bytes(data)
-            midi.check_song(song_path, limits=self.config.limits)
-            pipeline.analyze_song(
+            pipeline.analyze_song(  # step 1 checks the song first (drumgen.midi.check_song)
                 song_path,
                 run_dir,
                 config=self.config,
