@@ -862,8 +862,7 @@ def write_audio(
     song_path = next(iter(named.values()))[1] if song_alone else None
     for path in (*paths.values(), *([song_path] if song_path else [])):
         io.check_writable(path, force=force)
-    own = renderer is None
-    renderer = Renderer.from_config(config.render) if own else renderer
+    synth = Renderer.from_config(config.render) if renderer is None else renderer
     try:
         for density, path in paths.items():
             full_path, drums_path = step_5.files[density]
@@ -871,16 +870,16 @@ def write_audio(
                 run_dir,
                 full_path,
                 drums_path,
-                renderer=renderer,
+                renderer=synth,
                 config=config,
                 keep_song_drums=keep_song_drums,
             )
             io.save_encoded_audio(
-                path, audio, sr=renderer.sr, format=fmt, quality=config.audio.quality, force=force
+                path, audio, sr=synth.sr, format=fmt, quality=config.audio.quality, force=force
             )
     finally:
-        if own:
-            renderer.close()
+        if renderer is None:
+            synth.close()
     if song_path is not None:
         write_song_audio(run_dir, song_path, config=config, force=force)
     return AudioResult(files=paths, song=song_path)

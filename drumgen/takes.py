@@ -119,7 +119,7 @@ def splice_drums(
     check_bar_range(start, stop, n_bars=len(base_grid))
     grid = base_grid.copy()
     grid[start:stop] = new_grid[start:stop]
-    decisions = {}
+    decisions: dict[int, dict[str, np.ndarray]] = {}
     if base.decisions and new.decisions:
         decisions[density] = {}
         for name, values in base.decisions[density].items():

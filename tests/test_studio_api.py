@@ -149,7 +149,9 @@ def test_bad_regenerate_requests_are_refused(client, run, first_take) -> None:
     assert "not a range" in client.post(url, json={"start": 5, "stop": 99}).json()["error"]
     assert "section 42 does not exist" in client.post(url, json={"section": 42}).json()["error"]
     assert client.post(url, json={}).status_code == 400
-    assert "no take 77" in client.post(f"/api/runs/{run['id']}/takes/77/regenerate", json={"section": 0}).text
+    missing = client.post(f"/api/runs/{run['id']}/takes/77/regenerate", json={"section": 0})
+    assert missing.status_code == 404
+    assert missing.json()["error"].startswith("no take 77 in this run (kept: 1")
 
 
 def test_a_control_out_of_range_gets_the_config_message(client, run) -> None:
@@ -172,8 +174,8 @@ def test_only_the_last_takes_are_kept(models, song_bytes, tmp_path) -> None:
     assert [take["id"] for take in kept] == [2, 3]
     assert len({take["shaping"]["seed"] for take in kept}) == 2  # no seed: each take draws its own
     assert not io.take_dir(tmp_path / "work" / run_id, 1).exists()
-    assert client.get(f"/api/runs/{run_id}/takes/1").status_code == 400
-    assert client.get(f"/api/runs/{run_id}/takes/1/midi").status_code == 400
+    assert client.get(f"/api/runs/{run_id}/takes/1").status_code == 404
+    assert client.get(f"/api/runs/{run_id}/takes/1/midi").status_code == 404
     studio.close()
 
 

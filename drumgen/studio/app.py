@@ -38,7 +38,7 @@ from drumgen.songdata import GENRES, UNKNOWN_GENRE
 from drumgen.studio import views
 from drumgen.studio.jobs import BusyError
 from drumgen.studio.runs import NoSuchRunError, safe_name
-from drumgen.studio.service import TAKE_FILES, Studio
+from drumgen.studio.service import TAKE_FILES, NoSuchTakeError, Studio
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 EXAMPLES_DIR = io.DEFAULT_MODEL_DIR.parent / "input_midi"
@@ -98,6 +98,10 @@ def create_app(studio: Studio) -> FastAPI:
     async def no_run(request: Request, error: NoSuchRunError) -> JSONResponse:
         return _error(404, str(error))
 
+    @app.exception_handler(NoSuchTakeError)
+    async def no_take(request: Request, error: NoSuchTakeError) -> JSONResponse:
+        return _error(404, str(error))
+
     @app.exception_handler(FileNotFoundError)
     async def no_file(request: Request, error: FileNotFoundError) -> JSONResponse:
         return _error(404, str(error))
@@ -133,13 +137,6 @@ def create_app(studio: Studio) -> FastAPI:
             take_dir = studio.take_dir(run_id, record["id"])
             answer.update(views.take_view(take_dir, take_dir / record["files"]["drums"]))
         return answer
-
-    def find_take(run_id: str, take_idx: int) -> dict[str, Any]:
-        for record in studio.store.load_state(run_id)["takes"]:
-            if record["id"] == take_idx:
-                return record
-        studio.take_dir(run_id, take_idx)  # raises: no such take
-        raise AssertionError("unreachable")
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -214,13 +211,13 @@ def create_app(studio: Studio) -> FastAPI:
 
     @app.get("/api/runs/{run_id}/takes/{take_idx}")
     def get_take(run_id: str, take_idx: int) -> dict[str, Any]:
-        return take_answer(run_id, find_take(run_id, take_idx))
+        return take_answer(run_id, studio.take_record(run_id, take_idx))
 
     @app.get("/api/runs/{run_id}/takes/{take_idx}/{kind}")
     def take_file(run_id: str, take_idx: int, kind: str) -> FileResponse:
         if kind not in TAKE_FILES:
             raise FileNotFoundError(f"no file {kind!r} in a take; expected one of {', '.join(TAKE_FILES)}")
-        record = find_take(run_id, take_idx)
+        record = studio.take_record(run_id, take_idx)
         path = studio.store.file(run_id, io.TAKES_DIR, str(take_idx), record["files"][kind])
         media_type = MEDIA_TYPES.get(path.suffix, "application/octet-stream")
         if kind == "audio":

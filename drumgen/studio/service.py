@@ -34,6 +34,10 @@ TAKE_FILES = ("audio", "midi", "drums")
 """What a take serves: the song with its drums as audio, the same as MIDI, the drums alone (MIDI)."""
 
 
+class NoSuchTakeError(DrumgenError):
+    """The run keeps no take of that number (never made, or dropped beyond ``max_takes``)."""
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
@@ -166,7 +170,7 @@ class Studio:
 
         Raises
         ------
-        NoSuchRunError, ParameterError, BusyError
+        NoSuchRunError, NoSuchTakeError, ParameterError, BusyError
         """
         shaping = self._checked(shaping)
         run_dir = self.store.path(run_id)
@@ -194,17 +198,28 @@ class Studio:
 
         return self.queue.run(job)
 
+    def take_record(self, run_id: str, take_idx: int) -> dict[str, Any]:
+        """The record of a kept take (its controls, files ...).
+
+        Raises
+        ------
+        NoSuchRunError, NoSuchTakeError
+        """
+        state = self.store.load_state(run_id)
+        for record in state["takes"]:
+            if record["id"] == take_idx:
+                return record
+        kept = ", ".join(str(take["id"]) for take in state["takes"]) or "none"
+        raise NoSuchTakeError(f"no take {take_idx} in this run (kept: {kept})")
+
     def take_dir(self, run_id: str, take_idx: int) -> Path:
         """The folder of a kept take.
 
         Raises
         ------
-        NoSuchRunError, ParameterError
+        NoSuchRunError, NoSuchTakeError
         """
-        state = self.store.load_state(run_id)
-        if not any(take["id"] == take_idx for take in state["takes"]):
-            kept = ", ".join(str(take["id"]) for take in state["takes"]) or "none"
-            raise ParameterError(f"no take {take_idx} in this run (kept: {kept})")
+        self.take_record(run_id, take_idx)
         return io.take_dir(self.store.path(run_id), take_idx)
 
     def _checked(self, shaping: Shaping) -> Shaping:
