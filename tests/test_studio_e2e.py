@@ -3,7 +3,8 @@ up by scripts/setup.sh) drives the studio page served by uvicorn.
 
 Opens the page, uploads a bundled example song, waits for the drums, checks that the piano roll
 drew drum notes, that the audio of the song with drums lasts as long as the song, and that the
-MIDI file the page downloads is a valid MIDI file with a drum track (channel 10). The screenshot
+MIDI file the page downloads is a valid MIDI file with a drum track (channel 10); then redraws a
+section (a second take) and goes back to the first. The screenshot
 is saved as ``studio.png`` in the test's temporary folder and, when ``DRUMGEN_ARTIFACTS`` names a
 folder, there too.
 
@@ -146,6 +147,26 @@ def test_upload_hear_and_download_in_a_browser(server_url, browser, tmp_path) ->
     assert any(
         message.type == "note_on" and message.channel != 9 for track in song.tracks for message in track
     )
+
+    # redraw the second section: a new take, the first one kept and still reachable
+    body = browser.find_element(By.TAG_NAME, "body")
+    browser.find_element(By.CSS_SELECTOR, ".sections button[data-section='1']").click()
+    _wait(
+        browser,
+        lambda: body.get_attribute("data-take") == "2" and body.get_attribute("data-state") == "ready",
+        "take 2",
+    )
+    rows = browser.find_elements(By.CSS_SELECTOR, "#takes tbody tr")
+    assert [row.get_attribute("data-take") for row in rows] == ["2", "1"]
+    assert "take 1, bars 9-12 redrawn" in rows[0].text
+    assert int(roll.get_attribute("data-drum-notes")) > 24 * 4
+    rows[1].find_element(By.TAG_NAME, "button").click()
+    _wait(
+        browser,
+        lambda: body.get_attribute("data-take") == "1" and body.get_attribute("data-state") == "ready",
+        "take 1 again",
+    )
+    assert int(roll.get_attribute("data-drum-notes")) == drum_notes
 
     screenshot = tmp_path / "studio.png"
     browser.save_screenshot(str(screenshot))
