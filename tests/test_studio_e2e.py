@@ -3,7 +3,8 @@ up by scripts/setup.sh) drives the studio page served by uvicorn.
 
 Opens the page, uploads a bundled example song, waits for the drums, checks that the piano roll
 drew drum notes, that the audio of the song with drums lasts as long as the song, and that the
-MIDI file the page downloads is a valid MIDI file with a drum track (channel 10); then redraws a
+MIDI file the page downloads is a valid MIDI file with a drum track (channel 10); a broken file
+first gets the CLI's one-line reason on the page. Then it redraws a
 section (a second take) and goes back to the first. The screenshot
 is saved as ``studio.png`` in the test's temporary folder and, when ``DRUMGEN_ARTIFACTS`` names a
 folder, there too.
@@ -110,13 +111,24 @@ def test_upload_hear_and_download_in_a_browser(server_url, browser, tmp_path) ->
         lambda: browser.find_element(By.ID, "examples").get_attribute("length") != "0",
         "examples listed",
     )
+    body = browser.find_element(By.TAG_NAME, "body")
+    # a broken file: the CLI's one-line reason on the page
+    broken = tmp_path / "broken.mid"
+    broken.write_bytes(b"MThd but nothing after it")
+    browser.find_element(By.ID, "upload").send_keys(str(broken))
+    _wait(browser, lambda: body.get_attribute("data-state") == "error", "the error")
+    message = browser.find_element(By.ID, "error").text
+    assert message.startswith("broken.mid: ") and "\n" not in message, message
+
     browser.find_element(By.ID, "upload").send_keys(str(EXAMPLES_DIR / EXAMPLE))
+    error = browser.find_element(By.ID, "error")
     _wait(
         browser,
-        lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-state") in ("ready", "error"),
+        lambda: (
+            body.get_attribute("data-state") == "ready" or (error.is_displayed() and error.text != message)
+        ),
         "drums",
     )
-    error = browser.find_element(By.ID, "error")
     assert not error.is_displayed(), error.text
     roll = browser.find_element(By.ID, "pianoroll")
     drum_notes, song_notes = (
@@ -149,7 +161,6 @@ def test_upload_hear_and_download_in_a_browser(server_url, browser, tmp_path) ->
     )
 
     # redraw the second section: a new take, the first one kept and still reachable
-    body = browser.find_element(By.TAG_NAME, "body")
     browser.find_element(By.CSS_SELECTOR, ".sections button[data-section='1']").click()
     _wait(
         browser,
