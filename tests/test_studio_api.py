@@ -297,3 +297,22 @@ def test_uploads_write_nothing_outside_the_work_dir(models, song_bytes, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["outside", "work"]
     assert list((tmp_path / "outside").iterdir()) == []
     studio.close()
+
+
+def test_a_take_that_fails_leaves_no_folder_and_no_record(
+    client, studio, run, first_take, monkeypatch
+) -> None:
+    from drumgen.exceptions import SynthError
+    from drumgen.studio import service
+
+    def broken(run_dir, take_dir, **kwargs):
+        (take_dir / "half").mkdir(parents=True)
+        raise SynthError("FluidSynth could not load the soundfont")
+
+    before = client.get(f"/api/runs/{run['id']}").json()["takes"]
+    monkeypatch.setattr(service.takes, "make_take", broken)
+    answer = client.post(f"/api/runs/{run['id']}/takes", json={})
+    assert answer.status_code == 400 and answer.json()["error"] == "FluidSynth could not load the soundfont"
+    assert client.get(f"/api/runs/{run['id']}").json()["takes"] == before
+    kept = {str(take["id"]) for take in before}
+    assert {p.name for p in (studio.store.work_dir / run["id"] / "takes").iterdir()} == kept

@@ -9,12 +9,14 @@ for an upload, :func:`drumgen.takes.make_take` and :func:`drumgen.takes.regenera
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import logging
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,16 @@ TAKE_FILES = ("audio", "midi", "drums")
 
 class NoSuchTakeError(DrumgenError):
     """The run keeps no take of that number (never made, or dropped beyond ``max_takes``)."""
+
+
+@contextlib.contextmanager
+def _removed_on_error(folder: Path) -> Iterator[None]:
+    """Remove ``folder`` (a take being made) if the block fails, then re-raise."""
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def _now() -> str:
@@ -144,14 +156,15 @@ class Studio:
 
         def job() -> dict[str, Any]:
             take_idx, take_dir = self._next_take(run_id)
-            made = takes.make_take(
-                run_dir,
-                take_dir,
-                shaping=shaping,
-                models=self.models,
-                renderer=self.renderer,
-                config=self.config,
-            )
+            with _removed_on_error(take_dir):
+                made = takes.make_take(
+                    run_dir,
+                    take_dir,
+                    shaping=shaping,
+                    models=self.models,
+                    renderer=self.renderer,
+                    config=self.config,
+                )
             return self._record(run_id, take_idx, made, shaping, base=None, bars=None)
 
         return self.queue.run(job)
@@ -183,17 +196,18 @@ class Studio:
 
         def job() -> dict[str, Any]:
             take_idx, take_dir = self._next_take(run_id)
-            made = takes.regenerate_bars(
-                run_dir,
-                base_dir,
-                take_dir,
-                start=bars[0],
-                stop=bars[1],
-                shaping=shaping,
-                models=self.models,
-                renderer=self.renderer,
-                config=self.config,
-            )
+            with _removed_on_error(take_dir):
+                made = takes.regenerate_bars(
+                    run_dir,
+                    base_dir,
+                    take_dir,
+                    start=bars[0],
+                    stop=bars[1],
+                    shaping=shaping,
+                    models=self.models,
+                    renderer=self.renderer,
+                    config=self.config,
+                )
             return self._record(run_id, take_idx, made, shaping, base=base_idx, bars=bars)
 
         return self.queue.run(job)
