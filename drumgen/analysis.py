@@ -18,7 +18,7 @@ from drumgen import bars, features, midi, parts, representation
 from drumgen.config import Config, load_config
 from drumgen.exceptions import ParameterError, TimeSignatureError
 from drumgen.meter import SongMeter
-from drumgen.synth import Renderer
+from drumgen.synth import Renderer, peak_gain
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,10 @@ class Step1Result:
     bar_meters : np.ndarray [shape=(n_bars, 2), int] or None
         ``(numerator, denominator)`` of every bar; None in run folders written before meters
         were read (all 4/4 then). See :attr:`meter`.
+    melody_gain : float or None
+        The factor the rendered melody was scaled by to peak at ``config.render.peak`` (the
+        audio divided by it is FluidSynth's own level, which a separate render of the drums
+        shares: :mod:`drumgen.mixdown`); None in run folders written before it was kept.
     """
 
     bar_times: np.ndarray
@@ -54,6 +58,7 @@ class Step1Result:
     part_onsets: np.ndarray | None = None
     run_dir: Path | None = None
     bar_meters: np.ndarray | None = None
+    melody_gain: float | None = None
 
     @property
     def n_bars(self) -> int:
@@ -126,11 +131,13 @@ def preprocess_song(
     render = config.render
     if renderer is None:
         with Renderer.from_config(render) as own:
-            audio = own.render(split.melody, duration=float(bar_times[-1]), peak=render.peak)
+            audio = own.render(split.melody, duration=float(bar_times[-1]), peak=None)
     else:
         if renderer.sr != render.sample_rate:
             raise ParameterError(f"renderer runs at {renderer.sr} Hz, config asks {render.sample_rate} Hz")
-        audio = renderer.render(split.melody, duration=float(bar_times[-1]), peak=render.peak)
+        audio = renderer.render(split.melody, duration=float(bar_times[-1]), peak=None)
+    melody_gain = peak_gain(audio, peak=render.peak)
+    audio *= melody_gain  # as Renderer.render(peak=render.peak) scales it, the gain kept for mixing
 
     bar_cqts = features.bar_features_with(audio, bar_times, sr=render.sample_rate, settings=config.features)
     drum_grids = None
@@ -144,5 +151,6 @@ def preprocess_song(
         drum_grids=drum_grids,
         part_onsets=parts.onset_profile(split.melody.instruments, step_times),
         bar_meters=meter.bar_meters,
+        melody_gain=melody_gain,
     )
     return result, audio

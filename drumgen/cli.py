@@ -8,6 +8,7 @@
     drumgen train vae|ssm TRAIN VAL   train the drum VAE or the drum-SSM generator
     drumgen generate SONG.mid|DIR   steps 1-5: the song with a new drum track, in output_midi/
     drumgen evaluate SONGS_DIR      generated vs real drums on unseen songs, all baselines
+    drumgen serve                   drumgen studio: a local web page to drum, hear and shape songs
 
 Arguments are parsed before anything heavy is imported, so ``--help`` is instant. An error
 caused by the input prints one line and exits with status 1 (``-v`` adds the traceback).
@@ -272,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model(generate)
     generate.add_argument("--no-plot", action="store_true", help="skip RUN_DIR/drums.png")
+    generate.add_argument(
+        "--audio",
+        action="store_true",
+        help="also write the song with its drums and the song alone as audio beside the MIDI files "
+        "(OGG Vorbis, [audio] of the preset; same soundfont)",
+    )
     _add_soundfont(generate)
     _add_limits(generate)
     _add_force_and_verbose(generate)
@@ -292,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0, help="sampling seed of every method (default: 0)")
     _add_temperature(evaluate)
     _add_force_and_verbose(evaluate, force_help="overwrite an existing report")
+
+    _add_serve(commands)
 
     train = commands.add_parser("train", help="train a model on built datasets")
     train_commands = train.add_subparsers(dest="train_command", required=True, metavar="MODEL")
@@ -328,6 +337,27 @@ def build_parser() -> argparse.ArgumentParser:
     drummer.add_argument("--limit", type=int, help="use only the first songs of the training set")
     _add_common(drummer)
     return parser
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    """``drumgen serve``: defaults from the preset's ``[studio]``."""
+    from drumgen.config import load_config
+
+    defaults = load_config().studio
+    serve = commands.add_parser(
+        "serve", help="drumgen studio: a local web page to drum, hear and shape songs"
+    )
+    serve.add_argument("--host", default=defaults.host, help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=defaults.port, help="port (default: %(default)s)")
+    serve.add_argument(
+        "--work-dir",
+        default=defaults.work_dir,
+        metavar="DIR",
+        help="one folder per uploaded song; nothing is written outside it (default: %(default)s)",
+    )
+    _add_model(serve)
+    _add_limits(serve)
+    serve.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
 
 
 def find_songs(paths: Sequence[str]) -> list[Path]:
@@ -475,40 +505,23 @@ def _swing_setting(text: str) -> str | float:
 def _generation_config(args: argparse.Namespace, models: Models) -> Config:
     """The loaded VAE's config (songs are generated as its training data was analysed), with
     ``--temperature``, ``--variation``, ``--fills``, ``--always-play``, ``--swing`` and
-    ``--humanize`` applied."""
-    config = models.config
-    if args.temperature is not None:
-        config = config.replace(generation={"temperature": args.temperature})  # validated there
-    arrangement = {
-        key: value
-        for key, value in (
-            ("variation", getattr(args, "variation", None)),
-            ("fills", getattr(args, "fills", None)),
-            ("play_always", True if getattr(args, "always_play", False) else None),
-        )
-        if value is not None
-    }
-    if arrangement:
-        config = config.replace(arrangement=arrangement)  # validated there
-    feel = {
-        key: value
-        for key, value in (
-            ("swing", getattr(args, "swing", None)),
-            ("humanize", getattr(args, "humanize", None)),
-        )
-        if value is not None
-    }
-    if feel:
-        config = config.replace(feel=feel)  # validated there
-    return config
+    ``--humanize`` applied (:class:`drumgen.shaping.Shaping`)."""
+    from drumgen.shaping import Shaping
+
+    return Shaping(
+        temperature=args.temperature,
+        variation=getattr(args, "variation", None),
+        fills=getattr(args, "fills", None),
+        always_play=getattr(args, "always_play", False),
+        swing=getattr(args, "swing", None),
+        humanize=getattr(args, "humanize", None),
+    ).apply(models.config)
 
 
 def _check_genre(genre: str) -> None:
-    from drumgen.exceptions import ParameterError
-    from drumgen.songdata import GENRES, UNKNOWN_GENRE
+    from drumgen.shaping import check_genre
 
-    if genre not in (*GENRES, UNKNOWN_GENRE):
-        raise ParameterError(f"unknown genre {genre!r}; expected one of {', '.join(GENRES)} or unknown")
+    check_genre(genre)
 
 
 def _run_drums(args: argparse.Namespace) -> int:
@@ -651,11 +664,15 @@ def _run_generate(args: argparse.Namespace) -> int:
                 force=args.force,
                 keep_song_drums=args.keep_song_drums,
                 renderer=renderer,
+                audio=args.audio,
             )
             if not args.no_plot:
                 _plot_generation(result, config, title=song.name)
             for full, _ in result.step_5.files.values():
                 log.info("%s: %d bars -> %s", song.name, result.analysis.step_1.n_bars, full)
+            if result.audio is not None:
+                for path in [*result.audio.files.values(), result.audio.song]:
+                    log.info("%s: audio -> %s", song.name, path)
 
         return _for_each(songs, work, what="songs", verbose=args.verbose)
 
@@ -797,6 +814,19 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0 if result.n_songs else 1
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    from drumgen.studio.server import serve
+
+    serve(
+        host=args.host,
+        port=args.port,
+        work_dir=Path(args.work_dir),
+        model_dir=args.model,
+        limits=_limit_overrides(args),
+    )
+    return 0
+
+
 def _build_info(dataset_dir: str) -> dict[str, object]:
     from drumgen import io
 
@@ -822,6 +852,7 @@ _HANDLERS = {
     "generate": _run_generate,
     "train": _run_train,
     "evaluate": _run_evaluate,
+    "serve": _run_serve,
 }
 
 

@@ -19,6 +19,8 @@ PRESETS = ("default", "smoke")
 SELECTION_SOURCES = ("predicted", "melodic", "oracle")
 VELOCITY_SOURCES = ("vae", "table")
 """Where the arranger's velocities come from: the VAE's velocity output, or the drummer's table."""
+AUDIO_FORMATS = ("ogg", "flac")
+"""Compressed audio formats of the rendered songs (``drumgen generate --audio``, the studio)."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,39 @@ class LimitsConfig:
     max_file_mb: float
 
 
+@dataclass(frozen=True)
+class AudioConfig:
+    """The rendered song with its drums, as a compressed file (:mod:`drumgen.mixdown`).
+
+    ``format`` is "ogg" (Vorbis) or "flac"; ``quality`` the Vorbis quality in [0, 1] (libsndfile's
+    compression level is 1 - quality; FLAC ignores it).
+    """
+
+    format: str
+    quality: float
+
+
+@dataclass(frozen=True)
+class StudioConfig:
+    """The local web page of ``drumgen serve`` (:mod:`drumgen.studio`).
+
+    ``work_dir`` holds one folder per uploaded song (relative paths: to the server's working
+    folder); ``audio_format`` is what the page plays (one of :data:`AUDIO_FORMATS`); runs older
+    than ``max_age_hours`` or beyond the newest ``max_runs`` are removed; each keeps its last
+    ``max_takes`` takes; at most ``max_pending`` model jobs run or wait at once (one runs at a
+    time), more are answered "busy" (HTTP 503).
+    """
+
+    host: str
+    port: int
+    work_dir: str
+    audio_format: str
+    max_runs: int
+    max_age_hours: float
+    max_takes: int
+    max_pending: int
+
+
 def limit_flag(field: str) -> str:
     """The command-line option that sets a ``[limits]`` field (``max_minutes`` -> ``--max-minutes``)."""
     return "--" + field.replace("_", "-")
@@ -198,6 +233,8 @@ class Config:
     arrangement: ArrangementConfig
     limits: LimitsConfig
     feel: FeelConfig
+    audio: AudioConfig
+    studio: StudioConfig
 
     def to_dict(self) -> dict[str, Any]:
         """Return the configuration as plain JSON-ready data."""
@@ -224,6 +261,8 @@ _SECTIONS = {
     "arrangement": ArrangementConfig,
     "limits": LimitsConfig,
     "feel": FeelConfig,
+    "audio": AudioConfig,
+    "studio": StudioConfig,
 }
 
 
@@ -306,6 +345,7 @@ def _validate(config: Config) -> None:
         if not value > 0:
             raise ParameterError(f"limits.{name} must be > 0, got {value}")
     _validate_feel(config.feel)
+    _validate_studio(config.audio, config.studio)
     nyquist = config.render.sample_rate / 2
     top_hz = config.features.fmin_hz * 2 ** (config.features.n_bins / config.features.bins_per_octave)
     if top_hz >= nyquist:
@@ -331,6 +371,22 @@ def _validate_feel(feel: FeelConfig) -> None:
             "feel.min_swing_notes must be >= 1, feel.min_swing_ratio >= 1 and feel.min_swing_confidence "
             f"in [0, 1], got {feel.min_swing_notes}, {feel.min_swing_ratio} and {feel.min_swing_confidence}"
         )
+
+
+def _validate_studio(audio: AudioConfig, studio: StudioConfig) -> None:
+    if audio.format not in AUDIO_FORMATS:
+        raise ParameterError(f"audio.format must be one of {', '.join(AUDIO_FORMATS)}, got {audio.format!r}")
+    if not 0.0 <= audio.quality <= 1.0:
+        raise ParameterError(f"audio.quality must be in [0, 1], got {audio.quality}")
+    if studio.audio_format not in AUDIO_FORMATS:
+        raise ParameterError(
+            f"studio.audio_format must be one of {', '.join(AUDIO_FORMATS)}, got {studio.audio_format!r}"
+        )
+    if not 0 < studio.port < 65536:
+        raise ParameterError(f"studio.port must be in 1..65535, got {studio.port}")
+    for name in ("max_runs", "max_age_hours", "max_takes", "max_pending"):
+        if not getattr(studio, name) > 0:
+            raise ParameterError(f"studio.{name} must be > 0, got {getattr(studio, name)}")
 
 
 def load_config(preset: str = "default", **overrides: dict[str, Any]) -> Config:

@@ -11,11 +11,16 @@ A run folder holds one song's results, step by step::
       analysis.png                  a picture of steps 1-3 (written by the CLI)
       drums.png                     a picture of the generated drums and their SSM (CLI generate)
       step_5_midi.json              what step 5 wrote: per density, the MIDI files and their report
+      takes/<n>/                    the studio's takes: each a run folder of its own, steps 1-3
+                                    hard-linked from this one (:func:`link_analysis`), its own step 4
 
 Arrays are saved without pickling; each sidecar records the resolved config, the source song
 (path, MD5) and the versions of drumgen and its main dependencies. Files appear only when
 complete (written to a temporary name, then renamed), and an existing result is kept unless
 ``force=True``.
+
+``drumgen generate --audio`` adds, beside the MIDI files, the song alone and the song with its
+drums as compressed audio (:func:`output_audio_paths`, :func:`save_encoded_audio`).
 
 Step 5's MIDI files go to an output folder (default ``output_midi/``) in sets - a song with its
 drums and the drums alone - that appear together or not at all (:func:`write_file_set`); an
@@ -64,6 +69,7 @@ MELODY_AUDIO = "step_1_melody.wav"
 ANALYSIS_PLOT = "analysis.png"
 GENERATION_PLOT = "drums.png"
 MIDI_REPORT = "step_5_midi.json"
+TAKES_DIR = "takes"
 DEFAULT_RUNS_DIR = Path("runs")
 DEFAULT_OUTPUT_DIR = Path("output_midi")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "drum_generator_model"
@@ -278,6 +284,92 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
         raise RunFolderError(f"{path} not found; run step 1 first")
     sr, pcm = wavfile.read(path)
     return (pcm.astype(np.float32) / 32767.0), int(sr)
+
+
+ENCODE_BLOCK = 1 << 16
+"""Frames per write when encoding audio: libsndfile 1.2.2's Vorbis encoder crashes (segfault) on
+one write of a few million frames (a 3-minute song), never on blocks of this size."""
+
+
+def save_encoded_audio(
+    path: str | Path, audio: np.ndarray, *, sr: int, format: str, quality: float, force: bool = False
+) -> Path:
+    """Write mono float audio in [-1, 1] as OGG Vorbis or FLAC (16-bit), atomically.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_samples,), float32]
+    sr : int
+        Sample rate in Hz.
+    format : {"ogg", "flac"}
+    quality : float
+        Vorbis quality in [0, 1] (FLAC is lossless and ignores it).
+    """
+    import soundfile
+
+    path = Path(path)
+    check_writable(path, force=force)
+    subtype = {"ogg": "VORBIS", "flac": "PCM_16"}[format]
+    level = {"compression_level": 1.0 - quality} if format == "ogg" else {}
+    samples = np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0)
+    with (
+        atomic_path(path) as temporary,
+        soundfile.SoundFile(
+            temporary, "w", samplerate=sr, channels=1, format=format.upper(), subtype=subtype, **level
+        ) as handle,
+    ):
+        for start in range(0, len(samples), ENCODE_BLOCK):
+            handle.write(samples[start : start + ENCODE_BLOCK])
+    return path
+
+
+def output_audio_paths(
+    out_dir: str | Path, song_name: str, *, oracle: bool, density: int, format: str
+) -> tuple[Path, Path]:
+    """Where ``drumgen generate --audio`` writes a song's audio: (song + drums, song alone).
+
+    The first is named as the merged MIDI file (:func:`output_midi_paths`) with the audio suffix;
+    the second ``<song>_song.<format>``: the song as step 1 rendered it, its own drums left out.
+    """
+    full, _ = output_midi_paths(out_dir, song_name, oracle=oracle, density=density)
+    return full.with_suffix(f".{format}"), Path(out_dir) / f"{song_name}_song.{format}"
+
+
+def take_dir(run_dir: str | Path, take_idx: int) -> Path:
+    """Folder of take ``take_idx`` (an int >= 1) of a run (the studio's takes)."""
+    if isinstance(take_idx, bool) or not isinstance(take_idx, int) or take_idx < 1:
+        raise ParameterError(f"a take number is an int >= 1, got {take_idx!r}")
+    return Path(run_dir) / TAKES_DIR / str(take_idx)
+
+
+def link_analysis(run_dir: str | Path, target_dir: str | Path) -> Path:
+    """Make ``target_dir`` a run folder holding the analysis (steps 1-3 and the melody render) of
+    ``run_dir``, hard-linked (copied where links are not possible), so steps 4 and 5 can run
+    there without touching ``run_dir``'s own results.
+
+    Raises
+    ------
+    RunFolderError
+        If a step of the analysis is missing from ``run_dir``.
+    """
+    import shutil
+
+    target_dir = Path(target_dir)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    names = [MELODY_AUDIO]
+    for step in ANALYSIS_STEPS:
+        names += [f"{STEP_FILES[step]}.npz", f"{STEP_FILES[step]}.json"]
+    for name in names:
+        source = Path(run_dir) / name
+        if not source.is_file():
+            raise RunFolderError(f"{source} not found; analyse the song (steps 1-3) first")
+        destination = target_dir / name
+        destination.unlink(missing_ok=True)
+        try:
+            os.link(source, destination)
+        except OSError:
+            shutil.copyfile(source, destination)
+    return target_dir
 
 
 def melody_audio_path(run_dir: str | Path) -> Path:

@@ -164,14 +164,26 @@ def read_midi_file(path: str | Path, *, limits: LimitsConfig | None = None) -> m
     size = path.stat().st_size
     if size == 0:
         raise MidiError(f"{path}: the file is empty (0 bytes), expected a standard MIDI file")
-    if limits is not None and size > limits.max_file_mb * 1e6:
-        raise LimitError(
-            f"{path}: the file holds {size / 1e6:.1f} MB, beyond the limit of "
-            f"{limits.max_file_mb:g} MB; {_raise_hint('max_file_mb')}"
-        )
+    if limits is not None:
+        check_file_size(size, limits=limits, name=str(path))
     return midi_file_from_bytes(
         path.read_bytes(), name=str(path), max_tracks=None if limits is None else limits.max_tracks
     )
+
+
+def check_file_size(size: int, *, limits: LimitsConfig, name: str = "song") -> None:
+    """Refuse a MIDI file of ``size`` bytes beyond ``limits.max_file_mb``, before reading it
+    (:func:`read_midi_file`; the studio checks an upload's size with it as the bytes arrive).
+
+    Raises
+    ------
+    LimitError
+    """
+    if size > limits.max_file_mb * 1e6:
+        raise LimitError(
+            f"{name}: the file holds {size / 1e6:.1f} MB, beyond the limit of "
+            f"{limits.max_file_mb:g} MB; {_raise_hint('max_file_mb')}"
+        )
 
 
 def midi_file_from_bytes(data: bytes, *, name: str = "song", max_tracks: int | None = None) -> mido.MidiFile:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from drumgen import bars, feel, generation, io, midi, midi_out, selection
+from drumgen import bars, feel, generation, io, midi, midi_out, mixdown, selection
 from drumgen.analysis import Step1Result, preprocess_song
 from drumgen.arrangement import DECISIONS
 from drumgen.config import Config, config_from_dict, load_config
@@ -117,9 +117,11 @@ def check_generation_outputs(
     oracle: bool,
     densities: tuple[int, ...],
     force: bool,
+    audio_format: str | None = None,
 ) -> None:
     """Check everything :func:`generate_song` will write, before it does any work: the output
-    folder and the run folder can take files, and the MIDI files' names are free (or ``force``).
+    folder and the run folder can take files, and the MIDI files' names are free (or ``force``),
+    and so are the audio files' with an ``audio_format`` (:func:`write_audio`).
 
     Raises
     ------
@@ -132,6 +134,15 @@ def check_generation_outputs(
             if path.is_dir():
                 raise OutputError(f"{path}: a folder stands where the MIDI file goes; move it or choose -o")
             io.check_writable(path, force=force)
+        if audio_format is not None:
+            for path in io.output_audio_paths(
+                out_dir, Path(song_path).stem, oracle=oracle, density=density, format=audio_format
+            ):
+                if path.is_dir():
+                    raise OutputError(
+                        f"{path}: a folder stands where the audio file goes; move it or choose -o"
+                    )
+                io.check_writable(path, force=force)
     check_folder_writable(run_dir, what="run folder", flag="--runs-dir")
 
 
@@ -187,6 +198,7 @@ def step_1_preprocess(
         "song": {"path": str(song_path), "md5": io.file_digest(song_path), "name": song_path.stem},
         "n_bars": result.n_bars,
         "has_drums": result.drum_grids is not None,
+        "melody_gain": result.melody_gain,
         "soundfont": str(renderer.soundfont if renderer is not None else config.render.soundfont),
         "config": config.to_dict(),
     }
@@ -197,7 +209,7 @@ def step_1_preprocess(
 
 def load_step_1(run_dir: str | Path) -> Step1Result:
     """Read step 1's result back from a run folder."""
-    arrays, _ = io.load_step(run_dir, "step_1")
+    arrays, meta = io.load_step(run_dir, "step_1")
     return Step1Result(
         run_dir=Path(run_dir),
         bar_times=arrays["bar_times"],
@@ -207,6 +219,7 @@ def load_step_1(run_dir: str | Path) -> Step1Result:
         drum_grids=arrays.get("drum_grids"),
         part_onsets=arrays.get("part_onsets"),
         bar_meters=arrays.get("bar_meters"),
+        melody_gain=meta.get("melody_gain"),
     )
 
 
@@ -448,27 +461,52 @@ def step_4_generate(
         genre=genre,
         meter=step_1.meter,
     )
-    grids = generated.grids
     decisions = {d: {name: getattr(generated.arrangements[d], name) for name in DECISIONS} for d in densities}
-    io.save_step(
-        run_dir,
+    result = Step4Result(
+        run_dir=Path(run_dir), grids=generated.grids, source=step_3.source, seed=seed, decisions=decisions
+    )
+    save_step_4(result, config=config, genre=genre, force=force)
+    return result
+
+
+def save_step_4(
+    result: Step4Result,
+    *,
+    config: Config,
+    genre: str,
+    meta: dict[str, Any] | None = None,
+    force: bool = False,
+) -> Path:
+    """Write step 4's result into its run folder (``result.run_dir``).
+
+    Parameters
+    ----------
+    result : Step4Result
+        Its ``decisions`` must hold every density of ``grids``.
+    config : Config
+        The config it was made with (step 5 reads its ``[feel]`` back).
+    genre : str
+    meta : dict, optional
+        More entries for the sidecar (e.g. which bars a take regenerated, :mod:`drumgen.takes`).
+    """
+    densities = list(result.grids)
+    return io.save_step(
+        result.run_dir,
         "step_4",
         {
             "densities": np.array(densities),
-            "grids": np.stack([grids[d] for d in densities]),
-            **{name: np.stack([decisions[d][name] for d in densities]) for name in DECISIONS},
+            "grids": np.stack([result.grids[d] for d in densities]),
+            **{name: np.stack([result.decisions[d][name] for d in densities]) for name in DECISIONS},
         },
         {
             "config": config.to_dict(),
-            "seed": seed,
+            "seed": result.seed,
             "genre": genre,
-            "source": step_3.source,
-            "oracle": step_3.source == "oracle",
+            "source": result.source,
+            "oracle": result.source == "oracle",
+            **(meta or {}),
         },
         force=force,
-    )
-    return Step4Result(
-        run_dir=Path(run_dir), grids=grids, source=step_3.source, seed=seed, decisions=decisions
     )
 
 
@@ -631,6 +669,7 @@ class GenerationResult:
     analysis: AnalysisResult
     step_4: Step4Result
     step_5: Step5Result
+    audio: AudioResult | None = None
 
 
 def generate_song(
@@ -647,8 +686,9 @@ def generate_song(
     force: bool = False,
     keep_song_drums: bool = False,
     renderer: Renderer | None = None,
+    audio: bool = False,
 ) -> GenerationResult:
-    """Give a song a drum track: steps 1 to 5.
+    """Give a song a drum track: steps 1 to 5 (and, with ``audio``, :func:`write_audio`).
 
     Parameters
     ----------
@@ -660,6 +700,9 @@ def generate_song(
         Overwrite existing MIDI files in ``out_dir`` (the run folder is always refreshed).
     keep_song_drums : bool
         Keep the song's own channel-10 events in the merged file (:func:`step_5_write_midi`).
+    audio : bool
+        Also write the song alone and the song with its drums as audio beside the MIDI files
+        (:func:`write_audio`, format ``config.audio.format``).
     Other parameters: see the step functions.
 
     Raises
@@ -675,7 +718,13 @@ def generate_song(
     # The run folder is a working area that generation refreshes; the MIDI files are what is kept.
     # Both are checked before any work (the song itself is checked by step 1, before rendering).
     check_generation_outputs(
-        song_path, out_dir=out_dir, run_dir=run_dir, oracle=oracle, densities=densities, force=force
+        song_path,
+        out_dir=out_dir,
+        run_dir=run_dir,
+        oracle=oracle,
+        densities=densities,
+        force=force,
+        audio_format=config.audio.format if audio else None,
     )
     if models is None:
         from drumgen.model.bundle import load_models
@@ -703,4 +752,134 @@ def generate_song(
     step_5 = step_5_write_midi(
         run_dir, out_dir=out_dir, force=force, keep_song_drums=keep_song_drums, config=config
     )
-    return GenerationResult(analysis=analysis, step_4=step_4, step_5=step_5)
+    written = None
+    if audio:
+        written = write_audio(
+            run_dir, step_5, force=force, renderer=renderer, config=config, keep_song_drums=keep_song_drums
+        )
+    return GenerationResult(analysis=analysis, step_4=step_4, step_5=step_5, audio=written)
+
+
+@dataclass(frozen=True)
+class AudioResult:
+    """The audio files :func:`write_audio` wrote.
+
+    Attributes
+    ----------
+    files : dict
+        density offset -> the song with those drums.
+    song : Path or None
+        The song alone (its own drums left out), as step 1 rendered it (None: not written).
+    """
+
+    files: dict[int, Path]
+    song: Path | None
+
+
+def write_song_audio(run_dir: str | Path, path: str | Path, *, config: Config, force: bool = False) -> Path:
+    """Encode step 1's render of the song without its drums (``config.audio``)."""
+    melody, sr = io.load_audio(io.melody_audio_path(run_dir))
+    return io.save_encoded_audio(
+        path, melody, sr=sr, format=config.audio.format, quality=config.audio.quality, force=force
+    )
+
+
+def render_with_drums(
+    run_dir: str | Path,
+    full_path: str | Path,
+    drums_path: str | Path,
+    *,
+    renderer: Renderer,
+    config: Config,
+    keep_song_drums: bool = False,
+) -> np.ndarray:
+    """The song with its new drums as audio, from step 1's render plus the drums alone
+    (:mod:`drumgen.mixdown`), ``mixdown.TAIL_SECONDS`` longer than the song.
+
+    A run folder from before step 1 kept its render's gain, or a merged file that keeps the song's
+    own drums (which step 1 did not render), is rendered whole from ``full_path`` instead.
+
+    Parameters
+    ----------
+    full_path, drums_path : str or Path
+        Step 5's files: the song with its drums, and the drums alone.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_samples,), float32]
+        At ``renderer.sr`` Hz, peaking at ``config.render.peak``.
+    """
+    melody, sr = io.load_audio(io.melody_audio_path(run_dir))
+    if renderer.sr != sr:
+        raise ParameterError(f"renderer runs at {renderer.sr} Hz, step 1 rendered at {sr} Hz")
+    n_samples = len(melody) + mixdown.tail_samples(sr)
+    gain = load_step_1(run_dir).melody_gain
+    if gain is None or keep_song_drums:
+        whole = midi.read_midi(full_path)
+        return renderer.render(whole, duration=n_samples / sr, peak=config.render.peak)
+    drums = mixdown.render_drums(midi.read_midi(drums_path), renderer=renderer, n_samples=n_samples)
+    return mixdown.mix_with_melody(melody, drums, melody_gain=gain, peak=config.render.peak)
+
+
+def write_audio(
+    run_dir: str | Path,
+    step_5: Step5Result,
+    *,
+    force: bool = False,
+    renderer: Renderer | None = None,
+    config: Config | None = None,
+    keep_song_drums: bool = False,
+    song_alone: bool = True,
+) -> AudioResult:
+    """Write the song alone and, per density, the song with its drums as audio beside step 5's
+    MIDI files (:func:`drumgen.io.output_audio_paths`; format ``config.audio.format``).
+
+    Parameters
+    ----------
+    step_5 : Step5Result
+        Where step 5 wrote the MIDI files.
+    renderer : Renderer, optional
+        Default: one made from ``config.render`` (the soundfont of step 1).
+    config : Config, optional
+        Default: the config step 4 was run with.
+    song_alone : bool
+        Also write the song alone (False: only the songs with drums, e.g. for another take).
+
+    Raises
+    ------
+    OutputExistsError, RunFolderError, SynthError
+    """
+    if config is None:
+        config = config_from_dict(io.load_step(run_dir, "step_4")[1].get("config", {}))
+    fmt = config.audio.format
+    name = io.load_step(run_dir, "step_1")[1]["song"]["name"]
+    oracle = load_step_4(run_dir).source == "oracle"
+    named = {
+        density: io.output_audio_paths(full_path.parent, name, oracle=oracle, density=density, format=fmt)
+        for density, (full_path, _) in step_5.files.items()
+    }
+    paths = {density: pair[0] for density, pair in named.items()}
+    song_path = next(iter(named.values()))[1] if song_alone else None
+    for path in (*paths.values(), *([song_path] if song_path else [])):
+        io.check_writable(path, force=force)
+    synth = Renderer.from_config(config.render) if renderer is None else renderer
+    try:
+        for density, path in paths.items():
+            full_path, drums_path = step_5.files[density]
+            audio = render_with_drums(
+                run_dir,
+                full_path,
+                drums_path,
+                renderer=synth,
+                config=config,
+                keep_song_drums=keep_song_drums,
+            )
+            io.save_encoded_audio(
+                path, audio, sr=synth.sr, format=fmt, quality=config.audio.quality, force=force
+            )
+    finally:
+        if renderer is None:
+            synth.close()
+    if song_path is not None:
+        write_song_audio(run_dir, song_path, config=config, force=force)
+    return AudioResult(files=paths, song=song_path)

@@ -191,11 +191,10 @@ class Renderer:
         if not instruments:
             return np.zeros(n_samples, dtype=np.float32)
         mix = self._render_channels(instruments, n_samples)
-        loudest = max(float(mix.max()), -float(mix.min())) if mix.size else 0.0  # no |mix| copy
-        if loudest <= DITHER_LEVEL:
+        if peak_level(mix) <= DITHER_LEVEL:
             return np.zeros(n_samples, dtype=np.float32)
         if peak is not None:
-            mix *= peak / loudest
+            mix *= peak_gain(mix, peak=peak)
         return mix
 
     def _samples(self, n_samples: int) -> np.ndarray:
@@ -253,6 +252,29 @@ class Renderer:
             mix[piece_start:piece_stop] = (stereo[:, 0].astype(np.float32) + stereo[:, 1]) * np.float32(
                 1.0 / 65536.0
             )
+
+
+def peak_level(audio: np.ndarray) -> float:
+    """Largest absolute sample of ``audio`` (0 for no samples), without an ``abs`` copy."""
+    return max(float(audio.max()), -float(audio.min())) if audio.size else 0.0
+
+
+def peak_gain(audio: np.ndarray, *, peak: float) -> float:
+    """The factor :meth:`Renderer.render` scales its mix by so that it peaks at ``peak``.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_samples,), float32]
+        FluidSynth's level (``peak=None``).
+    peak : float
+
+    Returns
+    -------
+    float
+        ``peak / peak_level(audio)``; 1.0 for silence (at or below FluidSynth's dither).
+    """
+    loudest = peak_level(audio)
+    return 1.0 if loudest <= DITHER_LEVEL else peak / loudest
 
 
 def render_song(

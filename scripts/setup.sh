@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Set up drumgen on Debian with Python 3.11: system packages (FluidSynth library, a General MIDI
-# soundfont), a virtual environment in .venv, and the pinned Python packages. Safe to run again:
-# it skips what is already done.
+# soundfont, Chromium and its driver for the studio's browser test), a virtual environment in
+# .venv, and the pinned Python packages. Safe to run again: it skips what is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(libfluidsynth3 fluid-soundfont-gm)
+# chromium + chromium-driver: the studio's end-to-end test drives the page in a headless browser
+apt_packages=(libfluidsynth3 fluid-soundfont-gm chromium chromium-driver)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
