@@ -14,6 +14,7 @@ import pytest
 import soundfile
 
 from drumgen import io, pipeline, testing
+from drumgen.config import load_config
 from drumgen.studio.app import create_app
 from drumgen.studio.server import create_studio
 
@@ -215,7 +216,8 @@ def test_a_song_beyond_a_limit_is_refused_with_the_flag_to_raise_it(models, tmp_
 def test_a_bundled_example_can_be_drummed(client) -> None:
     info = client.get("/api/info").json()
     assert "example_pop_aabacb.mid" in info["examples"]
-    assert info["defaults"]["variation"] == 0.7 and "rock" in info["genres"]
+    preset = load_config("default").arrangement
+    assert info["defaults"]["variation"] == preset.variation and "rock" in info["genres"]
     answer = client.post("/api/examples/example_pop_aabacb.mid")
     assert answer.status_code == 201 and answer.json()["n_bars"] == 24
     assert client.post("/api/examples/..%2Fdrumgen%2Fcli.py").status_code == 404
