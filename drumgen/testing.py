@@ -703,6 +703,17 @@ def example_song_bytes() -> dict[str, bytes]:
       verse, four-on-the-floor chorus, funk bridge; 24 bars, 54 s.
     - ``example_uptempo``: E major, 138 bpm, guitar, bass, strings, flute lead (the melody); form
       A A B A B C B B = rock verse, driving chorus, half-time bridge; 32 bars, 56 s.
+
+    Three in other meters (issue 11):
+
+    - ``example_waltz_3_4``: a waltz in 3/4, D major, 126 bpm, piano (with the melody), strings,
+      bass; form A A B A C A of 6-bar sections; 36 bars, 51 s.
+    - ``example_ballad_6_8``: a ballad in 6/8, A major, 90 quarter notes per minute (a dotted
+      quarter at 60), piano, guitar, bass, flute lead (the melody); form A A B A C B of 4 bars;
+      24 bars, 48 s.
+    - ``example_pickup_2_4_bar``: 4/4 at 112 bpm opening with a one-beat (1/4) pickup bar, with one
+      2/4 bar (bar 8, ending the second A); guitar, bass, strings, piano (with the melody); form
+      A A B A C B of 4 bars; 24 bars, 49 s.
     """
     return {
         "example_pop_aabacb": make_song_bytes(
@@ -724,6 +735,33 @@ def example_song_bytes() -> dict[str, bytes]:
             parts=("guitar", "bass", "strings", "lead"),
             seed=6,
             key="E",
+        ),
+        "example_waltz_3_4": make_song_bytes(
+            "AABACA",
+            tempo=126.0,
+            bars_per_section=6,
+            time_signatures=[(0, 3, 4)],
+            parts=("piano", "strings", "bass"),
+            seed=4,
+            key="D",
+        ),
+        "example_ballad_6_8": make_song_bytes(
+            "AABACB",
+            tempo=90.0,
+            bars_per_section=4,
+            time_signatures=[(0, 6, 8)],
+            parts=("piano", "guitar", "bass", "lead"),
+            seed=5,
+            key="A",
+        ),
+        "example_pickup_2_4_bar": make_song_bytes(
+            "AABACB",
+            tempo=112.0,
+            bars_per_section=4,
+            time_signatures=[(0, 1, 4), (1, 4, 4), (7, 2, 4), (8, 4, 4)],
+            parts=("guitar", "bass", "strings", "piano"),
+            seed=7,
+            key="Bb",
         ),
     }
 
