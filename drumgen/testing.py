@@ -543,6 +543,7 @@ def swung_song_bytes(
     parts: Sequence[str] = ("bass", "piano", "guitar"),
     ticks_per_beat: int = 480,
     seed: int = 0,
+    drums: bool = False,
 ) -> bytes:
     """A 4/4 song whose parts play eighth notes with swing ``ratio`` (first eighth / second).
 
@@ -550,7 +551,8 @@ def swung_song_bytes(
     the default triplet swing, 1/2 for ``ratio=1``, a straight song). The bass plays both eighths
     of every beat (root, then fifth), the piano a chord on beats 1 and 3 and a stab on the
     off-beats of 2 and 4, the guitar a short chop on every off-beat; chords follow I vi IV V in
-    C major. No drums.
+    C major. With ``drums``, a drum track swung alike: closed hi-hat on both eighths of every
+    beat, kick on beats 1 and 3, snare on 2 and 4.
 
     Parameters
     ----------
@@ -565,6 +567,8 @@ def swung_song_bytes(
         MIDI resolution; a multiple of 24 puts triplet swing on whole ticks.
     seed : int
         Draws the velocities (within 6 of their nominal values).
+    drums : bool
+        Add the swung drum track (channel 10).
 
     Returns
     -------
@@ -588,6 +592,7 @@ def swung_song_bytes(
         return int(np.clip(nominal + rng.integers(-6, 7), 1, 127))
 
     notes: dict[str, list[_Note]] = {part: [] for part in parts}
+    drum_track: list[_Note] = []
     for bar in range(n_bars):
         chord = _chord_pitch_classes(_SWING_PROGRESSION[bar % len(_SWING_PROGRESSION)], tonic=0)
         start = 4.0 * bar
@@ -606,9 +611,18 @@ def swung_song_bytes(
             if "guitar" in notes:
                 voicing = _voicing(chord, low=PARTS["guitar"].low)
                 notes["guitar"].extend(_Note(pitch, velocity(70), off, off + 0.15) for pitch in voicing)
+            if drums:
+                beat_piece = KICK if beat % 2 == 0 else SNARE
+                drum_track.append(_Note(beat_piece, velocity(100), on, on + DRUM_NOTE_BEATS))
+                drum_track.extend(
+                    _Note(CLOSED_HAT, velocity(nominal), t, t + DRUM_NOTE_BEATS)
+                    for t, nominal in ((on, 84), (off, 64))
+                )
     tracks = [
         _Track(PARTS[part].name, _channel_of(part), PARTS[part].program, tuple(notes[part])) for part in parts
     ]
+    if drums:
+        tracks.append(_Track(DRUM_TRACK_NAME, DRUM_CHANNEL, 0, tuple(drum_track)))
     return _write_midi(
         tracks,
         meters=[(4, 4)] * n_bars,

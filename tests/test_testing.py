@@ -212,7 +212,9 @@ def test_example_songs(examples: dict[str, pretty_midi.PrettyMIDI]) -> None:
 
 
 def test_example_songs_in_other_meters(examples: dict[str, pretty_midi.PrettyMIDI]) -> None:
-    meters = {stem: [tuple(int(x) for x in m) for m in bars.bar_meters(song)] for stem, song in examples.items()}
+    meters = {
+        stem: [tuple(int(x) for x in m) for m in bars.bar_meters(song)] for stem, song in examples.items()
+    }
     assert set(meters["example_waltz_3_4"]) == {(3, 4)}
     assert set(meters["example_ballad_6_8"]) == {(6, 8)}
     pickup = meters["example_pickup_2_4_bar"]
