@@ -47,6 +47,7 @@ import numpy as np
 from drumgen import analysis, generation, io
 from drumgen.config import Config, config_from_dict
 from drumgen.exceptions import CommonTimeError, DrumgenError, MidiError, ParameterError, TimeSignatureError
+from drumgen.meter import SongMeter
 from drumgen.songdata import CQT_LEVELS, GENRES, UNKNOWN_GENRE, SongData
 
 __all__ = ["CQT_LEVELS", "GENRES", "UNKNOWN_GENRE", "SongData"]  # re-exported for callers of the builder
@@ -270,7 +271,8 @@ def _process(source: SongSource) -> dict[str, Any]:
         )
         meta = {"song": {"id": source.song_id, "path": str(source.path), "genre": source.genre}}
         io.save_arrays(_WORKER["songs_dir"] / f"{source.song_id}.npz", arrays, meta, force=True)
-        record.update(status="ok", n_bars=len(arrays["bar_cqts"]))
+        common = SongMeter.from_meters(arrays["bar_meters"]).is_common_time
+        record.update(status="ok", n_bars=len(arrays["bar_cqts"]), common_time=common)
     except DrumgenError as error:
         record.update(status="skipped", reason=skip_reason(error), detail=str(error)[:300])
     except Exception as error:  # a broken file can raise anything inside mido or FluidSynth
@@ -327,12 +329,16 @@ def _read_log(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _done(record: dict[str, Any] | None, songs_dir: Path, limits: SongLimits) -> bool:
-    """A song is done if it was skipped for a reason of its own, or its result file exists; a song
-    skipped for its meter (:data:`METER_REASONS`) is tried again when ``limits`` keep every meter."""
+    """A song is done if it was skipped for a reason of its own, or its result file exists. Its meter
+    decides again when the limits changed: a song skipped for its meter (:data:`METER_REASONS`) is
+    tried again when ``limits`` keep every meter, and a kept song not in 4/4 (``common_time``
+    False in its record) when they keep only 4/4 (it is then skipped)."""
     if record is None or record["status"] == "error":
         return False
     if record["status"] == "skipped":
         return limits.common_time_only or record.get("reason") not in METER_REASONS
+    if limits.common_time_only and record.get("common_time") is False:
+        return False
     return (songs_dir / f"{record['id']}.npz").is_file()
 
 

@@ -622,9 +622,20 @@ def run_evaluation(
     timings: dict[str, SongTiming] = {}
     for song in songs:
         try:
-            timings[song.song_id] = read_timing(paths_of[song.song_id], config=config)
+            timing = read_timing(paths_of[song.song_id], config=config)
         except (DrumgenError, KeyError) as error:  # analysed before, so this is rare
             log.warning("%s: no timing scores: %s", song.song_id, error)
+            continue
+        if timing.step_times.shape != (song.n_bars, song.arrays["drum_grids"].shape[-1] + 1):
+            # an analysis stored by an earlier drumgen may cut the song into other bars
+            log.warning(
+                "%s: no timing scores: %d bars on the MIDI's grid, %d in the stored analysis",
+                song.song_id,
+                len(timing.step_times),
+                song.n_bars,
+            )
+            continue
+        timings[song.song_id] = timing
     result = evaluate_songs(
         songs, models=models, config=config, seed=seed, skipped=skipped, progress=progress, timings=timings
     )

@@ -120,6 +120,10 @@ def test_training_build_skips_other_meters_and_evaluation_build_keeps_them(
     assert found["in_3_4"].arrays["drum_grids"].shape[2] == 16  # 12-step bars on the 16-step canvas
     assert found["in_3_4"].meter.bar_steps.tolist() == [12] * 8
     assert found["one_2_4_bar"].meter.bar_steps.tolist() == [16, 16, 16, 8, 16, 16, 16, 16]
+    # and a training build resumed on that folder drops them again
+    summary = dataset.build_dataset(songs, built, **common)
+    assert summary.n_kept == 0 and summary.skipped == {"not 4/4": 2}
+    assert dataset.load_songs(built) == []
 
 
 def test_a_song_stored_without_bar_meters_is_4_4() -> None:
