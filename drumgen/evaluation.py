@@ -605,10 +605,11 @@ def run_evaluation(
         limits=dataset.SongLimits(common_time_only=False),
     )
     songs = dataset.load_songs(analysis)
-    records = [json.loads(line) for line in (analysis / "log.jsonl").read_text().splitlines() if line]
+    lines = (analysis / "log.jsonl").read_text().splitlines()
+    records = {record["id"]: record for record in map(json.loads, filter(None, lines))}  # the last try counts
     skipped = [
         {"song": r["id"], "reason": r["reason"], "detail": r.get("detail", "")}
-        for r in records
+        for r in records.values()
         if r["status"] != "ok"
     ]
     if not songs:
