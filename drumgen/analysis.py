@@ -16,7 +16,8 @@ import numpy as np
 
 from drumgen import bars, features, midi, parts, representation
 from drumgen.config import Config, load_config
-from drumgen.exceptions import ParameterError, TimeSignatureError
+from drumgen.exceptions import CommonTimeError, ParameterError
+from drumgen.feel import song_onsets
 from drumgen.meter import SongMeter
 from drumgen.synth import Renderer, peak_gain
 
@@ -73,6 +74,63 @@ class Step1Result:
         return SongMeter.from_meters(self.bar_meters)
 
 
+@dataclass(frozen=True)
+class SongTiming:
+    """A song's straight step grid and its notes' onset times as played (unquantised).
+
+    What the evaluation's timing/feel section reads (:func:`drumgen.feel.timing_scores`); the
+    stored analysis keeps only quantised grids.
+
+    Attributes
+    ----------
+    step_times : np.ndarray [shape=(n_bars, n_steps + 1), seconds]
+        The straight grid, exactly as :func:`preprocess_song` computes it.
+    drum_onsets : np.ndarray [shape=(n_hits,), float64, seconds]
+        Onsets of the song's own drum notes, sorted (empty without drums).
+    drum_pitches : np.ndarray [shape=(n_hits,), int64, GM drum pitch]
+        The pitch of each of ``drum_onsets``.
+    part_onsets : np.ndarray [shape=(n_notes,), float64, seconds]
+        Onsets of the non-drum notes, sorted (:func:`drumgen.feel.song_onsets`).
+    bar_meters : np.ndarray [shape=(n_bars, 2), int64]
+    """
+
+    step_times: np.ndarray
+    drum_onsets: np.ndarray
+    drum_pitches: np.ndarray
+    part_onsets: np.ndarray
+    bar_meters: np.ndarray
+
+    @property
+    def meter(self) -> SongMeter:
+        """Every bar's meter (:class:`drumgen.meter.SongMeter`)."""
+        return SongMeter.from_meters(self.bar_meters)
+
+
+def read_timing(song_path: str | Path, *, config: Config | None = None) -> SongTiming:
+    """A song's step grid and unquantised note onsets, without rendering (cheap: MIDI only).
+
+    Raises
+    ------
+    MidiError
+        As :func:`preprocess_song` (including an undrummable meter).
+    """
+    config = load_config("default") if config is None else config
+    song = midi.ensure_time_signature(midi.read_midi(Path(song_path), limits=config.limits))
+    split = midi.split_drums(song, name=str(song_path))
+    end_time = midi.song_end_time(song)
+    bar_times = bars.bar_times(song, end_time=end_time)
+    midi.check_meter(song, list(bar_times[:-1]), name=str(song_path))
+    notes = [] if split.drums is None else [n for inst in split.drums.instruments for n in inst.notes]
+    notes.sort(key=lambda note: (note.start, note.pitch))
+    return SongTiming(
+        step_times=bars.step_times(song, end_time=end_time),
+        drum_onsets=np.array([note.start for note in notes], dtype=np.float64),
+        drum_pitches=np.array([note.pitch for note in notes], dtype=np.int64),
+        part_onsets=song_onsets(split.melody.instruments),
+        bar_meters=bars.bar_meters(song, end_time=end_time),
+    )
+
+
 def preprocess_song(
     song_path: str | Path,
     *,
@@ -93,7 +151,7 @@ def preprocess_song(
         ``config.render``); one is made if omitted.
     common_time_only : bool
         Refuse, before rendering, a song with a bar that is not 16 steps long (4/4, 2/2): the
-        dataset builder's choice while the models are trained on 4/4 bars only.
+        training dataset's choice while the models are trained on 4/4 bars only.
 
     Returns
     -------
@@ -106,8 +164,9 @@ def preprocess_song(
     ------
     MidiError, SynthError
     TimeSignatureError
-        If a bar cannot be drummed (:func:`drumgen.midi.check_meter`), or with ``common_time_only``
-        is not 16 steps long.
+        If a bar cannot be drummed (:func:`drumgen.midi.check_meter`).
+    CommonTimeError
+        With ``common_time_only``, if a bar is not 16 steps long.
     """
     config = load_config("default") if config is None else config
     song_path = Path(song_path)
@@ -120,9 +179,9 @@ def preprocess_song(
     odd = meter.first_uncommon_bar()
     if common_time_only and odd is not None:
         numerator, denominator = meter.bar_meters[odd]
-        raise TimeSignatureError(
+        raise CommonTimeError(
             f"{song_path}: bar {odd + 1} (at {bar_times[odd]:.2f} s) is in {numerator}/{denominator}; "
-            "the models train and are evaluated on bars of four quarter notes only (4/4, 2/2)"
+            "the models train on bars of four quarter notes only (4/4, 2/2)"
         )
     step_times = bars.step_times(song, end_time=end_time)
     bar_tempos = bars.bar_tempos(song, bar_times)

@@ -7,7 +7,8 @@ training time, see :mod:`drumgen.model.data`):
     OUT/songs/<song_id>.npz     bar_cqts (uint8, CQT x 255), drum_grids (uint8 velocities),
                                 melodic_ssm, drum_ssm (float16), neighbor_idx / neighbor_weights
                                 (from the true drum SSM, as the method trains), bar_tempos,
-                                part_onsets (uint8 note onsets per step of 5 instrument families)
+                                part_onsets (uint8 note onsets per step of 5 instrument families),
+                                bar_meters (int16 (numerator, denominator) of every bar)
     OUT/log.jsonl               one line per song tried: id, status ("ok" or "skipped"), reason
     OUT/index.json              the songs kept (id, genre, split, n_bars) and the skip counts
     OUT/build.json              the resolved config and the command's arguments
@@ -16,6 +17,12 @@ A CORPUS is a folder of MIDI files, a ``.tar.xz`` of them, or a corpus folder ho
 ``index.csv`` and ``<split>.tar.xz`` archives (the layout of ``../shared/data/midi_corpus``; the
 archive of ``--split`` is extracted once into ``OUT/midi/``, and genres come from the index).
 Songs run in parallel worker processes; an interrupted build resumes where it stopped.
+
+**Meters.** A training build keeps only songs whose every bar is four quarter notes long (the
+models know 16-step bars; skip reason ``"not 4/4"``); the evaluation builds with
+``SongLimits(common_time_only=False)`` and keeps songs of every meter, each stored on its step
+canvas (:mod:`drumgen.meter`). Songs stored before ``bar_meters`` existed are all 4/4
+(:attr:`drumgen.songdata.SongData.meter`).
 """
 
 from __future__ import annotations
@@ -39,7 +46,8 @@ import numpy as np
 
 from drumgen import analysis, generation, io
 from drumgen.config import Config, config_from_dict
-from drumgen.exceptions import DrumgenError, MidiError, ParameterError, TimeSignatureError
+from drumgen.exceptions import CommonTimeError, DrumgenError, MidiError, ParameterError, TimeSignatureError
+from drumgen.meter import SongMeter
 from drumgen.songdata import CQT_LEVELS, GENRES, UNKNOWN_GENRE, SongData
 
 __all__ = ["CQT_LEVELS", "GENRES", "UNKNOWN_GENRE", "SongData"]  # re-exported for callers of the builder
@@ -72,10 +80,15 @@ class SongSource:
 
 @dataclass(frozen=True)
 class SongLimits:
-    """Which songs the dataset keeps (by length in bars)."""
+    """Which songs the dataset keeps: by length in bars, and whether only 4/4 songs.
+
+    ``common_time_only`` (the training default) skips a song with any bar that is not 16 steps
+    long; the evaluation sets it False to score songs of every meter.
+    """
 
     min_bars: int = 8
     max_bars: int = 512
+    common_time_only: bool = True
 
 
 def song_id_of(relative: Path) -> str:
@@ -171,7 +184,9 @@ def analyse_training_song(
     DrumgenError
         With the reason the song cannot be used (no drums, meter, too short or long, broken).
     """
-    result, _ = analysis.preprocess_song(source.path, config=config, renderer=renderer, common_time_only=True)
+    result, _ = analysis.preprocess_song(
+        source.path, config=config, renderer=renderer, common_time_only=limits.common_time_only
+    )
     if result.drum_grids is None or not result.drum_grids.any():
         raise MidiError(f"{source.path}: no drum notes")
     if result.n_bars < limits.min_bars:
@@ -191,12 +206,20 @@ def analyse_training_song(
         "neighbor_weights": chosen.neighbor_weights.astype(np.float16),
         "bar_tempos": result.bar_tempos.astype(np.float32),
         "part_onsets": result.part_onsets,
+        "bar_meters": result.meter.bar_meters.astype(np.int16),
     }
+
+
+METER_REASONS = ("not 4/4", "unsupported meter")
+"""Skip reasons of a song's meter: retried by a build that keeps every meter (an evaluation
+resuming a training-style analysis), since the song may be usable now."""
 
 
 def skip_reason(error: Exception) -> str:
     """A short category for a song that could not be used."""
     text = str(error)
+    if isinstance(error, CommonTimeError):
+        return "not 4/4"
     if isinstance(error, TimeSignatureError):
         return "unsupported meter"
     if "no drum notes" in text:
@@ -248,7 +271,8 @@ def _process(source: SongSource) -> dict[str, Any]:
         )
         meta = {"song": {"id": source.song_id, "path": str(source.path), "genre": source.genre}}
         io.save_arrays(_WORKER["songs_dir"] / f"{source.song_id}.npz", arrays, meta, force=True)
-        record.update(status="ok", n_bars=len(arrays["bar_cqts"]))
+        common = SongMeter.from_meters(arrays["bar_meters"]).is_common_time
+        record.update(status="ok", n_bars=len(arrays["bar_cqts"]), common_time=common)
     except DrumgenError as error:
         record.update(status="skipped", reason=skip_reason(error), detail=str(error)[:300])
     except Exception as error:  # a broken file can raise anything inside mido or FluidSynth
@@ -304,11 +328,18 @@ def _read_log(path: Path) -> dict[str, dict[str, Any]]:
     return records
 
 
-def _done(record: dict[str, Any] | None, songs_dir: Path) -> bool:
-    """A song is done if it was skipped for a reason of its own, or its result file exists."""
+def _done(record: dict[str, Any] | None, songs_dir: Path, limits: SongLimits) -> bool:
+    """A song is done if it was skipped for a reason of its own, or its result file exists. Its meter
+    decides again when the limits changed: a song skipped for its meter (:data:`METER_REASONS`) is
+    tried again when ``limits`` keep every meter, and a kept song not in 4/4 (``common_time``
+    False in its record) when they keep only 4/4 (it is then skipped)."""
     if record is None or record["status"] == "error":
         return False
-    return record["status"] == "skipped" or (songs_dir / f"{record['id']}.npz").is_file()
+    if record["status"] == "skipped":
+        return limits.common_time_only or record.get("reason") not in METER_REASONS
+    if limits.common_time_only and record.get("common_time") is False:
+        return False
+    return (songs_dir / f"{record['id']}.npz").is_file()
 
 
 def _imap(
@@ -380,7 +411,7 @@ def build_dataset(
     chosen = choose_songs(list_songs(corpus, out_dir, split=split), limit=limit, seed=seed)
     log_path = out_dir / "log.jsonl"
     records = _read_log(log_path)
-    todo = [s for s in chosen if not _done(records.get(s.song_id), songs_dir)]
+    todo = [s for s in chosen if not _done(records.get(s.song_id), songs_dir, limits)]
     log.info(
         "%d songs chosen, %d already done, %d to analyse with %d workers",
         len(chosen),

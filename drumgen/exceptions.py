@@ -23,6 +23,11 @@ class TimeSignatureError(MidiError):
     bars are wanted - the dataset builder - any bar that is not four quarter notes long)."""
 
 
+class CommonTimeError(TimeSignatureError):
+    """A song has a bar that is not four quarter notes long where only 4/4 bars are wanted (the
+    training dataset, while the models know 16-step bars only); any other use can drum it."""
+
+
 class LimitError(DrumgenError):
     """A song exceeds one of the documented limits (``[limits]`` of the presets, ``--max-*`` flags)."""
 

@@ -33,6 +33,7 @@ import numpy as np
 import pretty_midi
 
 from drumgen import representation
+from drumgen.bars import nearest_steps
 from drumgen.config import FeelConfig
 
 log = logging.getLogger(__name__)
@@ -667,3 +668,142 @@ def _log_estimate(estimate: SwingEstimate, *, name: str, min_notes: int) -> None
             estimate.fitted_ratio,
             estimate.confidence,
         )
+
+
+# --- timing against real drums (the evaluation's feel section) ---------------------------------
+
+OFF_GRID_MS = 10.0
+"""A real drum onset further than this (ms) from its nearest straight sixteenth is *off the grid*."""
+
+MICROTIMING_MIN_SHARE = 0.05
+"""A song's real drums *have microtiming* when at least this share of their onsets is off the grid."""
+
+
+@dataclass(frozen=True)
+class GridOffsets:
+    """Onsets placed on a song's straight grid.
+
+    Attributes
+    ----------
+    cells : np.ndarray [shape=(n_inside,), int64]
+        ``(bar * n_rows + row) * n_steps + step`` of each onset's cell: its nearest straight step
+        (:func:`drumgen.bars.nearest_steps`, as the drum grids are quantised) and drum row.
+    offsets_ms : np.ndarray [shape=(n_inside,), float64, ms]
+        Onset time minus that step's straight start time (> 0: late).
+    """
+
+    cells: np.ndarray
+    offsets_ms: np.ndarray
+
+
+def grid_offsets(onset_times: np.ndarray, pitches: np.ndarray, step_times: np.ndarray) -> GridOffsets:
+    """Where drum onsets sit against the straight grid: their cells and offsets in ms.
+
+    Parameters
+    ----------
+    onset_times : np.ndarray [shape=(n_onsets,), seconds]
+    pitches : np.ndarray [shape=(n_onsets,), int, GM drum pitches]
+    step_times : np.ndarray [shape=(n_bars, n_steps + 1), seconds]
+        The straight grid (:func:`drumgen.bars.step_times`).
+
+    Returns
+    -------
+    GridOffsets
+        Onsets outside the song's bars are left out.
+    """
+    onsets = np.asarray(onset_times, dtype=np.float64)
+    bar_idx, step_idx, inside = nearest_steps(onsets, step_times)
+    n_steps = step_times.shape[1] - 1
+    rows = np.asarray(representation.PITCH_TO_ROW, dtype=np.int64)[np.asarray(pitches, dtype=np.int64)]
+    bar_idx, step_idx, rows, onsets = bar_idx[inside], step_idx[inside], rows[inside], onsets[inside]
+    cells = (bar_idx * representation.N_ROWS + rows) * n_steps + step_idx
+    offsets = (onsets - step_times[bar_idx, step_idx]) * 1000.0
+    return GridOffsets(cells=cells, offsets_ms=offsets)
+
+
+TIMING_KEYS = (
+    "real_swing_ratio",
+    "generated_swing_ratio",
+    "swing_ratio_error",
+    "real_swung",
+    "generated_swung",
+    "real_off_grid_share",
+    "real_microtiming",
+    "offset_error_ms",
+    "on_grid_offset_error_ms",
+    "n_matched_onsets",
+)
+"""Keys of :func:`timing_scores`, in order."""
+
+
+def timing_scores(
+    real_onsets: np.ndarray,
+    real_pitches: np.ndarray,
+    generated: pretty_midi.Instrument,
+    *,
+    step_times: np.ndarray,
+    swing_bars: np.ndarray | None = None,
+) -> dict[str, float]:
+    """How the timing of generated drums compares with the real drums of one song.
+
+    Both sets of onsets are read as played (seconds, not grids): the real drums from the song's
+    MIDI, the generated drums as written (swing and humanize applied, :func:`apply_feel`).
+
+    - ``real_swing_ratio``, ``generated_swing_ratio``: :func:`estimate_swing` of each drum track's
+      onsets (first eighth / second eighth of a beat; exactly 1.0 when the track does not count as
+      swung); ``swing_ratio_error`` their absolute difference; ``real_swung``,
+      ``generated_swung``: 1.0 when the track counts as swung, else 0.0.
+    - ``real_off_grid_share``: share of the real onsets further than :data:`OFF_GRID_MS` from their
+      nearest straight sixteenth (:func:`grid_offsets`); ``real_microtiming``: 1.0 when that share
+      is at least :data:`MICROTIMING_MIN_SHARE`.
+    - ``offset_error_ms``: over the real onsets whose cell (bar, drum row, nearest straight step)
+      also holds a generated onset, the mean ``|real offset - generated offset|`` in ms (offsets
+      from the straight step time; the first onset of a cell on each side); NaN when no cell
+      matches. ``on_grid_offset_error_ms``: the same with generated offsets 0 (straight drums),
+      the number to beat. ``n_matched_onsets``: how many onsets these means rest on.
+
+    Parameters
+    ----------
+    real_onsets : np.ndarray [shape=(n_real,), seconds]
+    real_pitches : np.ndarray [shape=(n_real,), int, GM drum pitches]
+    generated : pretty_midi.Instrument
+        The generated drums as written.
+    step_times : np.ndarray [shape=(n_bars, n_steps + 1), seconds]
+        The song's straight grid.
+    swing_bars : np.ndarray [shape=(n_bars,), bool], optional
+        Bars whose beats the swing estimates read (the pipeline leaves compound bars out).
+
+    Returns
+    -------
+    dict[str, float]
+        Keys :data:`TIMING_KEYS`.
+    """
+    gen_onsets = np.array([note.start for note in generated.notes], dtype=np.float64)
+    gen_pitches = np.array([note.pitch for note in generated.notes], dtype=np.int64)
+    real_swing = estimate_swing(real_onsets, step_times=step_times, swing_bars=swing_bars, name="real drums")
+    gen_swing = estimate_swing(
+        gen_onsets, step_times=step_times, swing_bars=swing_bars, name="generated drums"
+    )
+    real = grid_offsets(real_onsets, real_pitches, step_times)
+    gen = grid_offsets(gen_onsets, gen_pitches, step_times)
+    off_share = float(np.mean(np.abs(real.offsets_ms) > OFF_GRID_MS)) if len(real.cells) else float("nan")
+    real_cells, real_first = np.unique(real.cells, return_index=True)
+    gen_cells, gen_first = np.unique(gen.cells, return_index=True)
+    _, real_at, gen_at = np.intersect1d(real_cells, gen_cells, assume_unique=True, return_indices=True)
+    real_off = real.offsets_ms[real_first[real_at]]
+    gen_off = gen.offsets_ms[gen_first[gen_at]]
+    matched = len(real_off)
+    return {
+        "real_swing_ratio": real_swing.ratio,
+        "generated_swing_ratio": gen_swing.ratio,
+        "swing_ratio_error": abs(gen_swing.ratio - real_swing.ratio),
+        "real_swung": float(real_swing.swung),
+        "generated_swung": float(gen_swing.swung),
+        "real_off_grid_share": off_share,
+        "real_microtiming": float(off_share >= MICROTIMING_MIN_SHARE)
+        if np.isfinite(off_share)
+        else float("nan"),
+        "offset_error_ms": float(np.mean(np.abs(real_off - gen_off))) if matched else float("nan"),
+        "on_grid_offset_error_ms": float(np.mean(np.abs(real_off))) if matched else float("nan"),
+        "n_matched_onsets": float(matched),
+    }

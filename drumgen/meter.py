@@ -173,6 +173,38 @@ class SongMeter:
         return int(odd[0]) if len(odd) else None
 
 
+METER_GROUPS = ("4/4", "4/4 with odd bars", "3/4", "compound", "other")
+"""The evaluation's meter groups, in report order (:func:`meter_group`)."""
+
+
+def meter_group(meter: SongMeter) -> str:
+    """Which of :data:`METER_GROUPS` a song belongs to, by its most common bar meter.
+
+    ``"4/4"``: every bar 16 steps long (4/4, 2/2, 8/8); ``"4/4 with odd bars"``: most bars are,
+    but some are not (a 2/4 bar, a pickup, a 3/4 bridge); ``"3/4"``: most bars 3/4;
+    ``"compound"``: most bars 3/8, 6/8, 9/8 or 12/8 (:func:`is_compound`); ``"other"``: the rest
+    (5/4, 7/8, 6/4, ...). Ties between meters go to the one the song starts with first.
+
+    Examples
+    --------
+    >>> meter_group(SongMeter.from_meters([(1, 4)] + [(4, 4)] * 7))
+    '4/4 with odd bars'
+    >>> meter_group(SongMeter.from_meters([(12, 8)] * 4)), meter_group(SongMeter.from_meters([(5, 4)]))
+    ('compound', 'other')
+    """
+    if meter.is_common_time:
+        return METER_GROUPS[0]
+    meters = [(int(n), int(d)) for n, d in meter.bar_meters]
+    numerator, denominator = max(meters, key=lambda m: (meters.count(m), -meters.index(m)))
+    if numerator * 4 * STEPS_PER_QUARTER // denominator == N_STEPS:
+        return METER_GROUPS[1]
+    if (numerator, denominator) == (3, 4):
+        return METER_GROUPS[2]
+    if is_compound(numerator, denominator):
+        return METER_GROUPS[3]
+    return METER_GROUPS[4]
+
+
 def to_model_steps(values: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
     """Fold per-step values of each bar onto the models' 16 cells, as fractions of the bar.
 

@@ -1,8 +1,10 @@
 """Metrics that compare generated drums with the real drums of the same song, bar by bar.
 
-Every metric takes grids ``[shape=(n_bars, 46, 16)]`` of any dtype; a cell counts as a hit when it
-is > 0, and velocities are ignored except by the two velocity metrics (which are NaN on bool
-grids, e.g. the baselines'). Pair metrics take ``generated`` first and ``real`` second, with
+Every metric takes grids ``[shape=(n_bars, 46, n_steps)]`` of any dtype (16 steps for a 4/4
+song; a song of other meters on its step canvas, :mod:`drumgen.meter`, whose padding steps past a
+bar's own length are empty); a cell counts as a hit when it is > 0, and velocities are ignored
+except by the two velocity metrics (which are NaN on bool grids, e.g. the baselines'). Pair
+metrics take ``generated`` first and ``real`` second, with
 equal shapes. Single numbers are returned as ``float``; ``NaN`` means "not defined for this song"
 (e.g. no repeated bar in the real drums) and is skipped by :func:`aggregate`.
 
@@ -29,6 +31,14 @@ Musical metrics read the grid as a drummer's kit (:mod:`drumgen.kit`):
   share of fills; :func:`silent_bar_play_rate` is playing where the real drums rest.
 - **Dynamics**: :func:`velocity_std` and :func:`backbeat_hat_velocity_gap` (accented backbeat
   over the hats).
+
+**Meters.** The metrics that need to know where a bar ends take ``bar_steps`` [shape=(n_bars,),
+steps] (default: every bar fills the canvas): :func:`onset_prf` with a tolerance reads each row
+over the bars' own steps, so a window crosses a bar line without crossing padding;
+:func:`cell_accuracy` counts the bars' own cells; :func:`backbeat_rate`,
+:func:`missing_snare_rate` and :func:`backbeat_hat_velocity_gap` read only the 16-step bars
+(steps 4 and 12 are a backbeat in 4/4 alone; NaN for a song without one); :func:`fill_bars`
+compares the two halves of each bar's own steps.
 
 Used by the evaluation notebook.
 """
@@ -62,11 +72,11 @@ DEFAULT_SCALE = 15.0
 
 
 def _check_grid(grid: np.ndarray, name: str = "grid", *, full_grid: bool = False) -> np.ndarray:
-    """``grid`` as an array of shape (n_bars >= 1, n_rows, n_steps); with ``full_grid`` exactly
-    (n_bars >= 1, 46, 16), as the kit-piece metrics need."""
+    """``grid`` as an array of shape (n_bars >= 1, n_rows, n_steps); with ``full_grid``
+    (n_bars >= 1, 46, n_steps >= 16), as the kit-piece metrics need."""
     grid = np.asarray(grid)
-    if grid.ndim != 3 or grid.shape[0] < 1 or (full_grid and grid.shape[1:] != (N_ROWS, 16)):
-        expected = f"{N_ROWS}, 16" if full_grid else "n_rows, n_steps"
+    if grid.ndim != 3 or grid.shape[0] < 1 or (full_grid and (grid.shape[1] != N_ROWS or grid.shape[2] < 16)):
+        expected = f"{N_ROWS}, n_steps >= 16" if full_grid else "n_rows, n_steps"
         raise ParameterError(f"{name} must have shape (n_bars >= 1, {expected}), got {grid.shape}")
     return grid
 
@@ -89,6 +99,30 @@ def _check_pair(generated: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np
     return generated > 0, real > 0
 
 
+def _bar_steps(bar_steps: Sequence[int] | np.ndarray | None, grid: np.ndarray) -> np.ndarray:
+    """Each bar's own steps [shape=(n_bars,), int64], checked against the grid's canvas; every bar
+    the whole canvas when None."""
+    n_bars, n_steps = grid.shape[0], grid.shape[-1]
+    if bar_steps is None:
+        return np.full(n_bars, n_steps, dtype=np.int64)
+    steps = np.asarray(bar_steps, dtype=np.int64).ravel()
+    if len(steps) != n_bars or np.any(steps < 1) or np.any(steps > n_steps):
+        raise ParameterError(f"bar_steps must be {n_bars} values in 1..{n_steps}, got {steps.tolist()}")
+    return steps
+
+
+def _own_steps(grid: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
+    """Which cells of ``grid`` [n_bars, n_rows, n_steps] lie in their bar's own steps (not padding):
+    a bool mask of the grid's shape."""
+    own = np.arange(grid.shape[-1])[None, :] < bar_steps[:, None]
+    return np.broadcast_to(own[:, None, :], grid.shape)
+
+
+def _common_bars(bar_steps: np.ndarray) -> np.ndarray:
+    """Bars of 16 steps (4/4, 2/2), where :data:`BACKBEAT_STEPS` are beats 2 and 4."""
+    return bar_steps == 16
+
+
 def _check_tolerance(tolerance: int) -> int:
     if int(tolerance) != tolerance or tolerance < 0:
         raise ParameterError(f"tolerance must be an integer >= 0 steps, got {tolerance!r}")
@@ -108,7 +142,10 @@ def _greedy_matches(generated_steps: np.ndarray, real_steps: np.ndarray, toleran
 
 
 def _row_counts(
-    generated: np.ndarray, real: np.ndarray, tolerance: int
+    generated: np.ndarray,
+    real: np.ndarray,
+    tolerance: int,
+    bar_steps: Sequence[int] | np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: matched generated hits, generated hits, real hits (each shape (n_rows,), int)."""
     gen_hits, real_hits = _check_pair(generated, real)
@@ -117,9 +154,11 @@ def _row_counts(
     n_real = real_hits.sum(axis=(0, 2))
     if tolerance == 0:
         return (gen_hits & real_hits).sum(axis=(0, 2)), n_gen, n_real
-    # Each row as one continuous step sequence over the whole song (bar boundaries vanish).
-    gen_rows = gen_hits.transpose(1, 0, 2).reshape(gen_hits.shape[1], -1)
-    real_rows = real_hits.transpose(1, 0, 2).reshape(real_hits.shape[1], -1)
+    # Each row as one continuous step sequence over the bars' own steps (bar lines and padding vanish).
+    own = _own_steps(gen_hits, _bar_steps(bar_steps, gen_hits)).transpose(1, 0, 2)
+    n_rows = gen_hits.shape[1]
+    gen_rows = gen_hits.transpose(1, 0, 2)[own].reshape(n_rows, -1)
+    real_rows = real_hits.transpose(1, 0, 2)[own].reshape(n_rows, -1)
     n_matched = np.array(
         [
             _greedy_matches(np.flatnonzero(g), np.flatnonzero(r), tolerance)
@@ -159,14 +198,21 @@ def _bar_equal(grid: np.ndarray, i_idx: np.ndarray, j_idx: np.ndarray) -> np.nda
 # Notes
 
 
-def onset_prf(generated: np.ndarray, real: np.ndarray, *, tolerance: int = 0) -> dict[str, float]:
+def onset_prf(
+    generated: np.ndarray,
+    real: np.ndarray,
+    *,
+    tolerance: int = 0,
+    bar_steps: Sequence[int] | np.ndarray | None = None,
+) -> dict[str, float]:
     """Onset precision, recall and F1 of the generated drums, pooled over the whole song.
 
     A generated hit is *correct* when it is matched to a real hit on the same row. With
     ``tolerance = 0`` a match is the same cell (same bar, row and step). With ``tolerance = t > 0``
-    each row is read as one continuous step sequence over the song (bar ``b``, step ``s`` is step
-    ``16 b + s``), so a window may cross a bar line; a generated hit matches a real hit of its row
-    at most ``t`` steps away, and matching is one-to-one: each real hit validates at most one
+    each row is read as one continuous step sequence over the song (the bars' own steps one after
+    another: in 4/4 bar ``b``, step ``s`` is step ``16 b + s``), so a window may cross a bar line;
+    a generated hit matches a real hit of its row at most ``t`` steps away, and matching is
+    one-to-one: each real hit validates at most one
     generated hit. The matching is greedy in time order: each generated hit, earliest first, takes
     the earliest still-unmatched real hit of its row within ``±t`` steps (for windows of equal width
     this greedy finds a largest possible matching).
@@ -186,23 +232,32 @@ def onset_prf(generated: np.ndarray, real: np.ndarray, *, tolerance: int = 0) ->
         Drum grids of one song, any dtype; a cell is a hit when > 0.
     tolerance : int >= 0
         Largest distance in steps between matched hits.
+    bar_steps : np.ndarray [shape=(n_bars,), int, steps], optional
+        Each bar's own steps (the rest of the canvas is padding, skipped by the windows);
+        default: every bar the whole canvas.
 
     Returns
     -------
     dict[str, float]
         Keys ``"precision"``, ``"recall"``, ``"f1"``, each in [0, 1].
     """
-    counts = (c.sum() for c in _row_counts(generated, real, tolerance))
+    counts = (c.sum() for c in _row_counts(generated, real, tolerance, bar_steps))
     precision, recall, f1 = _prf(*counts)
     return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
 
 
-def onset_f1(generated: np.ndarray, real: np.ndarray, *, tolerance: int = 0) -> float:
+def onset_f1(
+    generated: np.ndarray,
+    real: np.ndarray,
+    *,
+    tolerance: int = 0,
+    bar_steps: Sequence[int] | np.ndarray | None = None,
+) -> float:
     """Onset F1 of the generated drums, pooled over the song: ``onset_prf(...)["f1"]``.
 
     See :func:`onset_prf` for the definition, the matching with ``tolerance`` and the edge cases.
     """
-    return onset_prf(generated, real, tolerance=tolerance)["f1"]
+    return onset_prf(generated, real, tolerance=tolerance, bar_steps=bar_steps)["f1"]
 
 
 def per_row_onset_f1(generated: np.ndarray, real: np.ndarray, *, tolerance: int = 0) -> np.ndarray:
@@ -269,9 +324,11 @@ def density_error(generated: np.ndarray, real: np.ndarray) -> float:
     return float(np.abs(diff).mean())
 
 
-def cell_accuracy(generated: np.ndarray, real: np.ndarray) -> float:
-    """The reference's "note score": share of all cells (bars x 46 rows x 16 steps) where hit /
-    no hit agree.
+def cell_accuracy(
+    generated: np.ndarray, real: np.ndarray, *, bar_steps: Sequence[int] | np.ndarray | None = None
+) -> float:
+    """The reference's "note score": share of all cells (bars x 46 rows x each bar's own steps)
+    where hit / no hit agree.
 
     .. warning:: Drum grids are sparse, so an all-empty output scores about 97 % on real songs
        (97.77 % against the reference model's 97.36 %; DESIGN.md, "Known flaws" 2). Never report
@@ -279,7 +336,9 @@ def cell_accuracy(generated: np.ndarray, real: np.ndarray) -> float:
 
     Parameters
     ----------
-    generated, real : np.ndarray [shape=(n_bars, 46, 16)]
+    generated, real : np.ndarray [shape=(n_bars, 46, n_steps)]
+    bar_steps : np.ndarray [shape=(n_bars,), int, steps], optional
+        Each bar's own steps; padding cells are not counted. Default: the whole canvas.
 
     Returns
     -------
@@ -287,7 +346,8 @@ def cell_accuracy(generated: np.ndarray, real: np.ndarray) -> float:
         In [0, 1].
     """
     gen_hits, real_hits = _check_pair(generated, real)
-    return float(np.mean(gen_hits == real_hits))
+    own = _own_steps(gen_hits, _bar_steps(bar_steps, gen_hits))
+    return float(np.mean((gen_hits == real_hits)[own]))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -479,26 +539,31 @@ def _bar_nonempty(grid: np.ndarray) -> np.ndarray:
     return np.any((grid > 0).reshape(len(grid), -1), axis=1)
 
 
-def _backbeat_bars(classes: np.ndarray) -> np.ndarray:
-    """(n_bars,) bool: a snare-class hit on both backbeat steps; ``classes`` from to_kit_classes."""
-    return classes[:, _SNARE, BACKBEAT_STEPS[0]] & classes[:, _SNARE, BACKBEAT_STEPS[1]]
+def _backbeat_bars(classes: np.ndarray, common: np.ndarray) -> np.ndarray:
+    """(n_bars,) bool: a 16-step bar (``common``) with a snare-class hit on both backbeat steps;
+    ``classes`` from to_kit_classes."""
+    return common & classes[:, _SNARE, BACKBEAT_STEPS[0]] & classes[:, _SNARE, BACKBEAT_STEPS[1]]
 
 
-def _fill_bars(classes: np.ndarray) -> np.ndarray:
+def _fill_bars(classes: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
+    """(n_bars,) bool: :func:`fill_bars` on the kit-class grid, halves of each bar's own steps."""
     n_toms = classes[:, _TOM_CLASSES].sum(axis=(1, 2))
-    early = classes[:, _SNARE, :8].sum(axis=1)
-    late = classes[:, _SNARE, 8:].sum(axis=1)
+    late_half = np.arange(classes.shape[-1])[None, :] >= (bar_steps // 2)[:, None]
+    snares = classes[:, _SNARE].astype(np.int64)
+    early = (snares * ~late_half).sum(axis=1)
+    late = (snares * late_half).sum(axis=1)
     return (n_toms >= FILL_MIN_TOM_HITS) | ((late >= FILL_MIN_LATE_SNARE_HITS) & (late > early))
 
 
-def _backbeat_share(classes: np.ndarray, nonempty: np.ndarray) -> float:
-    """Share of the non-empty bars with a backbeat (``classes`` from to_kit_classes)."""
-    return _ratio(_backbeat_bars(classes)[nonempty].sum(), nonempty.sum())
+def _backbeat_share(classes: np.ndarray, nonempty: np.ndarray, common: np.ndarray) -> float:
+    """Share of the non-empty 16-step bars with a backbeat (``classes`` from to_kit_classes)."""
+    counted = nonempty & common
+    return _ratio(_backbeat_bars(classes, common)[counted].sum(), counted.sum())
 
 
-def _missing_snare(gen_classes: np.ndarray, real_classes: np.ndarray) -> float:
+def _missing_snare(gen_classes: np.ndarray, real_classes: np.ndarray, common: np.ndarray) -> float:
     """Share of the real backbeat bars where the generated bar has no snare-class hit."""
-    backbeat = _backbeat_bars(real_classes)
+    backbeat = _backbeat_bars(real_classes, common)
     no_snare = ~np.any(gen_classes[:, _SNARE], axis=1)
     return _ratio(no_snare[backbeat].sum(), backbeat.sum())
 
@@ -574,10 +639,10 @@ def _repeat_rates(grid: np.ndarray) -> tuple[float, float]:
     return consecutive, _ratio(repeats_2.sum(), counted_2.sum())
 
 
-def _backbeat_hat_gap(grid: np.ndarray) -> float:
+def _backbeat_hat_gap(grid: np.ndarray, common: np.ndarray) -> float:
     if not _has_velocities(grid):
         return float("nan")
-    snares = grid[:, _SNARE_CLASS_ROWS][:, :, list(BACKBEAT_STEPS)]
+    snares = grid[common][:, _SNARE_CLASS_ROWS][:, :, list(BACKBEAT_STEPS)]
     hats = grid[:, _HIHAT_ROWS]
     snares, hats = snares[snares > 0], hats[hats > 0]
     if len(snares) == 0 or len(hats) == 0:
@@ -650,8 +715,8 @@ def piece_group_f1(generated: np.ndarray, real: np.ndarray) -> dict[str, float]:
     return _group_f1(to_kit_classes(generated), to_kit_classes(real))
 
 
-def backbeat_rate(grid: np.ndarray) -> float:
-    """Share of the non-empty bars with a backbeat: a snare-class hit on both steps 4 and 12.
+def backbeat_rate(grid: np.ndarray, *, bar_steps: Sequence[int] | np.ndarray | None = None) -> float:
+    """Share of the non-empty 16-step bars with a backbeat: a snare-class hit on both steps 4 and 12.
 
     "Snare class" is the kit class ``"snare"`` of :data:`drumgen.kit.KIT_CLASSES` (snares 38 / 40,
     side stick 37, clap 39 and the other sounds folded into it); the steps are
@@ -659,23 +724,29 @@ def backbeat_rate(grid: np.ndarray) -> float:
 
     Parameters
     ----------
-    grid : np.ndarray [shape=(n_bars, 46, 16)]
+    grid : np.ndarray [shape=(n_bars, 46, n_steps)]
         Any dtype; a cell is a hit when > 0.
+    bar_steps : np.ndarray [shape=(n_bars,), int, steps], optional
+        Each bar's own steps; only 16-step bars count. Default: every bar the whole canvas.
 
     Returns
     -------
     float
-        In [0, 1]; NaN when no bar has a hit.
+        In [0, 1]; NaN when no 16-step bar has a hit.
     """
     grid = _check_grid(grid, full_grid=True)
-    return _backbeat_share(to_kit_classes(grid), _bar_nonempty(grid))
+    common = _common_bars(_bar_steps(bar_steps, grid))
+    return _backbeat_share(to_kit_classes(grid), _bar_nonempty(grid), common)
 
 
-def missing_snare_rate(generated: np.ndarray, real: np.ndarray) -> float:
+def missing_snare_rate(
+    generated: np.ndarray, real: np.ndarray, *, bar_steps: Sequence[int] | np.ndarray | None = None
+) -> float:
     """Among the bars where the real drums play a backbeat, the share where the generated bar has
     no snare-class hit at all (on any step).
 
-    A real backbeat bar has a snare-class hit on both steps 4 and 12 (see :func:`backbeat_rate`).
+    A real backbeat bar is a 16-step bar with a snare-class hit on both steps 4 and 12 (see
+    :func:`backbeat_rate`, and its ``bar_steps``).
     Lower is better; 0 when every such bar has some snare in the generated drums.
 
     Parameters
@@ -689,7 +760,8 @@ def missing_snare_rate(generated: np.ndarray, real: np.ndarray) -> float:
         In [0, 1]; NaN when no real bar has a backbeat.
     """
     generated, real = _check_same_shape(generated, real, full_grid=True)
-    return _missing_snare(to_kit_classes(generated), to_kit_classes(real))
+    common = _common_bars(_bar_steps(bar_steps, real))
+    return _missing_snare(to_kit_classes(generated), to_kit_classes(real), common)
 
 
 def consecutive_repeat_rate(grid: np.ndarray) -> float:
@@ -754,7 +826,7 @@ def layered_rate(grid: np.ndarray) -> float:
     return _layered(_check_grid(grid, full_grid=True))
 
 
-def fill_bars(grid: np.ndarray) -> np.ndarray:
+def fill_bars(grid: np.ndarray, *, bar_steps: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
     """Which bars are fills.
 
     Counted on the kit-class grid (:func:`drumgen.kit.to_kit_classes`, one hit per class and step),
@@ -762,8 +834,8 @@ def fill_bars(grid: np.ndarray) -> np.ndarray:
 
     - at least :data:`FILL_MIN_TOM_HITS` (2) tom hits (classes ``tom_low``, ``tom_mid``,
       ``tom_high``), or
-    - at least :data:`FILL_MIN_LATE_SNARE_HITS` (3) snare-class hits in its last 8 steps (8-15)
-      and more snare-class hits there than in its first 8 steps (0-7).
+    - at least :data:`FILL_MIN_LATE_SNARE_HITS` (3) snare-class hits in the second half of its
+      own steps (8-15 in 4/4, 6-11 in 3/4) and more snare-class hits there than in the first half.
 
     Parameters
     ----------
@@ -783,7 +855,8 @@ def fill_bars(grid: np.ndarray) -> np.ndarray:
     >>> fill_bars(grid).tolist()
     [False, True]
     """
-    return _fill_bars(to_kit_classes(_check_grid(grid, full_grid=True)))
+    grid = _check_grid(grid, full_grid=True)
+    return _fill_bars(to_kit_classes(grid), _bar_steps(bar_steps, grid))
 
 
 def crash_bars(grid: np.ndarray) -> np.ndarray:
@@ -801,7 +874,7 @@ def crash_bars(grid: np.ndarray) -> np.ndarray:
     return _crash_bars(to_kit_classes(_check_grid(grid, full_grid=True)))
 
 
-def fill_rate(grid: np.ndarray) -> float:
+def fill_rate(grid: np.ndarray, *, bar_steps: Sequence[int] | np.ndarray | None = None) -> float:
     """Share of bars that are fills (:func:`fill_bars`).
 
     Parameters
@@ -814,10 +887,15 @@ def fill_rate(grid: np.ndarray) -> float:
     float
         In [0, 1]; never NaN.
     """
-    return float(fill_bars(grid).mean())
+    return float(fill_bars(grid, bar_steps=bar_steps).mean())
 
 
-def change_coverage(grid: np.ndarray, change_bars: Sequence[int] | np.ndarray) -> float:
+def change_coverage(
+    grid: np.ndarray,
+    change_bars: Sequence[int] | np.ndarray,
+    *,
+    bar_steps: Sequence[int] | np.ndarray | None = None,
+) -> float:
     """Share of section changes marked by a fill or a crash within one bar.
 
     A change at bar ``c`` (the first bar of a new section in the real drums) is *covered* when
@@ -848,10 +926,15 @@ def change_coverage(grid: np.ndarray, change_bars: Sequence[int] | np.ndarray) -
     grid = _check_grid(grid, full_grid=True)
     changes = _check_change_bars(change_bars, len(grid))
     classes = to_kit_classes(grid)
-    return _change_coverage(_fill_bars(classes), _crash_bars(classes), changes)
+    return _change_coverage(_fill_bars(classes, _bar_steps(bar_steps, grid)), _crash_bars(classes), changes)
 
 
-def fills_elsewhere_rate(grid: np.ndarray, change_bars: Sequence[int] | np.ndarray) -> float:
+def fills_elsewhere_rate(
+    grid: np.ndarray,
+    change_bars: Sequence[int] | np.ndarray,
+    *,
+    bar_steps: Sequence[int] | np.ndarray | None = None,
+) -> float:
     """Share of fill bars among the bars away from every section change.
 
     A bar is *away* when it is none of ``c - 2``, ``c - 1``, ``c`` for any change ``c`` in
@@ -873,7 +956,7 @@ def fills_elsewhere_rate(grid: np.ndarray, change_bars: Sequence[int] | np.ndarr
     """
     grid = _check_grid(grid, full_grid=True)
     changes = _check_change_bars(change_bars, len(grid))
-    return _fills_elsewhere(_fill_bars(to_kit_classes(grid)), changes)
+    return _fills_elsewhere(_fill_bars(to_kit_classes(grid), _bar_steps(bar_steps, grid)), changes)
 
 
 def silent_bar_play_rate(generated: np.ndarray, real: np.ndarray) -> float:
@@ -910,7 +993,9 @@ def velocity_std(grid: np.ndarray) -> float:
     return _velocity_std(_check_grid(grid, full_grid=True))
 
 
-def backbeat_hat_velocity_gap(grid: np.ndarray) -> float:
+def backbeat_hat_velocity_gap(
+    grid: np.ndarray, *, bar_steps: Sequence[int] | np.ndarray | None = None
+) -> float:
     """Mean velocity of the backbeat snares minus mean velocity of the hi-hats.
 
     Snares are the snare-class hits (kit class ``"snare"``, every row of it, layered hits each
@@ -928,7 +1013,8 @@ def backbeat_hat_velocity_gap(grid: np.ndarray) -> float:
         In MIDI velocity units, in [-126, 126]; NaN for a bool grid, or when there is no backbeat
         snare or no hi-hat hit.
     """
-    return _backbeat_hat_gap(_check_grid(grid, full_grid=True))
+    grid = _check_grid(grid, full_grid=True)
+    return _backbeat_hat_gap(grid, _common_bars(_bar_steps(bar_steps, grid)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -975,6 +1061,7 @@ def song_metrics(
     *,
     scale: float = DEFAULT_SCALE,
     change_bars: Sequence[int] | np.ndarray | None = None,
+    bar_steps: Sequence[int] | np.ndarray | None = None,
 ) -> dict[str, float]:
     """Every metric of one song.
 
@@ -1001,6 +1088,9 @@ def song_metrics(
     change_bars : array of int [shape=(n_changes,)], optional
         Bars where a section of the real drums begins; ``None`` makes ``change_coverage`` and
         ``fills_elsewhere`` NaN.
+    bar_steps : np.ndarray [shape=(n_bars,), int, steps], optional
+        Each bar's own steps on the canvas (:attr:`drumgen.meter.SongMeter.bar_steps`), for the
+        metrics that need bar ends (module docstring, "Meters"); default: every bar the canvas.
 
     Returns
     -------
@@ -1008,11 +1098,12 @@ def song_metrics(
         Keys :data:`SONG_METRIC_KEYS`, in that order.
     """
     prf = onset_prf(generated, real)
+    steps = _bar_steps(bar_steps, _check_grid(real, "real"))
     result = {
         "onset_f1": prf["f1"],
         "onset_precision": prf["precision"],
         "onset_recall": prf["recall"],
-        "onset_f1_tol1": onset_f1(generated, real, tolerance=1),
+        "onset_f1_tol1": onset_f1(generated, real, tolerance=1, bar_steps=steps),
         "row_onset_f1": mean_row_onset_f1(generated, real),
         "ssm_cosine": ssm_cosine(generated, real, scale=scale),
         "ssm_pearson": ssm_pearson(generated, real, scale=scale),
@@ -1020,14 +1111,17 @@ def song_metrics(
         "empty_bar_rate": empty_bar_rate(generated),
         "drum_pattern": drum_pattern_share(generated),
         "repetition_consistency": repetition_consistency(generated, real),
-        "cell_accuracy": cell_accuracy(generated, real),
+        "cell_accuracy": cell_accuracy(generated, real, bar_steps=steps),
     }
-    result.update(_musical_metrics(generated, real, change_bars))
+    result.update(_musical_metrics(generated, real, change_bars, steps))
     return result
 
 
 def _musical_metrics(
-    generated: np.ndarray, real: np.ndarray, change_bars: Sequence[int] | np.ndarray | None
+    generated: np.ndarray,
+    real: np.ndarray,
+    change_bars: Sequence[int] | np.ndarray | None,
+    bar_steps: np.ndarray,
 ) -> dict[str, float]:
     """The musical part of :func:`song_metrics`, each kit-class grid computed once."""
     generated, real = _check_same_shape(generated, real, full_grid=True)
@@ -1035,7 +1129,8 @@ def _musical_metrics(
     gen_nonempty, real_nonempty = _bar_nonempty(generated), _bar_nonempty(real)
     groups = _group_f1(gen_classes, real_classes)
     consecutive, two_bar = _repeat_rates(generated)
-    fills = _fill_bars(gen_classes)
+    fills = _fill_bars(gen_classes, bar_steps)
+    common = _common_bars(bar_steps)
     coverage, elsewhere = float("nan"), float("nan")
     if change_bars is not None:
         changes = _check_change_bars(change_bars, len(generated))
@@ -1044,8 +1139,8 @@ def _musical_metrics(
     return {
         "kit_f1": onset_f1(gen_classes, real_classes),
         **{f"{group}_f1": value for group, value in groups.items()},
-        "backbeat_rate": _backbeat_share(gen_classes, gen_nonempty),
-        "missing_snare_rate": _missing_snare(gen_classes, real_classes),
+        "backbeat_rate": _backbeat_share(gen_classes, gen_nonempty, common),
+        "missing_snare_rate": _missing_snare(gen_classes, real_classes, common),
         "consecutive_repeat": consecutive,
         "two_bar_repeat": two_bar,
         "layered_rate": _layered(generated),
@@ -1054,7 +1149,7 @@ def _musical_metrics(
         "fills_elsewhere": elsewhere,
         "silent_bar_play": _silent_play(gen_nonempty, real_nonempty),
         "velocity_std": _velocity_std(generated),
-        "backbeat_hat_gap": _backbeat_hat_gap(generated),
+        "backbeat_hat_gap": _backbeat_hat_gap(generated, common),
     }
 
 

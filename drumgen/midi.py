@@ -584,16 +584,37 @@ def song_end_time(song: pretty_midi.PrettyMIDI) -> float:
     return max(ends, default=0.0)
 
 
+METER_SNAP_QUARTERS = Fraction(1, 16)
+"""A meter change this close to a bar line (in quarter notes, a 64th note) counts as on it: the
+corpus has files whose time signature sits a few ticks after (or before) the bar line it means."""
+
+
+def _snapped_tick(tick: int, in_force: tuple[int, int, int], resolution: int) -> int:
+    """``tick`` moved onto the nearest bar line of the meter in force when it lies within
+    :data:`METER_SNAP_QUARTERS` of it, else unchanged."""
+    start, numerator, denominator = in_force
+    bar_length = Fraction(numerator * 4 * resolution, denominator)
+    n_whole, rest = divmod(Fraction(tick - start), bar_length)
+    limit = METER_SNAP_QUARTERS * resolution
+    if 0 < rest <= limit:
+        return int(start + n_whole * bar_length)
+    if 0 < bar_length - rest <= limit:
+        return int(start + (n_whole + 1) * bar_length)
+    return tick
+
+
 def meter_changes(song: pretty_midi.PrettyMIDI) -> list[tuple[int, int, int]]:
     """The song's meter changes in ticks: ``(tick, numerator, denominator)``, 4/4 at tick 0 first.
 
     A time signature repeating the meter in force is not a change and is left out, wherever it
     falls (12 of 509 validation songs repeat their 4/4 a few ticks or a beat into a bar; a new bar
-    there would be a bar of a few ticks). Of several at one tick the last counts.
+    there would be a bar of a few ticks). Of several at one tick the last counts. A change within
+    a 64th note of a bar line of the meter in force is read as on that bar line
+    (:data:`METER_SNAP_QUARTERS`; 4 of 562 test songs have one a few ticks off).
     """
     changes = [(0, 4, 4)]
     for change in sorted(song.time_signature_changes, key=lambda ts: ts.time):
-        tick = int(song.time_to_tick(change.time))
+        tick = _snapped_tick(int(song.time_to_tick(change.time)), changes[-1], song.resolution)
         if tick <= changes[-1][0]:
             changes[-1] = (changes[-1][0], change.numerator, change.denominator)
             if len(changes) > 1 and changes[-1][1:] == changes[-2][1:]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from drumgen.meter import SongMeter
+
 GENRES = ("rock", "pop", "country", "rap_hip_hop", "rnb_soul", "classic")
 """Genre labels of the corpus, in the order of the model's one-hot style input."""
 UNKNOWN_GENRE = "unknown"
@@ -30,3 +32,11 @@ class SongData:
     def n_bars(self) -> int:
         """Number of bars."""
         return len(self.arrays["bar_cqts"])
+
+    @property
+    def meter(self) -> SongMeter:
+        """Every bar's meter (:class:`drumgen.meter.SongMeter`); all 4/4 for a song stored before
+        ``bar_meters`` was (the training builds kept only 4/4 songs then)."""
+        if "bar_meters" not in self.arrays:
+            return SongMeter.common_time(self.n_bars)
+        return SongMeter.from_meters(self.arrays["bar_meters"])

@@ -543,6 +543,7 @@ def swung_song_bytes(
     parts: Sequence[str] = ("bass", "piano", "guitar"),
     ticks_per_beat: int = 480,
     seed: int = 0,
+    drums: bool = False,
 ) -> bytes:
     """A 4/4 song whose parts play eighth notes with swing ``ratio`` (first eighth / second).
 
@@ -550,7 +551,8 @@ def swung_song_bytes(
     the default triplet swing, 1/2 for ``ratio=1``, a straight song). The bass plays both eighths
     of every beat (root, then fifth), the piano a chord on beats 1 and 3 and a stab on the
     off-beats of 2 and 4, the guitar a short chop on every off-beat; chords follow I vi IV V in
-    C major. No drums.
+    C major. With ``drums``, a drum track swung alike: closed hi-hat on both eighths of every
+    beat, kick on beats 1 and 3, snare on 2 and 4.
 
     Parameters
     ----------
@@ -565,6 +567,8 @@ def swung_song_bytes(
         MIDI resolution; a multiple of 24 puts triplet swing on whole ticks.
     seed : int
         Draws the velocities (within 6 of their nominal values).
+    drums : bool
+        Add the swung drum track (channel 10).
 
     Returns
     -------
@@ -588,6 +592,7 @@ def swung_song_bytes(
         return int(np.clip(nominal + rng.integers(-6, 7), 1, 127))
 
     notes: dict[str, list[_Note]] = {part: [] for part in parts}
+    drum_track: list[_Note] = []
     for bar in range(n_bars):
         chord = _chord_pitch_classes(_SWING_PROGRESSION[bar % len(_SWING_PROGRESSION)], tonic=0)
         start = 4.0 * bar
@@ -606,9 +611,18 @@ def swung_song_bytes(
             if "guitar" in notes:
                 voicing = _voicing(chord, low=PARTS["guitar"].low)
                 notes["guitar"].extend(_Note(pitch, velocity(70), off, off + 0.15) for pitch in voicing)
+            if drums:
+                beat_piece = KICK if beat % 2 == 0 else SNARE
+                drum_track.append(_Note(beat_piece, velocity(100), on, on + DRUM_NOTE_BEATS))
+                drum_track.extend(
+                    _Note(CLOSED_HAT, velocity(nominal), t, t + DRUM_NOTE_BEATS)
+                    for t, nominal in ((on, 84), (off, 64))
+                )
     tracks = [
         _Track(PARTS[part].name, _channel_of(part), PARTS[part].program, tuple(notes[part])) for part in parts
     ]
+    if drums:
+        tracks.append(_Track(DRUM_TRACK_NAME, DRUM_CHANNEL, 0, tuple(drum_track)))
     return _write_midi(
         tracks,
         meters=[(4, 4)] * n_bars,
@@ -703,6 +717,17 @@ def example_song_bytes() -> dict[str, bytes]:
       verse, four-on-the-floor chorus, funk bridge; 24 bars, 54 s.
     - ``example_uptempo``: E major, 138 bpm, guitar, bass, strings, flute lead (the melody); form
       A A B A B C B B = rock verse, driving chorus, half-time bridge; 32 bars, 56 s.
+
+    Three in other meters (issue 11):
+
+    - ``example_waltz_3_4``: a waltz in 3/4, D major, 126 bpm, piano (with the melody), strings,
+      bass; form A A B A C A of 6-bar sections; 36 bars, 51 s.
+    - ``example_ballad_6_8``: a ballad in 6/8, A major, 90 quarter notes per minute (a dotted
+      quarter at 60), piano, guitar, bass, flute lead (the melody); form A A B A C B of 4 bars;
+      24 bars, 48 s.
+    - ``example_pickup_2_4_bar``: 4/4 at 112 bpm opening with a one-beat (1/4) pickup bar, with one
+      2/4 bar (bar 8, ending the second A); guitar, bass, strings, piano (with the melody); form
+      A A B A C B of 4 bars; 24 bars, 49 s.
     """
     return {
         "example_pop_aabacb": make_song_bytes(
@@ -724,6 +749,33 @@ def example_song_bytes() -> dict[str, bytes]:
             parts=("guitar", "bass", "strings", "lead"),
             seed=6,
             key="E",
+        ),
+        "example_waltz_3_4": make_song_bytes(
+            "AABACA",
+            tempo=126.0,
+            bars_per_section=6,
+            time_signatures=[(0, 3, 4)],
+            parts=("piano", "strings", "bass"),
+            seed=4,
+            key="D",
+        ),
+        "example_ballad_6_8": make_song_bytes(
+            "AABACB",
+            tempo=90.0,
+            bars_per_section=4,
+            time_signatures=[(0, 6, 8)],
+            parts=("piano", "guitar", "bass", "lead"),
+            seed=5,
+            key="A",
+        ),
+        "example_pickup_2_4_bar": make_song_bytes(
+            "AABACB",
+            tempo=112.0,
+            bars_per_section=4,
+            time_signatures=[(0, 1, 4), (1, 4, 4), (7, 2, 4), (8, 4, 4)],
+            parts=("guitar", "bass", "strings", "piano"),
+            seed=7,
+            key="Bb",
         ),
     }
 

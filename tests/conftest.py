@@ -242,7 +242,9 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         song.write(str(folder / f"song_{idx}.mid"))
     testing.make_song("AB", drums=False).write(str(folder / "no_drums.mid"))
-    testing.make_song("AB", time_signatures=[(0, 3, 4)]).write(str(folder / "waltz.mid"))
+    testing.make_song("ABAB", bars_per_section=2, time_signatures=[(0, 3, 4)]).write(
+        str(folder / "waltz.mid")
+    )
     (folder / "broken.mid").write_bytes(b"MThd garbage")
     return folder
 

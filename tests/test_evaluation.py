@@ -22,13 +22,18 @@ def report(tiny_corpus: Path, tiny_models: Path, tmp_path_factory: pytest.TempPa
 
 def test_summary_has_the_agreed_shape(report: Path) -> None:
     summary = io.read_json(report / "summary.json")
-    assert set(summary) == {"methods", "n_songs", "skipped"}
+    assert set(summary) == {"methods", "n_songs", "skipped", "meter_groups", "feel"}
     assert set(summary["methods"]) == set(evaluation.METHODS) - {"real"}
     for scores in summary["methods"].values():
         assert set(scores) <= set(evaluation.SUMMARY_METRICS)
         assert {"onset_f1", "ssm_pearson", "cell_accuracy"} <= set(scores)
-    assert summary["n_songs"] == 6
-    assert sorted(s["reason"] for s in summary["skipped"]) == ["broken file", "no drums", "unsupported meter"]
+    assert summary["n_songs"] == 7  # the waltz is scored too
+    assert sorted(s["reason"] for s in summary["skipped"]) == ["broken file", "no drums"]
+    assert {group: found["n_songs"] for group, found in summary["meter_groups"].items()} == {
+        "4/4": 6,
+        "3/4": 1,
+    }
+    assert summary["feel"]["n_songs"] == 7
 
 
 def test_baselines_score_as_they_must(report: Path) -> None:
@@ -40,16 +45,17 @@ def test_baselines_score_as_they_must(report: Path) -> None:
     details = io.read_json(report / "details.json")
     assert details["aggregated"]["real"]["onset_f1"]["mean"] == 1.0
     ci = details["aggregated"]["drumgen"]["onset_f1"]
-    assert ci["ci_low"] <= ci["mean"] <= ci["ci_high"] and ci["n"] == 6
+    assert ci["ci_low"] <= ci["mean"] <= ci["ci_high"] and ci["n"] == 7
 
 
 def test_report_files(report: Path) -> None:
     text = (report / "summary.md").read_text()
     assert "drumgen_oracle (upper bound)" in text and "drumgen evaluate" in text
     assert "rescaled melodic SSM" in text
-    assert text.count("| drumgen |") == 3, (
-        "notes and musical tables of means, then one with bootstrap intervals"
+    assert text.count("| drumgen |") == 5, (
+        "notes and musical tables of means, one with bootstrap intervals, then one per meter group (2)"
     )
+    assert "## By meter group" in text and "### 3/4 (1 songs)" in text and "## Timing and feel" in text
     assert "## Musical behaviour" in text and "| kit_f1 |" in text
     assert (report / "metrics.png").stat().st_size > 10_000
     assert (report / "example.png").stat().st_size > 10_000

@@ -48,8 +48,8 @@ def test_dataset_keeps_usable_songs_and_logs_skips(built: Path) -> None:
         for r in map(json.loads, (built / "log.jsonl").read_text().splitlines())
         if r["status"] == "skipped"
     }
-    assert reasons == {"no_drums": "no drums", "waltz": "unsupported meter", "broken": "broken file"}
-    assert index["summary"]["skipped"] == {"no drums": 1, "unsupported meter": 1, "broken file": 1}
+    assert reasons == {"no_drums": "no drums", "waltz": "not 4/4", "broken": "broken file"}
+    assert index["summary"]["skipped"] == {"no drums": 1, "not 4/4": 1, "broken file": 1}
     song = dataset.load_songs(built)[0]
     assert song.arrays["bar_cqts"].dtype == np.uint8 and song.arrays["bar_cqts"].shape[1:] == (84, 96)
     assert song.arrays["drum_grids"].shape == (song.n_bars, 46, 16)

@@ -287,8 +287,8 @@ def test_evaluating_only_unusable_songs_lists_them_as_skipped(
 ) -> None:
     songs = tmp_path / "songs"
     songs.mkdir()
-    testing.make_song("AB", time_signatures=[(0, 3, 4)]).write(str(songs / "waltz.mid"))
-    testing.make_song("AB", time_signatures=[(0, 6, 8)]).write(str(songs / "jig.mid"))
+    testing.make_song("AB", time_signatures=[(0, 3, 4)]).write(str(songs / "waltz.mid"))  # 2 bars
+    (songs / "sixteenth.mid").write_bytes(testing.awkward_midi_files()["in_1_16"])  # bars of 1/16
     (songs / "broken.mid").write_bytes(b"MThd garbage")
     out = tmp_path / "report"
     args = ["evaluate", str(songs), "--model", str(tiny_models), "--out", str(out), "--workers", "1"]
@@ -297,10 +297,10 @@ def test_evaluating_only_unusable_songs_lists_them_as_skipped(
     assert summary["n_songs"] == 0
     assert sorted(s["reason"] for s in summary["skipped"]) == [
         "broken file",
-        "unsupported meter",
+        "too short",
         "unsupported meter",
     ]
     report = (out / "summary.md").read_text()
     assert "No song could be scored: all 3 were skipped" in report
-    assert "| waltz | unsupported meter |" in report and "| jig | unsupported meter |" in report
+    assert "| waltz | too short |" in report and "| sixteenth | unsupported meter |" in report
     assert "Traceback" not in capsys.readouterr().err

@@ -302,3 +302,24 @@ def test_generate_drums_every_bar_in_its_own_meter(tiny_models: Path, tmp_path: 
                 + (bar_lines[bar_idx + 1] - bar_lines[bar_idx]) * 6 / expected_steps[bar_idx]
             )
             assert np.isclose(onsets, second, atol=1e-3).any(), f"{name}: bar {bar_idx}"
+
+
+@pytest.mark.parametrize("offset", [4, -3, 30])
+def test_a_meter_change_a_few_ticks_off_the_bar_line_is_read_on_it(offset: int) -> None:
+    bar = 4 * 480
+    events = [testing.tempo_event(0, bpm=120), testing.meter_event(0, 4, 4)]
+    conductor = testing.smf_track([*events, testing.meter_event(bar + offset, 3, 4)])
+    song = testing.read_song_bytes(testing.smf_bytes([conductor, *testing.bar_song_tracks(4)[1:]]))
+    assert midi.meter_changes(song) == [(0, 4, 4), (bar, 3, 4)]
+    midi.check_meter(song)
+    assert [tuple(m) for m in bars.bar_meters(song)][:2] == [(4, 4), (3, 4)]
+
+
+def test_a_meter_change_a_sixteenth_off_the_bar_line_still_cuts_the_bar_short() -> None:
+    bar = 4 * 480
+    conductor = testing.smf_track(
+        [testing.tempo_event(0, bpm=120), testing.meter_event(0, 4, 4), testing.meter_event(bar + 120, 3, 4)]
+    )
+    song = testing.read_song_bytes(testing.smf_bytes([conductor, *testing.bar_song_tracks(4)[1:]]))
+    with pytest.raises(TimeSignatureError, match=r"bar 2 \(at 2\.00 s\) is cut short after 0\.25 of its 4"):
+        midi.check_meter(song)

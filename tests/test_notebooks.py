@@ -142,6 +142,6 @@ def test_dataset_and_evaluation_notebooks(tmp_path: Path, tiny_corpus: Path, tin
             "FORCE": True,
         },
     )
-    assert io.read_json(tmp_path / "report" / "summary.json")["n_songs"] == 6
+    assert io.read_json(tmp_path / "report" / "summary.json")["n_songs"] == 7  # the waltz too
     outputs = [out for cell in executed.cells if cell.cell_type == "code" for out in cell.outputs]
     assert any("image/png" in out.get("data", {}) for out in outputs)

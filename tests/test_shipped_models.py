@@ -87,8 +87,9 @@ def test_same_seed_same_drums(tmp_path: Path, shipped: Models) -> None:
 
 def test_the_example_songs_drums_are_unchanged(tmp_path: Path) -> None:
     """The drum notes written for input_midi/*.mid (seeded) are those recorded in
-    tests/data/example_drums.json (made at the commit before bars had meters of their own; rewrite
-    it with scripts/example_drum_digests.py when the drums change on purpose)."""
+    tests/data/example_drums.json (rewritten when the example songs in 3/4, 6/8 and 4/4 with a
+    pickup and a 2/4 bar were added; rewrite it with scripts/example_drum_digests.py when the drums
+    change on purpose)."""
     record = io.read_json(Path(__file__).parent / "data" / "example_drums.json")
     songs = sorted(str(path) for path in EXAMPLE.parent.glob("*.mid"))
     for name, options in record["settings"].items():

@@ -11,7 +11,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from drumgen import testing
+from drumgen import bars, testing
 from drumgen.exceptions import ParameterError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,11 +35,11 @@ def _bar_content(song: pretty_midi.PrettyMIDI, bar_idx: int) -> dict[str, Notes]
 
 
 def _n_bars(song: pretty_midi.PrettyMIDI) -> int:
-    """Number of 4/4 bars up to the end, counted in ticks (exact)."""
-    end_tick = song.time_to_tick(song.get_end_time())
-    bar_ticks = 4 * song.resolution
-    assert end_tick % bar_ticks == 0, "the song does not end on a bar line"
-    return end_tick // bar_ticks
+    """Number of bars up to the end, each in its own meter (drumgen.bars); the song must end on a
+    bar line."""
+    bar_times = bars.bar_times(song, end_time=song.get_end_time())
+    assert bar_times[-1] == pytest.approx(song.get_end_time()), "the song does not end on a bar line"
+    return len(bar_times) - 1
 
 
 @pytest.fixture(scope="module")
@@ -204,11 +204,23 @@ def test_example_songs(examples: dict[str, pretty_midi.PrettyMIDI]) -> None:
         assert len(melodic) >= 3, stem
         assert sum(inst.is_drum for inst in song.instruments) == 1, stem
         assert 45.0 <= song.get_end_time() <= 90.0, stem
-        assert len(song.get_downbeats()) == _n_bars(song), stem
+        assert _n_bars(song) == len(bars.bar_meters(song)) >= 24, stem
         n_tempo_changes.append(len(song.get_tempo_changes()[0]) - 1)
     assert max(n_tempo_changes) >= 1
     first_tempos = sorted(float(song.get_tempo_changes()[1][0]) for song in examples.values())
     assert first_tempos[-1] - first_tempos[0] >= 30.0  # one song at a clearly different tempo
+
+
+def test_example_songs_in_other_meters(examples: dict[str, pretty_midi.PrettyMIDI]) -> None:
+    meters = {
+        stem: [tuple(int(x) for x in m) for m in bars.bar_meters(song)] for stem, song in examples.items()
+    }
+    assert set(meters["example_waltz_3_4"]) == {(3, 4)}
+    assert set(meters["example_ballad_6_8"]) == {(6, 8)}
+    pickup = meters["example_pickup_2_4_bar"]
+    assert pickup[0] == (1, 4) and pickup[7] == (2, 4)
+    assert set(pickup[1:7] + pickup[8:]) == {(4, 4)}
+    assert sum(set(m) == {(4, 4)} for m in meters.values()) == 3
 
 
 def test_bundled_example_files_are_up_to_date() -> None:
