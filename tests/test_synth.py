@@ -189,3 +189,22 @@ def test_render_song_is_reproducible(renderer: Renderer, smoke_config: Config, m
     second = render_song(song, **kwargs)
     np.testing.assert_array_equal(first, second)
     assert first.shape == (5 * smoke_config.render.sample_rate,)  # 2 bars at 120 bpm + 1 s
+
+
+def test_a_song_renders_the_same_whatever_the_renderer_played_before(
+    soundfont: str, smoke_config: Config, make_song
+) -> None:
+    song = make_song(4, drums=False)
+    other = make_song(3, drums=True)  # another song, drums too, of another length
+    settings = {
+        "soundfont": soundfont,
+        "sr": smoke_config.render.sample_rate,
+        "gain": smoke_config.render.gain,
+    }
+    with Renderer(**settings) as fresh:
+        alone = fresh.render(song, peak=None)
+    with Renderer(**settings) as used:
+        used.render(other, peak=None)
+        used.render(other, duration=1.2345, peak=None)
+        after = used.render(song, peak=None)
+    np.testing.assert_array_equal(alone, after)
