@@ -694,6 +694,7 @@ def _plot_generation(result: GenerationResult, config: Config, *, title: str) ->
         title=title,
         sections=result.analysis.step_3.sections,
         decisions=result.step_4.decisions.get(density),
+        bar_steps=result.analysis.step_1.meter.bar_steps,
     )
     display.save_figure(figure, io.generation_plot_path(result.step_4.run_dir))
 

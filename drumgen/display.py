@@ -26,6 +26,19 @@ def _axes(ax: Any | None, figsize: tuple[float, float]) -> Any:
     return ax
 
 
+def _bar_columns(n_bars: int, n_steps: int, bar_steps: np.ndarray | None) -> np.ndarray:
+    """First column of each bar in a roll of bars, and the roll's width last [shape=(n_bars + 1,)]:
+    every bar ``n_steps`` wide, or each its own ``bar_steps`` (a 2/4 bar half as wide as a 4/4 one)."""
+    widths = np.full(n_bars, n_steps) if bar_steps is None else np.asarray(bar_steps, dtype=np.int64)[:n_bars]
+    return np.concatenate([[0], np.cumsum(widths)])
+
+
+def _roll(bars: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Bars [shape=(n_bars, n_rows, n_steps)] side by side, each cut to its own width
+    (``columns`` from :func:`_bar_columns`) -> [shape=(n_rows, columns[-1])]."""
+    return np.concatenate([bar[:, : columns[i + 1] - columns[i]] for i, bar in enumerate(bars)], axis=1)
+
+
 def plot_bar_cqts(
     bar_cqts: np.ndarray,
     *,
@@ -140,23 +153,26 @@ def _draw_sections(
     *,
     n_bars: int,
     columns_per_bar: int = 1,
+    bar_columns: np.ndarray | None = None,
     both_axes: bool = True,
     line_style: dict[str, Any] | None = None,
     label_style: dict[str, Any] | None = None,
 ) -> None:
     """Section boundaries as lines on an image whose columns are bars (or ``columns_per_bar``
-    steps each), on both axes for an SSM, and each section's label above its middle."""
+    steps each, or bars starting at ``bar_columns``), on both axes for an SSM, and each section's
+    label above its middle."""
     line = line_style or {"color": "white", "linewidth": 0.7, "alpha": 0.9}
     text = label_style or {"fontsize": 8}
     starts = [int(start) for start in sections.starts]
     ends = [*starts[1:], n_bars]
+    columns = np.arange(n_bars + 1) * columns_per_bar if bar_columns is None else bar_columns
     for start in starts[1:]:
-        ax.axvline(start * columns_per_bar - 0.5, **line)
+        ax.axvline(columns[start] - 0.5, **line)
         if both_axes:
-            ax.axhline(start * columns_per_bar - 0.5, **line)
+            ax.axhline(columns[start] - 0.5, **line)
     for start, end, label in zip(starts, ends, sections.labels, strict=True):
         ax.text(
-            (start + end) / 2 * columns_per_bar - 0.5,
+            (columns[start] + columns[end]) / 2 - 0.5,
             1.0,
             label,
             transform=ax.get_xaxis_transform(),
@@ -181,22 +197,31 @@ def plot_ssms(ssms: dict[str, np.ndarray | None], *, sections: Any = None) -> An
 
 
 def plot_drum_grid(
-    grid: np.ndarray, *, ax: Any | None = None, title: str = "drums", only_used_rows: bool = True
+    grid: np.ndarray,
+    *,
+    ax: Any | None = None,
+    title: str = "drums",
+    only_used_rows: bool = True,
+    bar_steps: np.ndarray | None = None,
 ) -> Any:
     """Show drum grids of consecutive bars as a piano roll of drum rows.
 
     Parameters
     ----------
-    grid : np.ndarray [shape=(n_bars, 46, 16)] or [shape=(46, 16)]
+    grid : np.ndarray [shape=(n_bars, 46, n_steps)] or [shape=(46, n_steps)]
         Velocities, hits or probabilities.
     only_used_rows : bool
         Hide rows without any hit.
+    bar_steps : np.ndarray [shape=(n_bars,), int], optional
+        Each bar's own steps (its meter): drawn that wide, without the canvas' padding. Default:
+        every bar ``n_steps`` wide.
     """
     grid = np.asarray(grid, dtype=float)
     if grid.ndim == 2:
         grid = grid[None]
     n_bars, n_rows, n_steps = grid.shape
-    rolled = np.concatenate(list(grid), axis=1)
+    columns = _bar_columns(n_bars, n_steps, bar_steps)
+    rolled = _roll(grid, columns)
     rows = np.arange(n_rows)
     if only_used_rows and rolled.any():
         rows = rows[rolled.any(axis=1)]
@@ -205,11 +230,11 @@ def plot_drum_grid(
         rolled[rows], origin="lower", aspect="auto", cmap="Greys", interpolation="nearest", vmin=0
     )
     for bar in range(1, n_bars):
-        ax.axvline(bar * n_steps - 0.5, color="tab:red", linewidth=0.8)
+        ax.axvline(columns[bar] - 0.5, color="tab:red", linewidth=0.8)
     ax.set_yticks(
         np.arange(len(rows)), [f"{DRUM_PITCHES[r]} {_DRUM_NAMES[DRUM_PITCHES[r]]}" for r in rows], fontsize=7
     )
-    ax.set_xticks(np.arange(n_bars) * n_steps + n_steps / 2 - 0.5, [str(b) for b in range(n_bars)])
+    ax.set_xticks((columns[:-1] + columns[1:]) / 2 - 0.5, [str(b) for b in range(n_bars)])
     ax.set_xlabel("bar")
     ax.set_title(title)
     return image
@@ -331,12 +356,13 @@ def plot_arrangement(
     decisions: dict[str, np.ndarray] | None = None,
     ax: Any | None = None,
     title: str = "drums, whole song",
+    bar_steps: np.ndarray | None = None,
 ) -> Any:
     """Show a whole song's drums by kit class (kick, snare, hats, toms, cymbals) with its form.
 
     Parameters
     ----------
-    grid : np.ndarray [shape=(n_bars, 46, 16)]
+    grid : np.ndarray [shape=(n_bars, 46, n_steps)]
         Velocities or hits.
     sections : drumgen.sections.Sections, optional
         Section boundaries drawn as lines, labels above.
@@ -344,34 +370,36 @@ def plot_arrangement(
         The arranger's per-bar marks (:data:`drumgen.arrangement.DECISIONS`), each
         [shape=(n_bars,), bool]: bars resting (shaded), ending in a fill ("F" below the bar) and
         starting with a crash ("*").
+    bar_steps : np.ndarray [shape=(n_bars,), int], optional
+        Each bar's own steps: drawn that wide (see :func:`plot_drum_grid`).
     """
     classes = kit.to_kit_classes(grid).astype(float)  # (n_bars, 9, n_steps)
     n_bars, n_classes, n_steps = classes.shape
-    rolled = np.concatenate(list(classes), axis=1)
+    columns = _bar_columns(n_bars, n_steps, bar_steps)
+    rolled = _roll(classes, columns)
     ax = _axes(ax, (14, 2.5))
     ax.imshow(rolled, origin="lower", aspect="auto", cmap="Greys", interpolation="nearest", vmin=0, vmax=1)
     ax.set_yticks(np.arange(n_classes), [name.replace("_", " ") for name in kit.KIT_CLASSES], fontsize=7)
     step_ticks = max(1, n_bars // 24)
-    ax.set_xticks(np.arange(0, n_bars, step_ticks) * n_steps, [str(b) for b in range(0, n_bars, step_ticks)])
+    ax.set_xticks(columns[0:n_bars:step_ticks] - 0.5, [str(b) for b in range(0, n_bars, step_ticks)])
     ax.set_xlabel("bar")
     if sections is not None:
         _draw_sections(
             ax,
             sections,
             n_bars=n_bars,
-            columns_per_bar=n_steps,
+            bar_columns=columns,
             both_axes=False,
             line_style={"color": "tab:blue", "linewidth": 1.2},
             label_style={"fontsize": 9, "color": "tab:blue"},
         )
     marks = decisions or {}
     for bar in np.flatnonzero(marks.get("resting", np.zeros(0, bool))):
-        ax.axvspan(
-            bar * n_steps - 0.5, (bar + 1) * n_steps - 0.5, color="tab:orange", alpha=0.15, linewidth=0
-        )
-    for name, symbol, where in (("fills", "F", n_steps * 0.75), ("crashes", "*", 0.0)):
+        ax.axvspan(columns[bar] - 0.5, columns[bar + 1] - 0.5, color="tab:orange", alpha=0.15, linewidth=0)
+    for name, symbol, where in (("fills", "F", 0.75), ("crashes", "*", 0.0)):
         for bar in np.flatnonzero(marks.get(name, np.zeros(0, bool))):
-            ax.text(bar * n_steps + where, -0.9, symbol, ha="center", va="top", fontsize=7, color="tab:red")
+            x = columns[bar] + where * (columns[bar + 1] - columns[bar])
+            ax.text(x, -0.9, symbol, ha="center", va="top", fontsize=7, color="tab:red")
     ax.set_ylim(-1.5, n_classes - 0.5)
     ax.set_title(title, pad=14 if sections is not None else 6)
     return ax
@@ -384,6 +412,7 @@ def generation_summary(
     title: str = "",
     sections: Any = None,
     decisions: dict[str, np.ndarray] | None = None,
+    bar_steps: np.ndarray | None = None,
 ) -> Any:
     """One figure of a generation run: the whole song's drums with its sections, the first 8 bars
     in detail, then SSMs side by side.
@@ -397,13 +426,21 @@ def generation_summary(
         SSM, the predicted drum SSM and the generated drums' own SSM.
     sections, decisions
         See :func:`plot_arrangement`; ``sections`` is drawn on the SSMs too.
+    bar_steps : np.ndarray [shape=(n_bars,), int], optional
+        Each bar's own steps (its meter), so a 2/4 bar is drawn half as wide as a 4/4 one.
     """
     present = {name: ssm for name, ssm in ssms.items() if ssm is not None}
     n_panels = max(len(present), 1)
     figure = plt.figure(figsize=(5.2 * n_panels, 11.5))
     grid = figure.add_gridspec(3, n_panels, height_ratios=[0.55, 1, 1.3])
-    plot_arrangement(generated, sections=sections, decisions=decisions, ax=figure.add_subplot(grid[0, :]))
-    plot_drum_grid(generated[:8], ax=figure.add_subplot(grid[1, :]), title="generated drums, first 8 bars")
+    whole_song = figure.add_subplot(grid[0, :])
+    plot_arrangement(generated, sections=sections, decisions=decisions, ax=whole_song, bar_steps=bar_steps)
+    plot_drum_grid(
+        generated[:8],
+        ax=figure.add_subplot(grid[1, :]),
+        title="generated drums, first 8 bars",
+        bar_steps=None if bar_steps is None else np.asarray(bar_steps)[:8],
+    )
     for panel, (name, ssm) in enumerate(present.items()):
         plot_ssm(
             ssm, ax=figure.add_subplot(grid[2, panel]), title=_SSM_TITLES.get(name, name), sections=sections

@@ -33,3 +33,21 @@ def test_plot_arrangement_shows_the_form_and_the_arrangers_marks() -> None:
     assert image[kit.KIT_CLASSES.index("snare")].sum() == 16, "38/40 merged into one snare row"
     assert image[kit.KIT_CLASSES.index("crash"), 4 * 16] == 1
     display.plt.close(ax.figure)
+
+
+def test_bars_of_other_meters_are_drawn_at_their_own_length() -> None:
+    bar_steps = np.array([4, 16, 8, 16])  # a 1/4 pickup, 4/4, a 2/4 bar, 4/4
+    grid = np.zeros((4, 46, 16), dtype=np.uint8)
+    for bar, steps in enumerate(bar_steps):
+        grid[bar, pitch_to_row(36), 0] = grid[bar, pitch_to_row(42), :steps] = 90
+    sections = Sections(starts=np.array([0, 3]), labels=("A", "B"), n_bars=4)
+    ax = display.plot_arrangement(grid, sections=sections, bar_steps=bar_steps)
+    image = ax.images[0].get_array()
+    assert image.shape == (len(kit.KIT_CLASSES), 44), "4 + 16 + 8 + 16 columns, no padding drawn"
+    kick = image[kit.KIT_CLASSES.index("kick")]
+    assert np.flatnonzero(kick).tolist() == [0, 4, 20, 28], "each bar's downbeat where the bar starts"
+    assert [line.get_xdata()[0] for line in ax.lines] == [27.5], "the B boundary at bar 3's first column"
+    display.plt.close(ax.figure)
+    rolled = display.plot_drum_grid(grid, bar_steps=bar_steps)
+    assert rolled.get_array().shape[1] == 44
+    display.plt.close(rolled.figure)
