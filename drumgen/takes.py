@@ -144,6 +144,22 @@ def _finish(
     )
 
 
+def _drum_whole_song(
+    run_dir: str | Path, take_dir: Path, *, shaping: Shaping, models: Any, config: Config
+) -> pipeline.Step4Result:
+    """Step 4 for the whole song of ``run_dir`` in ``take_dir`` (its analysis linked in)."""
+    io.link_analysis(run_dir, take_dir)
+    return pipeline.step_4_generate(
+        take_dir,
+        config=config,
+        vae=models.vae,
+        drummer=models.drummer,
+        densities=(shaping.density,),
+        genre=shaping.genre,
+        force=True,
+    )
+
+
 def make_take(
     run_dir: str | Path,
     take_dir: str | Path,
@@ -176,16 +192,7 @@ def make_take(
     """
     take_dir = Path(take_dir)
     config = shaping.apply(models.config if config is None else config)
-    io.link_analysis(run_dir, take_dir)
-    step_4 = pipeline.step_4_generate(
-        take_dir,
-        config=config,
-        vae=models.vae,
-        drummer=models.drummer,
-        densities=(shaping.density,),
-        genre=shaping.genre,
-        force=True,
-    )
+    step_4 = _drum_whole_song(run_dir, take_dir, shaping=shaping, models=models, config=config)
     return _finish(take_dir, step_4, config=config, renderer=renderer)
 
 
@@ -219,16 +226,7 @@ def regenerate_bars(
     n_bars = len(next(iter(base.grids.values())))
     check_bar_range(start, stop, n_bars=n_bars)
     config = shaping.apply(models.config if config is None else config)
-    io.link_analysis(run_dir, take_dir)
-    new = pipeline.step_4_generate(
-        take_dir,
-        config=config,
-        vae=models.vae,
-        drummer=models.drummer,
-        densities=(shaping.density,),
-        genre=shaping.genre,
-        force=True,
-    )
+    new = _drum_whole_song(run_dir, take_dir, shaping=shaping, models=models, config=config)
     spliced = dataclasses.replace(splice_drums(base, new, start=start, stop=stop), run_dir=take_dir)
     base_meta = io.load_step(base_dir, "step_4")[1]
     regenerated = [*base_meta.get("regenerated", []), {"start": start, "stop": stop, "seed": new.seed}]
