@@ -208,6 +208,7 @@ def written_drums(grid: np.ndarray, timing: SongTiming, *, config: Any, seed: in
         settings=config.feel,
         seed=seed,
         swing_bars=swing_bars,
+        report=False,
     )
     return feel.apply_feel(grid, timing.step_times, feel=played, swing_bars=swing_bars)
 

@@ -347,3 +347,14 @@ def test_generate_swings_the_drums_of_a_swung_song(tiny_models: Path, tmp_path: 
     assert {tick % (TICKS_PER_BEAT // 4) for _, tick, _ in hits} == {0}, "every hit on a 16th's tick"
     report = io.read_json(io.midi_report_path(tmp_path / "runs" / "straight"))["feel"]
     assert report["swing_ratio"] == 1.0 and report["on_grid"] is True
+
+
+def test_the_swing_verdict_is_logged_only_when_asked(caplog) -> None:
+    starts = np.linspace(0.0, 8.0, 65)[:-1].reshape(4, 16)
+    steps = np.concatenate([starts, starts[:, :1] + 2.0], axis=1)
+    onsets = np.sort(np.concatenate([np.arange(16) * 0.5, np.arange(16) * 0.5 + 0.333]))
+    with caplog.at_level(logging.INFO, logger="drumgen.feel"):
+        feel.estimate_swing(onsets, step_times=steps, name="quiet song", report=False)
+        assert not [r for r in caplog.records if "quiet song" in r.getMessage()]
+        feel.estimate_swing(onsets, step_times=steps, name="told song")
+        assert [r for r in caplog.records if "told song" in r.getMessage()]
