@@ -5,6 +5,8 @@ way) makes a different groove every bar, layers near-duplicate sounds (kick 35 +
 plays a fill. The arranger instead works as a drummer does, on the song's sections
 (:mod:`drumgen.sections`):
 
+0. **The kick locks with the bass.** Given the bass part's onsets, each bar's kick chances are
+   first pulled toward them and beats 1 and 3 (``bass_lock``, :func:`lock_kick_to_bass`).
 1. **One groove per section label.** The probabilities of all bars that share a label (every "A"
    section) are pooled into one groove; the bars at odd positions of a section also give a second
    bar, so a groove can be a two-bar phrase. ``variation`` blends each bar's own probabilities back
