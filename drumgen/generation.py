@@ -133,6 +133,67 @@ class GeneratedDrums:
     arrangements: dict[int, Arrangement]
 
 
+def vae_predictions(
+    bar_cqts: np.ndarray,
+    bar_tempos: np.ndarray,
+    chosen: selection.BarSelection,
+    *,
+    vae: Any,
+    config: Config,
+    part_onsets: np.ndarray | None,
+    genre: str,
+    seed: int,
+) -> Any:
+    """The drum VAE's per-bar predictions, before the arranger (the first half of :func:`drums`).
+
+    Parameters
+    ----------
+    bar_cqts : np.ndarray [shape=(n_bars, 84, 96)]
+    bar_tempos : np.ndarray [shape=(n_bars,), bpm]
+    chosen : BarSelection
+        Each bar's neighbours (:func:`select_and_segment`).
+    part_onsets : np.ndarray [shape=(n_bars, 5, 16)] or None
+        The parts' onsets folded onto 16 cells per bar (:func:`drumgen.meter.to_model_steps`).
+    seed : int
+        Seeds the latent sampling (at ``config.generation.temperature``).
+
+    Returns
+    -------
+    drumgen.model.generate.BarPredictions
+    """
+    from drumgen.model.generate import bar_probabilities
+
+    return bar_probabilities(
+        vae,
+        bar_cqts,
+        chosen.neighbor_idx,
+        chosen.neighbor_weights,
+        bar_tempos=bar_tempos,
+        genre=genre,
+        part_onsets=part_onsets,
+        rng=np.random.default_rng(seed),
+        temperature=config.generation.temperature,
+    )
+
+
+def stored_vae_predictions(
+    song: SongData, chosen: selection.BarSelection, *, vae: Any, config: Config, seed: int = 0
+) -> Any:
+    """:func:`vae_predictions` of a song of a built dataset (its part onsets folded to 16 cells),
+    for scripts that arrange the same predictions in many ways."""
+    arrays = song.arrays
+    return vae_predictions(
+        arrays["bar_cqts"],
+        arrays["bar_tempos"],
+        chosen,
+        vae=vae,
+        config=config,
+        part_onsets=to_model_steps(arrays["part_onsets"], song.meter.bar_steps),
+        genre=song.genre,
+        seed=seed,
+    )
+
+
 def drums(
     bar_cqts: np.ndarray,
     bar_tempos: np.ndarray,
@@ -179,22 +240,13 @@ def drums(
         Every bar's meter (step 1); the 16-step bars of the VAE and the arranger are fitted to it
         (:func:`drumgen.meter.fit_grid`). Default: every bar 4/4.
     """
-    from drumgen.model.generate import bar_probabilities, decode_hits, hits_to_velocities
+    from drumgen.model.generate import decode_hits, hits_to_velocities
 
     meter = SongMeter.common_time(len(bar_cqts)) if meter is None else meter
     if part_onsets is not None:
         part_onsets = to_model_steps(part_onsets, meter.bar_steps)
-    rng = np.random.default_rng(seed)
-    predicted = bar_probabilities(
-        vae,
-        bar_cqts,
-        chosen.neighbor_idx,
-        chosen.neighbor_weights,
-        bar_tempos=bar_tempos,
-        genre=genre,
-        part_onsets=part_onsets,
-        rng=rng,
-        temperature=config.generation.temperature,
+    predicted = vae_predictions(
+        bar_cqts, bar_tempos, chosen, vae=vae, config=config, part_onsets=part_onsets, genre=genre, seed=seed
     )
     probabilities = predicted.probabilities
     if not arranged:

@@ -18,7 +18,6 @@ import numpy as np
 
 from drumgen import dataset, generation, kit, metrics
 from drumgen.model.bundle import load_models
-from drumgen.model.generate import bar_probabilities
 from drumgen.songdata import CQT_LEVELS, GENRES
 
 KEEPERS = [kit.KIT_CLASSES.index(name) for name in ("closed_hat", "open_hat", "ride")]
@@ -52,17 +51,7 @@ def oracle_swap(validation: str, limit: int) -> None:
         a = song.arrays
         ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
         chosen, found = generation.select_and_segment(ssms, config=config, source="predicted")
-        predicted = bar_probabilities(
-            models.vae,
-            a["bar_cqts"],
-            chosen.neighbor_idx,
-            chosen.neighbor_weights,
-            bar_tempos=a["bar_tempos"],
-            genre=song.genre,
-            part_onsets=a["part_onsets"],
-            rng=np.random.default_rng(0),
-            temperature=config.generation.temperature,
-        )
+        predicted = generation.stored_vae_predictions(song, chosen, vae=models.vae, config=config)
         arranged = generation.arrange_song(
             predicted.probabilities,
             found,

@@ -18,7 +18,6 @@ import numpy as np
 
 from drumgen import dataset, evaluation, generation, metrics
 from drumgen.model.bundle import load_models
-from drumgen.model.generate import bar_probabilities
 
 COLUMNS = (
     "kit_f1",
@@ -62,20 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     songs = dataset.load_songs(args.dataset, limit=args.limit)
     prepared = []
     for song in songs:
-        a = song.arrays
         ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
         chosen, _ = generation.select_and_segment(ssms, config=config, source="predicted")
-        probs = bar_probabilities(
-            models.vae,
-            a["bar_cqts"],
-            chosen.neighbor_idx,
-            chosen.neighbor_weights,
-            bar_tempos=a["bar_tempos"],
-            genre=song.genre,
-            part_onsets=a["part_onsets"],
-            rng=np.random.default_rng(0),
-            temperature=config.generation.temperature,
-        )
+        probs = generation.stored_vae_predictions(song, chosen, vae=models.vae, config=config)
         changes = evaluation.real_section_changes(song, config=config)
         prepared.append((song, ssms, probs, changes))
 
