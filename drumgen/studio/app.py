@@ -73,6 +73,21 @@ class RegenerateBody(ShapingBody):
     stop: int | None = None
 
 
+ERROR_STATUS: dict[type[Exception], int] = {
+    NoSuchRunError: 404,
+    NoSuchTakeError: 404,
+    FileNotFoundError: 404,
+    LimitError: 413,
+    DrumgenError: 400,
+}
+"""The HTTP status of each error the routes let through (the most specific class counts); the
+busy queue's 503 and request validation's 400 have handlers of their own."""
+
+
+def _status_of(error: Exception) -> int:
+    return next(ERROR_STATUS[kind] for kind in type(error).__mro__ if kind in ERROR_STATUS)
+
+
 def _error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
@@ -94,25 +109,11 @@ def create_app(studio: Studio) -> FastAPI:
     async def busy(request: Request, error: BusyError) -> JSONResponse:
         return _error(503, str(error), **{"Retry-After": str(RETRY_AFTER_SECONDS)})
 
-    @app.exception_handler(NoSuchRunError)
-    async def no_run(request: Request, error: NoSuchRunError) -> JSONResponse:
-        return _error(404, str(error))
+    async def refused(request: Request, error: Exception) -> JSONResponse:
+        return _error(_status_of(error), str(error))
 
-    @app.exception_handler(NoSuchTakeError)
-    async def no_take(request: Request, error: NoSuchTakeError) -> JSONResponse:
-        return _error(404, str(error))
-
-    @app.exception_handler(FileNotFoundError)
-    async def no_file(request: Request, error: FileNotFoundError) -> JSONResponse:
-        return _error(404, str(error))
-
-    @app.exception_handler(LimitError)
-    async def too_much(request: Request, error: LimitError) -> JSONResponse:
-        return _error(413, str(error))
-
-    @app.exception_handler(DrumgenError)
-    async def refused(request: Request, error: DrumgenError) -> JSONResponse:
-        return _error(400, str(error))
+    for kind in ERROR_STATUS:
+        app.add_exception_handler(kind, refused)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -154,20 +154,17 @@ class Studio:
         shaping = self._checked(shaping)
         run_dir = self.store.path(run_id)
 
-        def job() -> dict[str, Any]:
-            take_idx, take_dir = self._next_take(run_id)
-            with _removed_on_error(take_dir):
-                made = takes.make_take(
-                    run_dir,
-                    take_dir,
-                    shaping=shaping,
-                    models=self.models,
-                    renderer=self.renderer,
-                    config=self.config,
-                )
-            return self._record(run_id, take_idx, made, shaping, base=None, bars=None)
+        def make(take_dir: Path) -> takes.Take:
+            return takes.make_take(
+                run_dir,
+                take_dir,
+                shaping=shaping,
+                models=self.models,
+                renderer=self.renderer,
+                config=self.config,
+            )
 
-        return self.queue.run(job)
+        return self._take_job(run_id, make, shaping, base=None, bars=None)
 
     def regenerate(
         self,
@@ -194,23 +191,22 @@ class Studio:
         assert bars is not None
         base_dir = self.take_dir(run_id, base_idx)
 
-        def job() -> dict[str, Any]:
-            take_idx, take_dir = self._next_take(run_id)
-            with _removed_on_error(take_dir):
-                made = takes.regenerate_bars(
-                    run_dir,
-                    base_dir,
-                    take_dir,
-                    start=bars[0],
-                    stop=bars[1],
-                    shaping=shaping,
-                    models=self.models,
-                    renderer=self.renderer,
-                    config=self.config,
-                )
-            return self._record(run_id, take_idx, made, shaping, base=base_idx, bars=bars)
+        start, stop = bars
 
-        return self.queue.run(job)
+        def make(take_dir: Path) -> takes.Take:
+            return takes.regenerate_bars(
+                run_dir,
+                base_dir,
+                take_dir,
+                start=start,
+                stop=stop,
+                shaping=shaping,
+                models=self.models,
+                renderer=self.renderer,
+                config=self.config,
+            )
+
+        return self._take_job(run_id, make, shaping, base=base_idx, bars=bars)
 
     def take_record(self, run_id: str, take_idx: int) -> dict[str, Any]:
         """The record of a kept take (its controls, files ...).
@@ -242,6 +238,26 @@ class Studio:
             shaping = dataclasses.replace(shaping, seed=secrets.randbelow(SEED_RANGE))
         shaping.apply(self.config)  # raises ParameterError for a value out of range
         return shaping
+
+    def _take_job(
+        self,
+        run_id: str,
+        make: Callable[[Path], takes.Take],
+        shaping: Shaping,
+        *,
+        base: int | None,
+        bars: tuple[int, int] | None,
+    ) -> dict[str, Any]:
+        """Queue a take: ``make`` writes it into the run's next take folder (removed if it fails),
+        then it is recorded; its record."""
+
+        def job() -> dict[str, Any]:
+            take_idx, take_dir = self._next_take(run_id)
+            with _removed_on_error(take_dir):
+                made = make(take_dir)
+            return self._record(run_id, take_idx, made, shaping, base=base, bars=bars)
+
+        return self.queue.run(job)
 
     def _next_take(self, run_id: str) -> tuple[int, Path]:
         state = self.store.load_state(run_id)
