@@ -28,7 +28,7 @@ N_CHANNELS = 256
 """Synth channels: one per instrument, so instruments never share controllers."""
 BLOCK = 64
 """FluidSynth renders in blocks of this many samples and applies events at block starts."""
-RENDER_PIECE = 64 * 4096
+RENDER_PIECE = 4096 * BLOCK
 """Most samples FluidSynth renders in one call (a multiple of :data:`BLOCK`; about 6 s at 44.1 kHz)."""
 DITHER_LEVEL = 4 / 32768
 """Peaks at or below this are FluidSynth's 16-bit dither, not sound: such audio is silence."""
@@ -128,7 +128,7 @@ class Renderer:
         }
         self._settings = {"gain": gain, "samplerate": float(self.sr), "channels": N_CHANNELS, **switches}
         self._synth: Any = None
-        self._samples_rendered = 0
+        self._fresh = False
         self._new_synth()
 
     def _new_synth(self) -> None:
@@ -136,7 +136,7 @@ class Renderer:
         if self._synth is not None:
             self._synth.delete()
         self._synth = _import_fluidsynth().Synth(**self._settings)
-        self._samples_rendered = 0
+        self._fresh = True
         self._font_id = self._synth.sfload(str(self.soundfont))
         if self._font_id == -1:
             raise SynthError(f"FluidSynth could not load the soundfont {self.soundfont}")
@@ -203,18 +203,14 @@ class Renderer:
             mix *= peak_gain(mix, peak=peak)
         return mix
 
-    def _samples(self, n_samples: int) -> np.ndarray:
-        """Render ``n_samples`` stereo frames (int16, interleaved) and count them."""
-        self._samples_rendered += n_samples
-        return self._synth.get_samples(n_samples)
-
     def _start_song(self) -> None:
         """Start a song on a synthesizer that has rendered nothing yet, so a song renders the same
         whatever was rendered before it: a reset synthesizer (all sounds off, system reset,
         silence flushed, block-aligned) still differed by up to 37 / 65536 in some samples, and
         that moved some generated drums."""
-        if self._samples_rendered:
+        if not self._fresh:
             self._new_synth()
+        self._fresh = False
 
     def _render_channels(self, instruments: list[pretty_midi.Instrument], n_samples: int) -> np.ndarray:
         """Render each instrument on its own channel; return float32 mono."""
@@ -253,7 +249,7 @@ class Renderer:
         stays at the song's own mono buffer however long the stretch between two events."""
         for piece_start in range(start, stop, RENDER_PIECE):
             piece_stop = min(piece_start + RENDER_PIECE, stop)
-            stereo = self._samples(piece_stop - piece_start).reshape(-1, 2)
+            stereo = self._synth.get_samples(piece_stop - piece_start).reshape(-1, 2)
             # exact in float32: the sum of two int16 values, then a power-of-two scale
             mix[piece_start:piece_stop] = (stereo[:, 0].astype(np.float32) + stereo[:, 1]) * np.float32(
                 1.0 / 65536.0
