@@ -212,9 +212,9 @@ def plot_drum_grid(
         Velocities, hits or probabilities.
     only_used_rows : bool
         Hide rows without any hit.
-    bar_steps : np.ndarray [shape=(n_bars,), int], optional
-        Each bar's own steps (its meter): drawn that wide, without the canvas' padding. Default:
-        every bar ``n_steps`` wide.
+    bar_steps : np.ndarray [shape=(n_bars,) or longer, int], optional
+        Each bar's own steps (its meter), from the first bar of ``grid`` on: drawn that wide,
+        without the canvas' padding. Default: every bar ``n_steps`` wide.
     """
     grid = np.asarray(grid, dtype=float)
     if grid.ndim == 2:
@@ -439,7 +439,7 @@ def generation_summary(
         generated[:8],
         ax=figure.add_subplot(grid[1, :]),
         title="generated drums, first 8 bars",
-        bar_steps=None if bar_steps is None else np.asarray(bar_steps)[:8],
+        bar_steps=bar_steps,
     )
     for panel, (name, ssm) in enumerate(present.items()):
         plot_ssm(
