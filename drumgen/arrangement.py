@@ -178,8 +178,7 @@ def lock_kick_to_bass(probabilities: np.ndarray, bass_onsets: np.ndarray, *, wei
     target = onsets * np.minimum(1.0, KICK_BASS_STROKES / np.maximum(onsets.sum(axis=1, keepdims=True), 1.0))
     target[:, list(KICK_ANCHOR_STEPS)] = 1.0
     chance = (1.0 - weight) * np.minimum(total, 1.0) + weight * target
-    song_row = np.zeros(len(rows))
-    song_row[int(np.argmax(kick.sum(axis=(0, 2))))] = 1.0
+    song_row = (np.array(rows) == choose_kit(p).rows["kick"]).astype(np.float64)
     share = np.where(total[:, None] > 0, kick / np.maximum(total, 1e-12)[:, None], song_row[None, :, None])
     p[:, rows] = share * chance[:, None]
     return p
@@ -390,13 +389,12 @@ def variant_labels(labels: np.ndarray, ssm: np.ndarray, *, max_distance: float) 
             clusters = fcluster(tree, max_distance, "distance")
             sizes = np.bincount(clusters)
             big = [c for c in np.unique(clusters) if sizes[c] >= VARIANT_MIN_BARS]
-            small = [c for c in np.unique(clusters) if sizes[c] < VARIANT_MIN_BARS]
             if not big:  # no two bars alike enough: the label stays one groove
                 clusters[:] = 1
-                small = []
-            for cluster in small:
-                members = clusters == cluster
-                clusters[members] = min(big, key=lambda c: within[np.ix_(members, clusters == c)].mean())
+            else:
+                for cluster in [c for c in np.unique(clusters) if sizes[c] < VARIANT_MIN_BARS]:
+                    members = clusters == cluster
+                    clusters[members] = min(big, key=lambda c: within[np.ix_(members, clusters == c)].mean())
         for cluster in _in_order_of_appearance(clusters):
             variants[bars[clusters == cluster]] = next_id
             next_id += 1
