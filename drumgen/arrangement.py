@@ -85,7 +85,7 @@ KICK_ANCHOR_STEPS = (0, 8)
 KICK_BASS_STROKES = 4.0
 """A bar's bass onsets share this many strokes of kick target (:func:`lock_kick_to_bass`): under
 a bass with 7 or more onsets in a bar, real drummers of the validation songs kick a median 4
-times (mean 4.3), and 88 % of their kicks fall on bass onsets."""
+times (mean 4.3), and 88 % of their kicks fall on bass onsets (``scripts/arranger_study.py``)."""
 CONTRAST_PIVOT = 0.35
 """A piece-step with this chance is as cheap to play as to leave out: contrast edits toggle the
 steps nearest to it first (of 0.2 / 0.35 / 0.5, 0.35 gave the most drum-SSM Pearson on the
@@ -153,7 +153,7 @@ def lock_kick_to_bass(probabilities: np.ndarray, bass_onsets: np.ndarray, *, wei
     shares of the chance (where the model gives the kick none, it goes to the song's likeliest kick
     row). On the validation songs a kick on the bass onsets plus beats 1 and 3 alone scored kick
     F1 0.570 against the real kicks, the VAE's kick 0.522 (threshold 0.3), the most common bar's
-    0.524.
+    0.524 (``scripts/arranger_study.py``).
 
     Parameters
     ----------
