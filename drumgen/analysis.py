@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drumgen import bars, features, midi, parts, representation
+from drumgen import bars, features, filestyle, midi, parts, representation
 from drumgen.config import Config, load_config
 from drumgen.exceptions import CommonTimeError, ParameterError
 from drumgen.feel import song_onsets
@@ -60,6 +60,7 @@ class Step1Result:
     run_dir: Path | None = None
     bar_meters: np.ndarray | None = None
     melody_gain: float | None = None
+    file_features: np.ndarray | None = None
 
     @property
     def n_bars(self) -> int:
@@ -211,5 +212,6 @@ def preprocess_song(
         part_onsets=parts.onset_profile(split.melody.instruments, step_times),
         bar_meters=meter.bar_meters,
         melody_gain=melody_gain,
+        file_features=filestyle.file_features(midi.read_midi_file(song_path)),
     )
     return result, audio

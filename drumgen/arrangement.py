@@ -24,7 +24,8 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
    it a verse and a chorus the model hears alike get one groove, and the drums lose the form.
 3. **Per kit piece.** A piece (:mod:`drumgen.kit`) strikes on its likeliest steps, as many as
    the model expects it to (the sum of its chances over the bar), each above ``hit_threshold``;
-   one GM pitch per piece for the whole song (its most probable row over the song); one
+   one GM pitch per piece for the whole song (the kick's and snare's as the drummer model reads
+   them from how the file is written, ``sounds``; the others' most probable row over the song); one
    timekeeper per section label (hi-hat or ride, whichever the model hears more there); crashes
    only where the arranger puts them (section starts); the backbeat (snare on 2 and 4, or on 3 in
    half time) and the downbeat kick are kept.
@@ -142,7 +143,9 @@ def piece_probabilities(probabilities: np.ndarray) -> np.ndarray:
     return np.stack(out, axis=-2)
 
 
-def lock_kick_to_bass(probabilities: np.ndarray, bass_onsets: np.ndarray, *, weight: float) -> np.ndarray:
+def lock_kick_to_bass(
+    probabilities: np.ndarray, bass_onsets: np.ndarray, *, weight: float, kick_row: int | None = None
+) -> np.ndarray:
     """The kick's chances pulled toward the bass line, as a drummer's kick locks with the bass.
 
     Per bar and step, the kick's chance (:func:`piece_probabilities`) becomes
@@ -162,6 +165,9 @@ def lock_kick_to_bass(probabilities: np.ndarray, bass_onsets: np.ndarray, *, wei
         The bass part's note onsets per step (row ``bass`` of step 1's part onsets, on 16 cells).
     weight : float in [0, 1]
         0: the model's kick unchanged; 1: the kick plays exactly the target.
+    kick_row : int, optional
+        The song's kick row, which takes the chance where the model gives the kick none; default:
+        the likeliest kick row over the song (:func:`choose_kit`).
 
     Returns
     -------
@@ -178,7 +184,8 @@ def lock_kick_to_bass(probabilities: np.ndarray, bass_onsets: np.ndarray, *, wei
     target = onsets * np.minimum(1.0, KICK_BASS_STROKES / np.maximum(onsets.sum(axis=1, keepdims=True), 1.0))
     target[:, list(KICK_ANCHOR_STEPS)] = 1.0
     chance = (1.0 - weight) * np.minimum(total, 1.0) + weight * target
-    song_row = (np.array(rows) == choose_kit(p).rows["kick"]).astype(np.float64)
+    kick_row = choose_kit(p).rows["kick"] if kick_row is None else kick_row
+    song_row = (np.array(rows) == kick_row).astype(np.float64)
     share = np.where(total[:, None] > 0, kick / np.maximum(total, 1e-12)[:, None], song_row[None, :, None])
     p[:, rows] = share * chance[:, None]
     return p
@@ -507,6 +514,7 @@ def arrange(
     selection: BarSelection | None = None,
     ssm: np.ndarray | None = None,
     bass_onsets: np.ndarray | None = None,
+    sounds: dict[str, int] | None = None,
     delta: int = 0,
     rng: np.random.Generator,
 ) -> Arrangement:
@@ -540,6 +548,10 @@ def arrange(
     bass_onsets : np.ndarray [shape=(n_bars, 16), counts], optional
         The bass part's note onsets: the kick locks with them (``settings.bass_lock``,
         :func:`lock_kick_to_bass`). None: the model's kick as it is.
+    sounds : dict of str to int, optional
+        The GM pitch some kit pieces are written with in this song (e.g. ``{"kick": 35, "snare":
+        40}``, :meth:`DrummerModel.kit_sounds`); the other pieces, or all without it, sound with
+        their most probable row over the song (:func:`choose_kit`).
     delta : int
         Density offset: piece-steps added (or, negative, dropped) per groove bar.
     rng : np.random.Generator
@@ -555,15 +567,17 @@ def arrange(
         raise ParameterError(
             f"probabilities must have shape ({sections.n_bars}, 46, 16) to match the sections, got {p.shape}"
         )
+    song_kit = choose_kit(p)  # one pitch per kit piece for the whole song
+    if sounds:
+        song_kit = KitChoice(rows={**song_kit.rows, **_sound_rows(sounds)}, timekeeper=song_kit.timekeeper)
     if bass_onsets is not None and settings.bass_lock > 0:
-        p = lock_kick_to_bass(p, bass_onsets, weight=settings.bass_lock)
+        p = lock_kick_to_bass(p, bass_onsets, weight=settings.bass_lock, kick_row=song_kit.rows["kick"])
     labels = sections.bar_label_idx()
     positions = sections.position_in_section()
     variation = settings.variation
     own = p if selection is None else neighbourhood_probabilities(p, selection)
     if ssm is not None and np.shape(ssm) != (n_bars, n_bars):
         raise ParameterError(f"ssm must have shape ({n_bars}, {n_bars}), got {np.shape(ssm)}")
-    song_kit = choose_kit(p)  # one pitch per kit piece for the whole song
     hits = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=bool)
     timekeepers = {
         label: choose_kit(_pooled(p, np.flatnonzero(labels == label))).timekeeper
@@ -637,6 +651,16 @@ def arrange(
     loudness = _section_loudness(bar_loudness, sections)
     grid = velocities(hits, drummer=drummer, loudness=loudness, base=pooled_velocity)
     return Arrangement(grid=grid, resting=resting, fills=fills, crashes=crashes, fill_starts=fill_starts)
+
+
+def _sound_rows(sounds: dict[str, int]) -> dict[str, int]:
+    """Grid rows of ``{piece: GM pitch}``, each pitch checked to be one of the piece's."""
+    rows = {}
+    for piece, pitch in sounds.items():
+        if piece not in kit.PIECE_PITCHES or piece == "percussion" or pitch not in kit.PIECE_PITCHES[piece]:
+            raise ParameterError(f"sounds: GM pitch {pitch} is not a sound of the kit piece {piece!r}")
+        rows[piece] = DRUM_PITCHES.index(pitch)
+    return rows
 
 
 def _in_order_of_appearance(labels: np.ndarray) -> list[int]:

@@ -703,12 +703,20 @@ def _run_train_drummer(args: argparse.Namespace) -> int:
     import time
 
     from drumgen import dataset
-    from drumgen.drummer import fit_drummer, save_drummer
+    from drumgen.drummer import fit_drummer, save_drummer, sound_examples
 
     config = _config(args)
     started = time.perf_counter()
     songs = dataset.load_songs(args.train_data, limit=args.limit, progress=True)
-    model = fit_drummer(songs, settings=config.drum_changes, progress=sys.stderr.isatty())
+    midi_files = dataset.source_midi_files(args.train_data)
+    sounds = None
+    if midi_files:
+        sounds = sound_examples(midi_files, workers=os.cpu_count() or 1, progress=sys.stderr.isatty())
+    else:
+        log.warning(
+            "%s: no MIDI files under midi/: the model will not choose the kit sounds", args.train_data
+        )
+    model = fit_drummer(songs, settings=config.drum_changes, sounds=sounds, progress=sys.stderr.isatty())
     save_drummer(
         model,
         args.out,

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from drumgen import analysis, generation, io
+from drumgen import analysis, filestyle, generation, io, midi
 from drumgen.config import Config, config_from_dict
 from drumgen.exceptions import CommonTimeError, DrumgenError, MidiError, ParameterError, TimeSignatureError
 from drumgen.meter import SongMeter
@@ -110,6 +110,27 @@ def _extract_once(archive: Path, target: Path) -> Path:
             tar.extractall(target, filter="data")
         done.write_text(str(archive) + "\n")
     return target
+
+
+def source_midi_files(dataset_dir: str | Path) -> list[Path]:
+    """Every MIDI file of the corpus split a dataset was built from, kept or skipped by the build.
+
+    The files the build extracted under ``dataset_dir/midi/``, or, for a dataset built from a
+    folder of MIDI files, that folder's files (as ``build.json`` names it). Sorted; empty if
+    neither is there. The drummer model's kit sounds are fitted on these (they need only the
+    files, so every song of the split counts, not only the songs the build kept).
+    """
+    dataset_dir = Path(dataset_dir)
+    root = dataset_dir / "midi"
+    if not root.is_dir():
+        build = dataset_dir / "build.json"
+        corpus = Path(io.read_json(build).get("corpus", "")) if build.is_file() else None
+        if corpus is None or not corpus.is_dir() or (corpus / "index.csv").is_file():
+            return []
+        root = corpus
+    return sorted(
+        path for path in root.rglob("*") if path.suffix.lower() in (".mid", ".midi") and path.is_file()
+    )
 
 
 def list_songs(corpus: str | Path, work_dir: str | Path, *, split: str | None = None) -> list[SongSource]:
@@ -196,7 +217,8 @@ def analyse_training_song(
     ssms = generation.similarities(result.bar_cqts, result.drum_grids, config=config)
     chosen, _ = generation.select_and_segment(ssms, config=config, source="oracle")
     melodic, drum = ssms.melodic, ssms.drum
-    assert drum is not None and result.part_onsets is not None  # drums checked above; step 1 counts onsets
+    # drums checked above; step 1 counts onsets and reads the file features
+    assert drum is not None and result.part_onsets is not None and result.file_features is not None
     return {
         "bar_cqts": np.round(result.bar_cqts * CQT_LEVELS).astype(np.uint8),
         "drum_grids": result.drum_grids,
@@ -207,6 +229,7 @@ def analyse_training_song(
         "bar_tempos": result.bar_tempos.astype(np.float32),
         "part_onsets": result.part_onsets,
         "bar_meters": result.meter.bar_meters.astype(np.int16),
+        "file_features": result.file_features,
     }
 
 
@@ -342,6 +365,28 @@ def _done(record: dict[str, Any] | None, songs_dir: Path, limits: SongLimits) ->
     return (songs_dir / f"{record['id']}.npz").is_file()
 
 
+def _add_file_features(done: list[SongSource], songs_dir: Path, *, progress: bool) -> None:
+    """Give the kept songs of an earlier build the ``file_features`` array it did not store yet
+    (read from each song's MIDI file; every other array is kept as it is)."""
+    from tqdm import tqdm
+
+    lacking = []
+    for source in done:
+        path = songs_dir / f"{source.song_id}.npz"
+        if path.is_file():
+            with np.load(path, allow_pickle=False) as data:
+                if "file_features" not in data.files:
+                    lacking.append(source)
+    for source in tqdm(
+        lacking, desc="adding file features", unit="song", disable=not progress or not lacking
+    ):
+        path = songs_dir / f"{source.song_id}.npz"
+        arrays, meta = io.load_arrays(path)
+        arrays["file_features"] = filestyle.file_features(midi.read_midi_file(source.path))
+        meta = {key: value for key, value in meta.items() if key not in ("created", "versions", "arrays")}
+        io.save_arrays(path, arrays, meta, force=True)
+
+
 def _imap(
     todo: list[SongSource], *, workers: int, config: Config, limits: SongLimits, songs_dir: Path
 ) -> Iterator[dict[str, Any]]:
@@ -412,6 +457,8 @@ def build_dataset(
     log_path = out_dir / "log.jsonl"
     records = _read_log(log_path)
     todo = [s for s in chosen if not _done(records.get(s.song_id), songs_dir, limits)]
+    todo_ids = {s.song_id for s in todo}
+    _add_file_features([s for s in chosen if s.song_id not in todo_ids], songs_dir, progress=progress)
     log.info(
         "%d songs chosen, %d already done, %d to analyse with %d workers",
         len(chosen),

@@ -1,6 +1,6 @@
 """The drummer model: what real drummers of the corpus do that the VAE does not say.
 
-Three small tables, fitted by counting over the training songs' real drum tracks (no network):
+Small tables and regressions, fitted on the training songs' real drum tracks (no network):
 
 - **velocity** [46 x 16]: the mean velocity of each sound on each step of the bar - the corpus'
   own accents (backbeat over hats, downbeats over off-beats).
@@ -10,6 +10,11 @@ Three small tables, fitted by counting over the training songs' real drum tracks
   a fill is where the drums depart from their neighbours before a change).
 - **laying out**: a logistic regression from what the song itself plays in a bar (onsets per
   instrument family, loudness, position) to the chance that the real drummer rests in it.
+- **kit sounds**: which GM note a song's kick (35 or 36) and snare (38, 40, 37 or 39) are written
+  with, one logistic regression per note (one against the others) on how the file is written
+  (:func:`drumgen.filestyle.file_features`), fitted on every MIDI file of the training split
+  (:func:`sound_examples`). A model without them leaves the choice to the VAE
+  (:func:`drumgen.arrangement.choose_kit`).
 
 Saved as ``weights.npz`` (plain arrays, no pickles) + ``config.json`` with a format version and the
 weights' SHA-256, like the Keras models (see :mod:`drumgen.model.store`).
@@ -26,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from drumgen import io, kit, parts
+from drumgen import filestyle, io, kit, midi, parts
 from drumgen.config import DrumChangeConfig
-from drumgen.exceptions import ModelError, ParameterError
+from drumgen.exceptions import DrumgenError, ModelError, ParameterError
 from drumgen.metrics import fill_bars
 from drumgen.representation import N_ROWS
 from drumgen.sections import drum_section_changes_with
@@ -37,7 +42,9 @@ from drumgen.songdata import CQT_LEVELS, SongData
 log = logging.getLogger(__name__)
 
 KIND = "drummer"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Format 1 models (before the kit sounds) still load; they leave the sounds to the VAE."""
 WEIGHTS_FILE = "weights.npz"
 CONFIG_FILE = "config.json"
 N_STEPS = 16
@@ -61,6 +68,12 @@ LAYOUT_FEATURES: tuple[str, ...] = (
     "only_keys",
 )
 """Inputs of the lay-out classifier, per bar."""
+SOUND_PIECES: tuple[str, ...] = ("kick", "snare")
+"""Kit pieces whose GM note the drummer model chooses per song (the others: the VAE's choice)."""
+SOUND_PITCHES: tuple[tuple[str, int], ...] = tuple(
+    (piece, pitch) for piece in SOUND_PIECES for pitch in kit.PIECE_PITCHES[piece]
+)
+"""(piece, GM pitch) of each row of ``sound_weights``."""
 _L2 = 1e-3
 _MIN_COUNT = 20
 """Cells of the velocity table seen fewer times take the row's (or the global) mean."""
@@ -81,6 +94,10 @@ class DrummerModel:
     layout_weights : np.ndarray [shape=(len(LAYOUT_FEATURES) + 1,), float64]
         Logistic-regression weights on standardised features, bias last.
     layout_mean, layout_std : np.ndarray [shape=(len(LAYOUT_FEATURES),), float64]
+    sound_weights : np.ndarray [shape=(len(SOUND_PITCHES), len(FILE_FEATURES) + 1), float64] or None
+        One logistic regression per (piece, pitch) of :data:`SOUND_PITCHES` on standardised
+        :data:`drumgen.filestyle.FILE_FEATURES`, bias last; None: no kit-sound choice.
+    sound_mean, sound_std : np.ndarray [shape=(len(SOUND_PITCHES), len(FILE_FEATURES)), float64] or None
     info : dict
         What it was fitted on, and figures measured then.
     """
@@ -93,6 +110,9 @@ class DrummerModel:
     layout_mean: np.ndarray
     layout_std: np.ndarray
     info: dict[str, Any]
+    sound_weights: np.ndarray | None = None
+    sound_mean: np.ndarray | None = None
+    sound_std: np.ndarray | None = None
 
     def rest_chance(self, features: np.ndarray) -> np.ndarray:
         """Chance that a real drummer rests in each bar.
@@ -110,9 +130,40 @@ class DrummerModel:
         logits = z @ self.layout_weights[:-1] + self.layout_weights[-1]
         return 1.0 / (1.0 + np.exp(-logits))
 
+    def kit_sounds(self, file_features: np.ndarray | None) -> dict[str, int]:
+        """The GM note each of :data:`SOUND_PIECES` is written with in a song.
+
+        Parameters
+        ----------
+        file_features : np.ndarray [shape=(len(FILE_FEATURES),)] or None
+            The song's :func:`drumgen.filestyle.file_features`.
+
+        Returns
+        -------
+        dict of str to int
+            Piece -> GM pitch, the likeliest of the piece's notes; empty without features or
+            without fitted sound weights (the VAE's choice then stands).
+        """
+        if self.sound_weights is None or self.sound_mean is None or self.sound_std is None:
+            return {}
+        if file_features is None:
+            return {}
+        x = np.asarray(file_features, dtype=np.float64)
+        if x.shape != (self.sound_weights.shape[1] - 1,):
+            raise ParameterError(
+                f"file_features must have shape ({self.sound_weights.shape[1] - 1},), got {x.shape}"
+            )
+        z = (x[None, :] - self.sound_mean) / self.sound_std
+        logits = (z * self.sound_weights[:, :-1]).sum(axis=1) + self.sound_weights[:, -1]
+        chosen = {}
+        for piece in SOUND_PIECES:
+            rows = [idx for idx, (name, _) in enumerate(SOUND_PITCHES) if name == piece]
+            chosen[piece] = SOUND_PITCHES[rows[int(np.argmax(logits[rows]))]][1]
+        return chosen
+
     def arrays(self) -> dict[str, np.ndarray]:
         """The weights as plain arrays (what :func:`save_drummer` writes)."""
-        return {
+        arrays = {
             "velocity": self.velocity,
             "fill_starts": self.fill_starts,
             "fill_start_probs": self.fill_start_probs,
@@ -121,6 +172,11 @@ class DrummerModel:
             "layout_mean": self.layout_mean,
             "layout_std": self.layout_std,
         }
+        for name in ("sound_weights", "sound_mean", "sound_std"):
+            value = getattr(self, name)
+            if value is not None:
+                arrays[name] = value
+        return arrays
 
 
 def bar_loudness(bar_cqts: np.ndarray) -> np.ndarray:
@@ -197,6 +253,108 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, *, iterations: int = 50) -> tupl
     return weights, mean, std
 
 
+def sound_example(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """One MIDI file's encoding features and how often its drums strike each sound of
+    :data:`SOUND_PITCHES`.
+
+    Returns
+    -------
+    features : np.ndarray [shape=(len(FILE_FEATURES),), float32]
+    counts : np.ndarray [shape=(len(SOUND_PITCHES),), int64]
+        Channel-10 note-ons of each (piece, pitch).
+
+    Raises
+    ------
+    MidiError
+        If the file cannot be read.
+    """
+    midi_file = midi.read_midi_file(path)
+    counts = dict.fromkeys((pitch for _, pitch in SOUND_PITCHES), 0)
+    for track in midi_file.tracks:
+        for message in track:
+            if (
+                message.type == "note_on"
+                and message.velocity > 0
+                and message.channel == filestyle.DRUM_CHANNEL
+                and message.note in counts
+            ):
+                counts[message.note] += 1
+    return filestyle.file_features(midi_file), np.array([counts[pitch] for _, pitch in SOUND_PITCHES])
+
+
+def sound_examples(
+    paths: list[Path], *, workers: int = 1, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sound_example` of many files (in ``workers`` processes); unreadable files are left
+    out (each logged at debug level, their number at info level).
+
+    Returns
+    -------
+    features : np.ndarray [shape=(n_files_read, len(FILE_FEATURES)), float32]
+    counts : np.ndarray [shape=(n_files_read, len(SOUND_PITCHES)), int64]
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    features, counts = [], []
+    with ProcessPoolExecutor(max_workers=max(workers, 1)) as pool:
+        futures = [pool.submit(_sound_example_or_none, path) for path in paths]
+        for future in tqdm(futures, desc="reading kit sounds", unit="file", disable=not progress):
+            example = future.result()
+            if example is not None:
+                features.append(example[0])
+                counts.append(example[1])
+    if len(features) < len(paths):
+        log.info(
+            "kit sounds: %d of %d MIDI files unreadable, left out", len(paths) - len(features), len(paths)
+        )
+    n_features = len(filestyle.FILE_FEATURES)
+    if not features:
+        return np.zeros((0, n_features), np.float32), np.zeros((0, len(SOUND_PITCHES)), np.int64)
+    return np.stack(features), np.stack(counts)
+
+
+def _sound_example_or_none(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        return sound_example(path)
+    except DrumgenError as error:
+        log.debug("left out of the kit sounds: %s", error)
+        return None
+
+
+def fit_sounds(features: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One-against-the-others logistic regressions: which of its notes a song's piece is written with.
+
+    Parameters
+    ----------
+    features : np.ndarray [shape=(n_songs, len(FILE_FEATURES))]
+    counts : np.ndarray [shape=(n_songs, len(SOUND_PITCHES))]
+        From :func:`sound_examples`. A song's piece is written with its most struck note; songs
+        where a piece never sounds are left out of that piece's regressions.
+
+    Returns
+    -------
+    weights : np.ndarray [shape=(len(SOUND_PITCHES), len(FILE_FEATURES) + 1)]
+    mean, std : np.ndarray [shape=(len(SOUND_PITCHES), len(FILE_FEATURES))]
+    """
+    x = np.asarray(features, dtype=np.float64)
+    weights, means, stds = [], [], []
+    for piece in SOUND_PIECES:
+        rows = [idx for idx, (name, _) in enumerate(SOUND_PITCHES) if name == piece]
+        piece_counts = np.asarray(counts)[:, rows]
+        played = piece_counts.sum(axis=1) > 0
+        if played.sum() < 2:
+            raise ParameterError(f"fit_sounds: fewer than 2 songs play the {piece}")
+        written = np.argmax(piece_counts[played], axis=1)
+        for column in range(len(rows)):
+            w, mean, std = _fit_logistic(x[played], (written == column).astype(np.float64))
+            weights.append(w)
+            means.append(mean)
+            stds.append(std)
+    return np.stack(weights), np.stack(means), np.stack(stds)
+
+
 def _fill_voices(bar: np.ndarray) -> np.ndarray:
     """Voice index (of FILL_VOICES) per step of one real bar [46 x 16]."""
     pieces = kit.to_pieces(bar[None])[0] > 0
@@ -219,7 +377,13 @@ def _fill_start(voices: np.ndarray) -> int:
     return N_STEPS - 4
 
 
-def fit_drummer(songs: list[SongData], *, settings: DrumChangeConfig, progress: bool = False) -> DrummerModel:
+def fit_drummer(
+    songs: list[SongData],
+    *,
+    settings: DrumChangeConfig,
+    sounds: tuple[np.ndarray, np.ndarray] | None = None,
+    progress: bool = False,
+) -> DrummerModel:
     """Fit the tables on real songs.
 
     Parameters
@@ -229,6 +393,9 @@ def fit_drummer(songs: list[SongData], *, settings: DrumChangeConfig, progress: 
     settings : DrumChangeConfig
         How section changes are found on each song's real drum SSM
         (:func:`drumgen.sections.drum_section_changes_with`): fills are learned from the bars before them.
+    sounds : (features, counts), optional
+        :func:`sound_examples` of the training split's MIDI files, for the kit sounds
+        (:func:`fit_sounds`); without them the model has none.
 
     Returns
     -------
@@ -293,6 +460,13 @@ def fit_drummer(songs: list[SongData], *, settings: DrumChangeConfig, progress: 
         "layout_features": list(LAYOUT_FEATURES),
         "fill_voices": list(FILL_VOICES),
     }
+    sound_arrays = {}
+    if sounds is not None:
+        sound_weights, sound_mean, sound_std = fit_sounds(*sounds)
+        sound_arrays = {"sound_weights": sound_weights, "sound_mean": sound_mean, "sound_std": sound_std}
+        info["n_sound_files"] = len(sounds[0])
+        info["file_features"] = list(filestyle.FILE_FEATURES)
+        info["sound_pitches"] = [list(item) for item in SOUND_PITCHES]
     return DrummerModel(
         velocity=velocity,
         fill_starts=starts.astype(np.int64),
@@ -302,6 +476,7 @@ def fit_drummer(songs: list[SongData], *, settings: DrumChangeConfig, progress: 
         layout_mean=mean,
         layout_std=std,
         info=info,
+        **sound_arrays,
     )
 
 
@@ -348,7 +523,7 @@ def load_drummer(directory: str | Path) -> DrummerModel:
     if not config_path.is_file() or not weights.is_file():
         raise ModelError(f"{directory}: no drummer model (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
     meta = io.read_json(config_path)
-    if meta.get("kind") != KIND or meta.get("format_version") != FORMAT_VERSION:
+    if meta.get("kind") != KIND or meta.get("format_version") not in READABLE_VERSIONS:
         raise ModelError(
             f"{directory}: expected a {KIND} model of format {FORMAT_VERSION}, "
             f"got {meta.get('kind')!r} format {meta.get('format_version')!r}"

@@ -169,6 +169,7 @@ def method_drums(
         genre=song.genre,
         arranged=arranged,
         meter=meter,
+        file_features=arrays.get("file_features"),
     )
     return result.grids[0]
 

@@ -210,6 +210,7 @@ def drums(
     genre: str = "unknown",
     arranged: bool = True,
     meter: SongMeter | None = None,
+    file_features: np.ndarray | None = None,
 ) -> GeneratedDrums:
     """Step 4 in memory.
 
@@ -239,6 +240,10 @@ def drums(
     meter : SongMeter, optional
         Every bar's meter (step 1); the 16-step bars of the VAE and the arranger are fitted to it
         (:func:`drumgen.meter.fit_grid`). Default: every bar 4/4.
+    file_features : np.ndarray [shape=(len(FILE_FEATURES),)], optional
+        How the song's MIDI file is written (step 1, :func:`drumgen.filestyle.file_features`):
+        the drummer model chooses the kick's and snare's GM notes from it
+        (:meth:`DrummerModel.kit_sounds`). None: the VAE's likeliest notes.
     """
     from drumgen.model.generate import decode_hits, hits_to_velocities
 
@@ -278,6 +283,7 @@ def drums(
         config=config,
         seed=seed,
         densities=densities,
+        file_features=file_features,
     )
     arrangements = {
         delta: dataclasses.replace(
@@ -301,6 +307,7 @@ def arrange_song(
     config: Config,
     seed: int,
     densities: tuple[int, ...] = (0,),
+    file_features: np.ndarray | None = None,
 ) -> dict[int, Arrangement]:
     """The arranging half of :func:`drums`: VAE probabilities -> one drum part per density offset.
 
@@ -322,6 +329,8 @@ def arrange_song(
     part_onsets : np.ndarray [shape=(n_bars, 5, 16)], optional
         For the lay-out decision and the kick's lock with the bass; without it every bar plays
         and the kick is the model's.
+    file_features : np.ndarray [shape=(len(FILE_FEATURES),)], optional
+        For the kit's sounds (:meth:`DrummerModel.kit_sounds`); None: the VAE's likeliest notes.
     """
     if drummer is None:
         raise ParameterError("arranged generation needs the drummer model (drum_generator_model/drummer)")
@@ -344,6 +353,7 @@ def arrange_song(
             selection=chosen,
             ssm=drum_ssm,
             bass_onsets=bass,
+            sounds=drummer.kit_sounds(file_features),
             delta=delta,
             rng=np.random.default_rng([seed, delta + 1000]),
         )

@@ -193,6 +193,8 @@ def step_1_preprocess(
         arrays["part_onsets"] = result.part_onsets
     if result.drum_grids is not None:
         arrays["drum_grids"] = result.drum_grids
+    if result.file_features is not None:
+        arrays["file_features"] = result.file_features
     arrays.update(result.meter.to_arrays())
     meta = {
         "song": {"path": str(song_path), "md5": io.file_digest(song_path), "name": song_path.stem},
@@ -220,6 +222,7 @@ def load_step_1(run_dir: str | Path) -> Step1Result:
         part_onsets=arrays.get("part_onsets"),
         bar_meters=arrays.get("bar_meters"),
         melody_gain=meta.get("melody_gain"),
+        file_features=arrays.get("file_features"),
     )
 
 
@@ -460,6 +463,7 @@ def step_4_generate(
         densities=densities,
         genre=genre,
         meter=step_1.meter,
+        file_features=step_1.file_features,
     )
     decisions = {d: {name: getattr(generated.arrangements[d], name) for name in DECISIONS} for d in densities}
     result = Step4Result(

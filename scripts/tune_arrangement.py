@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 drummer=models.drummer,
                 config=tuned,
                 seed=0,
+                file_features=song.arrays.get("file_features"),
             )[0]
             rows.append(metrics.song_metrics(arranged.grid, song.arrays["drum_grids"], change_bars=changes))
         label = (
