@@ -1,0 +1,88 @@
+"""How well the drummer model's kit sounds match the real drums' notes, and what they are worth.
+The README's "Kit sounds" quotes this output.
+
+On the songs of a dataset (the validation songs): for the kick and the snare, the share of songs
+whose real drums mostly use the note the model chooses from the file's features, against always
+writing the piece's usual note (36, 38); then the arranged drums' onset F1 over the 46 rows and
+kit F1 with the model's sounds and with the VAE's likeliest notes (the strokes are the same).
+
+    .venv/bin/python scripts/kit_sounds_study.py ../datasets/validation
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from drumgen import dataset, generation, kit, metrics
+from drumgen.drummer import SOUND_PIECES
+from drumgen.model.bundle import load_models
+from drumgen.representation import DRUM_PITCHES
+
+
+def real_note(real_grid: np.ndarray, piece: str) -> int | None:
+    """The GM note a song's real drums play the piece with most, None if the piece never plays."""
+    pitches = kit.PIECE_PITCHES[piece]
+    counts = [(real_grid[:, DRUM_PITCHES.index(pitch)] > 0).sum() for pitch in pitches]
+    return pitches[int(np.argmax(counts))] if max(counts) > 0 else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", help="a dataset folder whose songs have file_features")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--model", default=None)
+    args = parser.parse_args(argv)
+
+    models = load_models(args.model)
+    config = models.config
+    right = {piece: [] for piece in SOUND_PIECES}
+    usual = {piece: [] for piece in SOUND_PIECES}
+    scores: dict[str, list[dict[str, float]]] = {"the model's sounds": [], "the VAE's likeliest notes": []}
+    for song in dataset.load_songs(args.dataset, limit=args.limit):
+        a = song.arrays
+        if "file_features" not in a:
+            raise SystemExit(f"{song.song_id}: no file_features; resume the dataset's build to add them")
+        chosen = models.drummer.kit_sounds(a["file_features"])
+        for piece in SOUND_PIECES:
+            note = real_note(a["drum_grids"], piece)
+            if note is not None:
+                right[piece].append(chosen[piece] == note)
+                usual[piece].append(kit.PIECE_PITCHES[piece][0] == note)
+        ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
+        selected, found = generation.select_and_segment(ssms, config=config, source="predicted")
+        predicted = generation.stored_vae_predictions(song, selected, vae=models.vae, config=config)
+        for name, features in (
+            ("the model's sounds", a["file_features"]),
+            ("the VAE's likeliest notes", None),
+        ):
+            grid = generation.arrange_song(
+                predicted.probabilities,
+                found,
+                chosen=selected,
+                drum_ssm=ssms.predicted,
+                vae_velocity=predicted.velocities,
+                bar_cqts=a["bar_cqts"],
+                part_onsets=a["part_onsets"],
+                drummer=models.drummer,
+                config=config,
+                seed=0,
+                file_features=features,
+            )[0].grid
+            real = a["drum_grids"]
+            scores[name].append(
+                {"onset F1": metrics.onset_f1(grid, real), "kit F1": metrics.kit_onset_f1(grid, real)}
+            )
+    for piece in SOUND_PIECES:
+        print(
+            f"{piece}: the model's note is the real one in {np.mean(right[piece]):.3f} "
+            f"of {len(right[piece])} songs; always {kit.PIECE_PITCHES[piece][0]}: {np.mean(usual[piece]):.3f}"
+        )
+    for name, rows in scores.items():
+        print(f"{name}: " + ", ".join(f"{key} {np.mean([r[key] for r in rows]):.3f}" for key in rows[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
