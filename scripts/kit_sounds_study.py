@@ -5,6 +5,7 @@ On the songs of a dataset (the validation songs): for the kick and the snare, th
 whose real drums mostly use the note the model chooses from the file's features, against always
 writing the piece's usual note (36, 38); then the arranged drums' onset F1 over the 46 rows and
 kit F1 with the model's sounds and with the VAE's likeliest notes (the strokes are the same).
+Songs with a bar not in 4/4 are left out (the arranger's 16-step bars are scored as they are).
 
     .venv/bin/python scripts/kit_sounds_study.py ../datasets/validation
 """
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     scores: dict[str, list[dict[str, float]]] = {"the model's sounds": [], "the VAE's likeliest notes": []}
     for song in dataset.load_songs(args.dataset, limit=args.limit):
         a = song.arrays
+        if not song.meter.is_common_time:
+            continue
         if "file_features" not in a:
             raise SystemExit(f"{song.song_id}: no file_features; resume the dataset's build to add them")
         chosen = models.drummer.kit_sounds(a["file_features"])

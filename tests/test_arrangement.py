@@ -115,6 +115,26 @@ def test_decode_groove_plays_the_expected_number_of_strokes_of_a_diffuse_piece()
     assert hits[KICK_A].sum() == 3 and hits[KICK_A, 0], "ceil(0.45 + 7 x 0.3) kicks, the likeliest first"
 
 
+def test_decode_groove_plays_toms_and_percussion_only_where_the_model_is_more_sure_than_not() -> None:
+    p = np.zeros((46, 16))
+    p[HAT, 0::2] = 0.9
+    p[SNARE_A, [4, 12]] = 0.9
+    conga, tambourine = pitch_to_row(63), pitch_to_row(54)
+    p[conga, 1::2] = 0.35  # hedged congas: 2.8 expected strokes, each above the hit threshold
+    p[tambourine, [4, 12]] = 0.8
+    hits = arrangement.decode_groove(p, hit_threshold=0.2)
+    assert arrangement.COLOUR_THRESHOLD > 0.35
+    assert not hits[conga].any(), "hedged percussion stays out of the groove"
+    assert hits[tambourine, [4, 12]].all() and hits[tambourine].sum() == 2
+    p[conga, 3] = 0.6
+    assert arrangement.decode_groove(p, hit_threshold=0.2)[conga].nonzero()[0].tolist() == [3]
+    low_tom = pitch_to_row(45)
+    p[low_tom, [7, 15]] = 0.45
+    assert not arrangement.decode_groove(p, hit_threshold=0.2)[low_tom].any(), "no tom at 0.45"
+    p[low_tom, 15] = 0.7
+    assert arrangement.decode_groove(p, hit_threshold=0.2)[low_tom].nonzero()[0].tolist() == [15]
+
+
 def test_decode_groove_leaves_crashes_to_the_arranger() -> None:
     p = rock_probabilities(1, rng=np.random.default_rng(0))[0]
     p[pitch_to_row(49), 0] = 0.9
