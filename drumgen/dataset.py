@@ -8,7 +8,9 @@ training time, see :mod:`drumgen.model.data`):
                                 melodic_ssm, drum_ssm (float16), neighbor_idx / neighbor_weights
                                 (from the true drum SSM, as the method trains), bar_tempos,
                                 part_onsets (uint8 note onsets per step of 5 instrument families),
-                                bar_meters (int16 (numerator, denominator) of every bar)
+                                bar_meters (int16 (numerator, denominator) of every bar),
+                                file_features (float32, how the MIDI file is written:
+                                :mod:`drumgen.filestyle`)
     OUT/log.jsonl               one line per song tried: id, status ("ok" or "skipped"), reason
     OUT/index.json              the songs kept (id, genre, split, n_bars) and the skip counts
     OUT/build.json              the resolved config and the command's arguments
@@ -16,7 +18,9 @@ training time, see :mod:`drumgen.model.data`):
 A CORPUS is a folder of MIDI files, a ``.tar.xz`` of them, or a corpus folder holding
 ``index.csv`` and ``<split>.tar.xz`` archives (the layout of ``../shared/data/midi_corpus``; the
 archive of ``--split`` is extracted once into ``OUT/midi/``, and genres come from the index).
-Songs run in parallel worker processes; an interrupted build resumes where it stopped.
+Songs run in parallel worker processes; an interrupted build resumes where it stopped. A resumed
+build also adds ``file_features`` to songs an older build stored without them (read from each
+song's MIDI file, in seconds; every other array is kept).
 
 **Meters.** A training build keeps only songs whose every bar is four quarter notes long (the
 models know 16-step bars; skip reason ``"not 4/4"``); the evaluation builds with
