@@ -371,7 +371,8 @@ def _done(record: dict[str, Any] | None, songs_dir: Path, limits: SongLimits) ->
 
 def _add_file_features(done: list[SongSource], songs_dir: Path, *, progress: bool) -> None:
     """Give the kept songs of an earlier build the ``file_features`` array it did not store yet
-    (read from each song's MIDI file; every other array is kept as it is)."""
+    (read from each song's MIDI file; every other array is kept as it is). A song whose file
+    cannot be read is left without them (logged); its drums then use the VAE's notes."""
     from tqdm import tqdm
 
     lacking = []
@@ -385,8 +386,13 @@ def _add_file_features(done: list[SongSource], songs_dir: Path, *, progress: boo
         lacking, desc="adding file features", unit="song", disable=not progress or not lacking
     ):
         path = songs_dir / f"{source.song_id}.npz"
+        try:
+            features = filestyle.file_features(midi.read_midi_file(source.path))
+        except DrumgenError as error:  # e.g. the MIDI file moved since the song was stored
+            log.warning("%s: no file features added (%s)", source.song_id, error)
+            continue
         arrays, meta = io.load_arrays(path)
-        arrays["file_features"] = filestyle.file_features(midi.read_midi_file(source.path))
+        arrays["file_features"] = features
         meta = {key: value for key, value in meta.items() if key not in ("created", "versions", "arrays")}
         io.save_arrays(path, arrays, meta, force=True)
 

@@ -170,6 +170,25 @@ def test_a_resumed_build_adds_the_file_features_an_older_build_lacks(
     with np.load(song) as data:
         np.testing.assert_array_equal(data["file_features"], expected)
         np.testing.assert_array_equal(data["bar_cqts"], arrays["bar_cqts"])
+    # a song whose MIDI file is gone since keeps its arrays, without the features, and the build goes on
+    corpus_copy = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, corpus_copy)
+    build = json.loads((built / "build.json").read_text())
+    build["corpus"] = str(corpus_copy)
+    (built / "build.json").write_text(json.dumps(build))
+    np.savez(song, **arrays)
+    stem = song.stem.split("__")[-1]
+    (corpus_copy / f"{stem}.mid").unlink()
+    dataset.build_dataset(
+        corpus_copy,
+        built,
+        config=load_config("smoke"),
+        workers=1,
+        progress=False,
+        limits=dataset.SongLimits(min_bars=4),
+    )
+    with np.load(song) as data:
+        assert "file_features" not in data.files
     # built from a folder of MIDI files: the kit sounds read that folder's files, every one of them
-    assert dataset.source_midi_files(built) == sorted(tiny_corpus.glob("*.mid"))
+    assert dataset.source_midi_files(built) == sorted(corpus_copy.glob("*.mid"))
     assert dataset.source_midi_files(tmp_path / "nothing here") == []
