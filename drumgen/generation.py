@@ -194,6 +194,50 @@ def stored_vae_predictions(
     )
 
 
+def stored_arrangement(
+    song: SongData,
+    ssms: Similarities,
+    predicted: Any,
+    *,
+    drummer: DrummerModel | None,
+    config: Config,
+    seed: int = 0,
+    kit_sounds: bool = True,
+) -> Arrangement:
+    """:func:`arrange_song` for a 4/4 song of a built dataset, on its predicted drum SSM: what the
+    tuning and study scripts score against its real drums.
+
+    Parameters
+    ----------
+    ssms : Similarities
+        From :func:`stored_similarities` (with the drum-SSM generator).
+    predicted
+        :func:`stored_vae_predictions` of the neighbours the predicted SSM chose.
+    kit_sounds : bool
+        False: the VAE's likeliest notes instead of the drummer model's kit sounds.
+
+    Returns
+    -------
+    Arrangement
+        On 16 steps per bar (the song's bars are all 4/4 for the scores to compare).
+    """
+    chosen, found = select_and_segment(ssms, config=config, source="predicted")
+    arrays = song.arrays
+    return arrange_song(
+        predicted.probabilities,
+        found,
+        chosen=chosen,
+        drum_ssm=ssms.predicted,
+        vae_velocity=predicted.velocities,
+        bar_cqts=arrays["bar_cqts"],
+        part_onsets=arrays.get("part_onsets"),
+        drummer=drummer,
+        config=config,
+        seed=seed,
+        file_features=arrays.get("file_features") if kit_sounds else None,
+    )[0]
+
+
 def drums(
     bar_cqts: np.ndarray,
     bar_tempos: np.ndarray,

@@ -75,18 +75,9 @@ def main() -> None:
 
         grids = {}
         for name, settings in (("with variants", config), ("one groove per label", whole)):
-            grids[name] = generation.arrange_song(
-                predicted.probabilities,
-                found,
-                chosen=chosen,
-                drum_ssm=ssms.predicted,
-                vae_velocity=predicted.velocities,
-                bar_cqts=a["bar_cqts"],
-                part_onsets=a["part_onsets"],
-                drummer=models.drummer,
-                config=settings,
-                seed=0,
-            )[0].grid
+            grids[name] = generation.stored_arrangement(
+                song, ssms, predicted, drummer=models.drummer, config=settings
+            ).grid
         busy = (bass.sum(axis=1) >= BUSY_BASS) & real_kick.any(axis=1)
         real_counts += list(real_kick[busy].sum(axis=1))
         on_bass += list((real_kick & bass)[busy].sum(axis=1) / real_kick[busy].sum(axis=1))

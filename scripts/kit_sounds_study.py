@@ -54,25 +54,12 @@ def main(argv: list[str] | None = None) -> int:
                 right[piece].append(chosen[piece] == note)
                 usual[piece].append(kit.PIECE_PITCHES[piece][0] == note)
         ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
-        selected, found = generation.select_and_segment(ssms, config=config, source="predicted")
+        selected, _ = generation.select_and_segment(ssms, config=config, source="predicted")
         predicted = generation.stored_vae_predictions(song, selected, vae=models.vae, config=config)
-        for name, features in (
-            ("the model's sounds", a["file_features"]),
-            ("the VAE's likeliest notes", None),
-        ):
-            grid = generation.arrange_song(
-                predicted.probabilities,
-                found,
-                chosen=selected,
-                drum_ssm=ssms.predicted,
-                vae_velocity=predicted.velocities,
-                bar_cqts=a["bar_cqts"],
-                part_onsets=a["part_onsets"],
-                drummer=models.drummer,
-                config=config,
-                seed=0,
-                file_features=features,
-            )[0].grid
+        for name, use_sounds in (("the model's sounds", True), ("the VAE's likeliest notes", False)):
+            grid = generation.stored_arrangement(
+                song, ssms, predicted, drummer=models.drummer, config=config, kit_sounds=use_sounds
+            ).grid
             real = a["drum_grids"]
             scores[name].append(
                 {"onset F1": metrics.onset_f1(grid, real), "kit F1": metrics.kit_onset_f1(grid, real)}

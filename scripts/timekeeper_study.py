@@ -50,20 +50,9 @@ def oracle_swap(validation: str, limit: int) -> None:
     for song in dataset.load_songs(validation, limit=limit):
         a = song.arrays
         ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
-        chosen, found = generation.select_and_segment(ssms, config=config, source="predicted")
+        chosen, _ = generation.select_and_segment(ssms, config=config, source="predicted")
         predicted = generation.stored_vae_predictions(song, chosen, vae=models.vae, config=config)
-        arranged = generation.arrange_song(
-            predicted.probabilities,
-            found,
-            chosen=chosen,
-            drum_ssm=ssms.predicted,
-            vae_velocity=predicted.velocities,
-            bar_cqts=a["bar_cqts"],
-            part_onsets=a["part_onsets"],
-            drummer=models.drummer,
-            config=config,
-            seed=0,
-        )[0]
+        arranged = generation.stored_arrangement(song, ssms, predicted, drummer=models.drummer, config=config)
         generated, real = kit.to_kit_classes(arranged.grid), kit.to_kit_classes(a["drum_grids"])
         plain.append(metrics.onset_f1(generated, real))
         keeper = generated[:, KEEPERS].any(axis=1)

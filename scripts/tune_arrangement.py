@@ -115,20 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows = []
         for song, ssms, probs, changes in prepared:
-            chosen, found = generation.select_and_segment(ssms, config=tuned, source="predicted")
-            arranged = generation.arrange_song(
-                probs.probabilities,
-                found,
-                chosen=chosen,
-                drum_ssm=ssms.predicted,
-                vae_velocity=probs.velocities,
-                bar_cqts=song.arrays["bar_cqts"],
-                part_onsets=song.arrays.get("part_onsets"),
-                drummer=models.drummer,
-                config=tuned,
-                seed=0,
-                file_features=song.arrays.get("file_features"),
-            )[0]
+            arranged = generation.stored_arrangement(song, ssms, probs, drummer=models.drummer, config=tuned)
             rows.append(metrics.song_metrics(arranged.grid, song.arrays["drum_grids"], change_bars=changes))
         label = (
             f"thr={hit_threshold} var={variation} fills={fills} layout={'never' if always else layout} "
