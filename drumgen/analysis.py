@@ -171,7 +171,11 @@ def preprocess_song(
     """
     config = load_config("default") if config is None else config
     song_path = Path(song_path)
-    song = midi.ensure_time_signature(midi.read_midi(song_path, limits=config.limits))
+    midi_file = midi.read_midi_file(song_path, limits=config.limits)
+    file_features = filestyle.file_features(midi_file)  # before song_from_file rewrites its times
+    song = midi.ensure_time_signature(
+        midi.song_from_file(midi_file, name=str(song_path), limits=config.limits)
+    )
     split = midi.split_drums(song, name=str(song_path))
     end_time = midi.song_end_time(song)
     bar_times = bars.bar_times(song, end_time=end_time)
@@ -212,6 +216,6 @@ def preprocess_song(
         part_onsets=parts.onset_profile(split.melody.instruments, step_times),
         bar_meters=meter.bar_meters,
         melody_gain=melody_gain,
-        file_features=filestyle.file_features(midi.read_midi_file(song_path)),
+        file_features=file_features,
     )
     return result, audio

@@ -252,9 +252,9 @@ def decode_groove(
     only the chosen timekeeper (hi-hat or ride) plays; crashes are left to the arranger (section
     starts); percussion rows decode one by one; toms and percussion play only above
     :data:`COLOUR_THRESHOLD`. ``delta`` > 0 adds the next most probable piece-steps (denser), < 0
-    drops the least probable ones. The
-    backbeat is kept: if the snare plays at all, or the groove is not in half time, it strikes on
-    steps 4 and 12 (or on 8 alone when the model hears half time), and the kick plays the downbeat.
+    drops the least probable ones. The backbeat is kept: if the snare plays at all, or the groove
+    is not in half time, it strikes on steps 4 and 12 (or on 8 alone when the model hears half
+    time), and the kick plays the downbeat.
 
     Parameters
     ----------
@@ -670,7 +670,7 @@ def _sound_rows(sounds: dict[str, int]) -> dict[str, int]:
     """Grid rows of ``{piece: GM pitch}``, each pitch checked to be one of the piece's."""
     rows = {}
     for piece, pitch in sounds.items():
-        if piece not in kit.PIECE_PITCHES or piece == "percussion" or pitch not in kit.PIECE_PITCHES[piece]:
+        if pitch not in kit.PIECE_PITCHES.get(piece, ()):  # percussion has no pitches of its own
             raise ParameterError(f"sounds: GM pitch {pitch} is not a sound of the kit piece {piece!r}")
         rows[piece] = DRUM_PITCHES.index(pitch)
     return rows

@@ -35,6 +35,7 @@ from drumgen import filestyle, io, kit, midi, parts
 from drumgen.config import DrumChangeConfig
 from drumgen.exceptions import DrumgenError, ModelError, ParameterError
 from drumgen.metrics import fill_bars
+from drumgen.midi import is_song_drum_event
 from drumgen.representation import N_ROWS
 from drumgen.sections import drum_section_changes_with
 from drumgen.songdata import CQT_LEVELS, SongData
@@ -74,6 +75,10 @@ SOUND_PITCHES: tuple[tuple[str, int], ...] = tuple(
     (piece, pitch) for piece in SOUND_PIECES for pitch in kit.PIECE_PITCHES[piece]
 )
 """(piece, GM pitch) of each row of ``sound_weights``."""
+_SOUND_ROWS: dict[str, list[int]] = {
+    piece: [idx for idx, (name, _) in enumerate(SOUND_PITCHES) if name == piece] for piece in SOUND_PIECES
+}
+"""Rows of ``sound_weights`` (indices in :data:`SOUND_PITCHES`) of each sound piece."""
 _L2 = 1e-3
 _MIN_COUNT = 20
 """Cells of the velocity table seen fewer times take the row's (or the global) mean."""
@@ -144,9 +149,12 @@ class DrummerModel:
             Piece -> GM pitch, the likeliest of the piece's notes; empty without features or
             without fitted sound weights (the VAE's choice then stands).
         """
-        if self.sound_weights is None or self.sound_mean is None or self.sound_std is None:
-            return {}
-        if file_features is None:
+        if (
+            file_features is None
+            or self.sound_weights is None
+            or self.sound_mean is None
+            or self.sound_std is None
+        ):
             return {}
         x = np.asarray(file_features, dtype=np.float64)
         if x.shape != (self.sound_weights.shape[1] - 1,):
@@ -155,11 +163,9 @@ class DrummerModel:
             )
         z = (x[None, :] - self.sound_mean) / self.sound_std
         logits = (z * self.sound_weights[:, :-1]).sum(axis=1) + self.sound_weights[:, -1]
-        chosen = {}
-        for piece in SOUND_PIECES:
-            rows = [idx for idx, (name, _) in enumerate(SOUND_PITCHES) if name == piece]
-            chosen[piece] = SOUND_PITCHES[rows[int(np.argmax(logits[rows]))]][1]
-        return chosen
+        return {
+            piece: SOUND_PITCHES[rows[int(np.argmax(logits[rows]))]][1] for piece, rows in _SOUND_ROWS.items()
+        }
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The weights as plain arrays (what :func:`save_drummer` writes)."""
@@ -273,9 +279,9 @@ def sound_example(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     for track in midi_file.tracks:
         for message in track:
             if (
-                message.type == "note_on"
+                is_song_drum_event(message)
+                and message.type == "note_on"
                 and message.velocity > 0
-                and message.channel == filestyle.DRUM_CHANNEL
                 and message.note in counts
             ):
                 counts[message.note] += 1
@@ -340,8 +346,7 @@ def fit_sounds(features: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np
     """
     x = np.asarray(features, dtype=np.float64)
     weights, means, stds = [], [], []
-    for piece in SOUND_PIECES:
-        rows = [idx for idx, (name, _) in enumerate(SOUND_PITCHES) if name == piece]
+    for piece, rows in _SOUND_ROWS.items():
         piece_counts = np.asarray(counts)[:, rows]
         played = piece_counts.sum(axis=1) > 0
         if played.sum() < 2:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import mido
 import numpy as np
 
-DRUM_CHANNEL = 9
-"""mido's 0-based channel number of GM channel 10."""
+from drumgen.midi import is_song_drum_event
+
 TICKS_PER_BEAT = (48, 96, 120, 192, 240, 384, 480, 960)
 """Tick resolutions common in the corpus (each one a feature; the rest share ``tpb_other``)."""
 META_TYPES = (
@@ -89,8 +89,7 @@ def file_features(midi_file: mido.MidiFile) -> np.ndarray:
             if message.is_meta:
                 track_metas.add(message.type)
                 continue
-            channel = getattr(message, "channel", None)
-            if channel == DRUM_CHANNEL:
+            if is_song_drum_event(message):
                 drum_track = True
                 continue
             if message.type == "note_on" and message.velocity > 0:

@@ -56,6 +56,9 @@ MAX_PRETTY_MIDI_TICK = 10_000_000
 
 MAX_METER_DENOMINATOR = 64
 """The finest note value a time signature may count in (its byte allows up to 2**255)."""
+DRUM_CHANNEL = 9
+"""0-based MIDI channel of drums: channel 10, General MIDI percussion (a song's own drums are
+read from it, the generated drums written to it)."""
 _CONDUCTOR_EVENTS = frozenset(("set_tempo", "time_signature", "key_signature"))
 """Meta events pretty_midi reads from the first track only."""
 _DEFAULT_TEMPO = 500_000
@@ -135,10 +138,28 @@ def read_midi(path: str | Path, *, limits: LimitsConfig | None = None) -> pretty
     --------
     >>> song = read_midi("input_midi/example_pop_aabacb.mid")  # doctest: +SKIP
     """
-    midi_file = read_midi_file(path, limits=limits)
+    return song_from_file(read_midi_file(path, limits=limits), name=str(path), limits=limits)
+
+
+def song_from_file(
+    midi_file: mido.MidiFile, *, name: str, limits: LimitsConfig | None = None
+) -> pretty_midi.PrettyMIDI:
+    """:func:`read_midi` of a file already read by :func:`read_midi_file` (for a caller that also
+    reads its events as they are). Consumes ``midi_file``: its messages' times are rewritten.
+
+    Raises
+    ------
+    MidiError, LimitError
+        As :func:`read_midi`.
+    """
     if limits is not None:
-        check_limits(song_stats(midi_file), limits, name=str(path))
-    return _to_pretty_midi(midi_file, name=str(path))
+        check_limits(song_stats(midi_file), limits, name=name)
+    return _to_pretty_midi(midi_file, name=name)
+
+
+def is_song_drum_event(message: mido.Message | mido.MetaMessage) -> bool:
+    """Whether an event of a song belongs to its own drums: a channel event on channel 10."""
+    return not message.is_meta and getattr(message, "channel", None) == DRUM_CHANNEL
 
 
 def read_midi_file(path: str | Path, *, limits: LimitsConfig | None = None) -> mido.MidiFile:

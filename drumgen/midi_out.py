@@ -57,11 +57,9 @@ import pretty_midi
 from drumgen import io, midi
 from drumgen.bars import TempoMap
 from drumgen.exceptions import MidiError
+from drumgen.midi import DRUM_CHANNEL, is_song_drum_event
 
 log = logging.getLogger(__name__)
-
-DRUM_CHANNEL = 9
-"""0-based MIDI channel of the generated drums: channel 10, General MIDI percussion."""
 
 DEFAULT_MICROSECONDS_PER_QUARTER = 500_000
 """The MIDI standard's tempo before any ``set_tempo``: 120 quarter notes per minute."""
@@ -301,11 +299,6 @@ def drum_ticks(notes: Iterable[pretty_midi.Note], *, tempo: TempoMap) -> DrumTic
             result.n_shortened,
         )
     return result
-
-
-def is_song_drum_event(message: mido.Message | mido.MetaMessage) -> bool:
-    """Whether an event of the input belongs to its own drums: a channel event on channel 10."""
-    return not message.is_meta and getattr(message, "channel", None) == DRUM_CHANNEL
 
 
 def song_with_drums(
