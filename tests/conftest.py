@@ -249,17 +249,23 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def tiny_dataset(tiny_corpus: Path, smoke_config: Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dataset")
-    dataset.build_dataset(
-        tiny_corpus,
+def build_tiny_dataset(corpus: Path, out: Path) -> dataset.BuildSummary:
+    """Build (or resume building) a tiny dataset of ``corpus`` in ``out``: the smoke preset, one
+    worker, songs of 4 bars or more."""
+    return dataset.build_dataset(
+        corpus,
         out,
-        config=smoke_config,
+        config=load_config("smoke"),
         workers=1,
         progress=False,
         limits=dataset.SongLimits(min_bars=4),
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dataset")
+    build_tiny_dataset(tiny_corpus, out)
     return out
 
 

@@ -6,8 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from drumgen import dataset
-from drumgen.config import load_config
+from tests.conftest import build_tiny_dataset
 
 
 def test_resumed_build_retries_songs_whose_worker_failed(
@@ -23,14 +22,7 @@ def test_resumed_build_retries_songs_whose_worker_failed(
     failed.update(status="error", reason="worker error", detail="worker could not start: test")
     log_path.write_text("".join(json.dumps(r) + "\n" for r in records))
 
-    summary = dataset.build_dataset(
-        tiny_corpus,
-        built,
-        config=load_config("smoke"),
-        workers=1,
-        progress=False,
-        limits=dataset.SongLimits(min_bars=4),
-    )
+    summary = build_tiny_dataset(tiny_corpus, built)
     assert summary.n_processed_now == 1, "only the failed song is redone; skipped songs stay skipped"
     assert (built / "songs" / f"{failed['id']}.npz").is_file()
     assert not (built / "songs" / f"{skipped['id']}.npz").exists()

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from drumgen import arrangement, dataset, drummer, filestyle, kit
-from drumgen.config import load_config
 from drumgen.drummer import SOUND_PITCHES, fit_sounds, load_drummer, save_drummer, sound_example
 from drumgen.exceptions import ParameterError
 from drumgen.representation import DRUM_PITCHES
 from drumgen.sections import Sections
 from drumgen.testing import make_song_bytes
+from tests.conftest import build_tiny_dataset
 from tests.test_arrangement import drummer_model, rock_probabilities, settings
 
 FEATURE = {name: idx for idx, name in enumerate(filestyle.FILE_FEATURES)}
@@ -158,14 +158,7 @@ def test_a_resumed_build_adds_the_file_features_an_older_build_lacks(
         arrays = {name: data[name] for name in data.files}
     expected = arrays.pop("file_features")
     np.savez(song, **arrays)
-    summary = dataset.build_dataset(
-        tiny_corpus,
-        built,
-        config=load_config("smoke"),
-        workers=1,
-        progress=False,
-        limits=dataset.SongLimits(min_bars=4),
-    )
+    summary = build_tiny_dataset(tiny_corpus, built)
     assert summary.n_processed_now == 0
     with np.load(song) as data:
         np.testing.assert_array_equal(data["file_features"], expected)
@@ -179,14 +172,7 @@ def test_a_resumed_build_adds_the_file_features_an_older_build_lacks(
     np.savez(song, **arrays)
     stem = song.stem.split("__")[-1]
     (corpus_copy / f"{stem}.mid").unlink()
-    dataset.build_dataset(
-        corpus_copy,
-        built,
-        config=load_config("smoke"),
-        workers=1,
-        progress=False,
-        limits=dataset.SongLimits(min_bars=4),
-    )
+    build_tiny_dataset(corpus_copy, built)
     with np.load(song) as data:
         assert "file_features" not in data.files
     # built from a folder of MIDI files: the kit sounds read that folder's files, every one of them
