@@ -4,7 +4,9 @@ The README's "Kit sounds" quotes this output.
 On the songs of a dataset (the validation songs): for the kick and the snare, the share of songs
 whose real drums mostly use the note the model chooses from the file's features, against always
 writing the piece's usual note (36, 38); then the arranged drums' onset F1 over the 46 rows and
-kit F1 with the model's sounds and with the VAE's likeliest notes (the strokes are the same).
+kit F1 with the model's sounds and with the VAE's likeliest notes (the strokes are the same);
+last, how well the VAE's own odds between the two usual notes of a piece (35 : 36, 40 : 38,
+summed over the song) tell which one the song uses (ROC AUC; 0.5: not at all).
 Songs with a bar not in 4/4 are left out (the arranger's 16-step bars are scored as they are).
 
     .venv/bin/python scripts/kit_sounds_study.py ../datasets/validation
@@ -29,6 +31,16 @@ def real_note(real_grid: np.ndarray, piece: str) -> int | None:
     return pitches[int(np.argmax(counts))] if max(counts) > 0 else None
 
 
+def roc_auc(pairs: list[tuple[float, bool]]) -> float:
+    """The chance that a positive's score beats a negative's (ties count half)."""
+    positives = np.array([score for score, positive in pairs if positive])
+    negatives = np.array([score for score, positive in pairs if not positive])
+    wins = (positives[:, None] > negatives[None, :]).sum() + 0.5 * (
+        positives[:, None] == negatives[None, :]
+    ).sum()
+    return float(wins / (len(positives) * len(negatives)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", help="a dataset folder whose songs have file_features")
@@ -41,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     right = {piece: [] for piece in SOUND_PIECES}
     usual = {piece: [] for piece in SOUND_PIECES}
     scores: dict[str, list[dict[str, float]]] = {"the model's sounds": [], "the VAE's likeliest notes": []}
+    vae_odds: dict[str, list[tuple[float, bool]]] = {piece: [] for piece in SOUND_PIECES}
     for song in dataset.load_songs(args.dataset, limit=args.limit):
         a = song.arrays
         if not song.meter.is_common_time:
@@ -56,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
         selected, _ = generation.select_and_segment(ssms, config=config, source="predicted")
         predicted = generation.stored_vae_predictions(song, selected, vae=models.vae, config=config)
+        for piece in SOUND_PIECES:
+            first, second = kit.PIECE_PITCHES[piece][:2]
+            note = real_note(a["drum_grids"], piece)
+            if note in (first, second):
+                sums = [predicted.probabilities[:, DRUM_PITCHES.index(p)].sum() for p in (second, first)]
+                vae_odds[piece].append((float(np.log((sums[0] + 1e-9) / (sums[1] + 1e-9))), note == second))
         for name, use_sounds in (("the model's sounds", True), ("the VAE's likeliest notes", False)):
             grid = generation.stored_arrangement(
                 song, ssms, predicted, drummer=models.drummer, config=config, kit_sounds=use_sounds
@@ -68,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{piece}: the model's note is the real one in {np.mean(right[piece]):.3f} "
             f"of {len(right[piece])} songs; always {kit.PIECE_PITCHES[piece][0]}: {np.mean(usual[piece]):.3f}"
+        )
+    for piece, pairs in vae_odds.items():
+        first, second = kit.PIECE_PITCHES[piece][:2]
+        print(
+            f"{piece}: the VAE's {second} : {first} odds tell the song's note at ROC AUC {roc_auc(pairs):.2f}"
         )
     for name, rows in scores.items():
         print(f"{name}: " + ", ".join(f"{key} {np.mean([r[key] for r in rows]):.3f}" for key in rows[0]))
