@@ -203,6 +203,7 @@ def stored_arrangement(
     config: Config,
     seed: int = 0,
     kit_sounds: bool = True,
+    sounds: dict[str, int] | None = None,
 ) -> Arrangement:
     """:func:`arrange_song` for a 4/4 song of a built dataset, on its predicted drum SSM: what the
     tuning and study scripts score against its real drums.
@@ -215,6 +216,8 @@ def stored_arrangement(
         :func:`stored_vae_predictions` of the neighbours the predicted SSM chose.
     kit_sounds : bool
         False: the VAE's likeliest notes instead of the drummer model's kit sounds.
+    sounds : dict of str to int, optional
+        Piece -> GM note to write instead (see :func:`arrange_song`).
 
     Returns
     -------
@@ -235,6 +238,7 @@ def stored_arrangement(
         config=config,
         seed=seed,
         file_features=arrays.get("file_features") if kit_sounds else None,
+        sounds=sounds,
     )[0]
 
 
@@ -352,6 +356,7 @@ def arrange_song(
     seed: int,
     densities: tuple[int, ...] = (0,),
     file_features: np.ndarray | None = None,
+    sounds: dict[str, int] | None = None,
 ) -> dict[int, Arrangement]:
     """The arranging half of :func:`drums`: VAE probabilities -> one drum part per density offset.
 
@@ -375,6 +380,9 @@ def arrange_song(
         and the kick is the model's.
     file_features : np.ndarray [shape=(len(FILE_FEATURES),)], optional
         For the kit's sounds (:meth:`DrummerModel.kit_sounds`); None: the VAE's likeliest notes.
+    sounds : dict of str to int, optional
+        Piece -> GM note written instead of the kit sounds ``file_features`` give (e.g. a study's
+        upper bound, the real drums' own notes).
     """
     if drummer is None:
         raise ParameterError("arranged generation needs the drummer model (drum_generator_model/drummer)")
@@ -397,7 +405,7 @@ def arrange_song(
             selection=chosen,
             ssm=drum_ssm,
             bass_onsets=bass,
-            sounds=drummer.kit_sounds(file_features),
+            sounds=drummer.kit_sounds(file_features) if sounds is None else sounds,
             delta=delta,
             rng=np.random.default_rng([seed, delta + 1000]),
         )

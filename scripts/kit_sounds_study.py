@@ -4,7 +4,8 @@ The README's "Kit sounds" quotes this output.
 On the songs of a dataset (the validation songs): for the kick and the snare, the share of songs
 whose real drums mostly use the note the model chooses from the file's features, against always
 writing the piece's usual note (36, 38); then the arranged drums' onset F1 over the 46 rows and
-kit F1 with the model's sounds and with the VAE's likeliest notes (the strokes are the same);
+kit F1 with the model's sounds, with the VAE's likeliest notes, and with each real song's own
+kick and snare notes (the upper bound a perfect choice would reach; the strokes are the same);
 last, how well the VAE's own odds between the two usual notes of a piece (35 : 36, 40 : 38,
 summed over the song) tell which one the song uses (ROC AUC; 0.5: not at all).
 Songs with a bar not in 4/4 are left out (the arranger's 16-step bars are scored as they are).
@@ -52,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     config = models.config
     right = {piece: [] for piece in SOUND_PIECES}
     usual = {piece: [] for piece in SOUND_PIECES}
-    scores: dict[str, list[dict[str, float]]] = {"the model's sounds": [], "the VAE's likeliest notes": []}
+    methods = ("the model's sounds", "the VAE's likeliest notes", "the real songs' notes (upper bound)")
+    scores: dict[str, list[dict[str, float]]] = {name: [] for name in methods}
     vae_odds: dict[str, list[tuple[float, bool]]] = {piece: [] for piece in SOUND_PIECES}
     for song in dataset.load_songs(args.dataset, limit=args.limit):
         a = song.arrays
@@ -75,9 +77,19 @@ def main(argv: list[str] | None = None) -> int:
             if note in (first, second):
                 sums = [predicted.probabilities[:, DRUM_PITCHES.index(p)].sum() for p in (second, first)]
                 vae_odds[piece].append((float(np.log((sums[0] + 1e-9) / (sums[1] + 1e-9))), note == second))
-        for name, use_sounds in (("the model's sounds", True), ("the VAE's likeliest notes", False)):
+        real_notes = {piece: real_note(a["drum_grids"], piece) for piece in SOUND_PIECES}
+        real_sounds = {**chosen, **{piece: note for piece, note in real_notes.items() if note is not None}}
+        for name, use_sounds, sounds in zip(
+            methods, (True, False, True), (None, None, real_sounds), strict=True
+        ):
             grid = generation.stored_arrangement(
-                song, ssms, predicted, drummer=models.drummer, config=config, kit_sounds=use_sounds
+                song,
+                ssms,
+                predicted,
+                drummer=models.drummer,
+                config=config,
+                kit_sounds=use_sounds,
+                sounds=sounds,
             ).grid
             real = a["drum_grids"]
             scores[name].append(

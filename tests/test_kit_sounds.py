@@ -12,7 +12,8 @@ import mido
 import numpy as np
 import pytest
 
-from drumgen import arrangement, dataset, drummer, filestyle, kit
+from drumgen import arrangement, dataset, drummer, filestyle, generation, kit
+from drumgen.config import load_config
 from drumgen.drummer import SOUND_PITCHES, fit_sounds, load_drummer, save_drummer, sound_example
 from drumgen.exceptions import ParameterError
 from drumgen.representation import DRUM_PITCHES
@@ -178,3 +179,24 @@ def test_a_resumed_build_adds_the_file_features_an_older_build_lacks(
     # built from a folder of MIDI files: the kit sounds read that folder's files, every one of them
     assert dataset.source_midi_files(built) == sorted(corpus_copy.glob("*.mid"))
     assert dataset.source_midi_files(tmp_path / "nothing here") == []
+
+
+def test_arrange_song_writes_given_sounds_instead_of_the_models_choice(rng) -> None:
+    p = rock_probabilities(8, rng=rng)
+    found = Sections(starts=np.array([0]), labels=("A",), n_bars=8)
+
+    def kick_notes(sounds):
+        grid = generation.arrange_song(
+            p,
+            found,
+            bar_cqts=np.zeros((8, 84, 96), np.uint8),
+            part_onsets=None,
+            drummer=drummer_model(),
+            config=load_config(),
+            seed=0,
+            sounds=sounds,
+        )[0].grid
+        return {pitch for pitch in kit.PIECE_PITCHES["kick"] if grid[:, DRUM_PITCHES.index(pitch)].any()}
+
+    assert kick_notes(None) == {36}, "without sounds the model's (here the VAE's) note"
+    assert kick_notes({"kick": 35}) == {35}
