@@ -202,7 +202,6 @@ def stored_arrangement(
     drummer: DrummerModel | None,
     config: Config,
     seed: int = 0,
-    kit_sounds: bool = True,
     sounds: dict[str, int] | None = None,
 ) -> Arrangement:
     """:func:`arrange_song` for a 4/4 song of a built dataset, on its predicted drum SSM: what the
@@ -214,10 +213,9 @@ def stored_arrangement(
         From :func:`stored_similarities` (with the drum-SSM generator).
     predicted
         :func:`stored_vae_predictions` of the neighbours the predicted SSM chose.
-    kit_sounds : bool
-        False: the VAE's likeliest notes instead of the drummer model's kit sounds.
     sounds : dict of str to int, optional
-        Piece -> GM note to write instead (see :func:`arrange_song`).
+        Piece -> GM note to write instead of the drummer model's kit sounds (see
+        :func:`arrange_song`); ``{}``: the VAE's likeliest notes.
 
     Returns
     -------
@@ -237,7 +235,7 @@ def stored_arrangement(
         drummer=drummer,
         config=config,
         seed=seed,
-        file_features=arrays.get("file_features") if kit_sounds else None,
+        file_features=arrays.get("file_features"),
         sounds=sounds,
     )[0]
 

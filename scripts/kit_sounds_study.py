@@ -63,32 +63,27 @@ def main(argv: list[str] | None = None) -> int:
         if "file_features" not in a:
             raise SystemExit(f"{song.song_id}: no file_features; resume the dataset's build to add them")
         chosen = models.drummer.kit_sounds(a["file_features"])
-        for piece in SOUND_PIECES:
-            note = real_note(a["drum_grids"], piece)
+        real_notes = {piece: real_note(a["drum_grids"], piece) for piece in SOUND_PIECES}
+        for piece, note in real_notes.items():
             if note is not None:
                 right[piece].append(chosen[piece] == note)
                 usual[piece].append(kit.PIECE_PITCHES[piece][0] == note)
         ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
         selected, _ = generation.select_and_segment(ssms, config=config, source="predicted")
         predicted = generation.stored_vae_predictions(song, selected, vae=models.vae, config=config)
-        for piece in SOUND_PIECES:
+        for piece, note in real_notes.items():
             first, second = kit.PIECE_PITCHES[piece][:2]
-            note = real_note(a["drum_grids"], piece)
             if note in (first, second):
                 sums = [predicted.probabilities[:, DRUM_PITCHES.index(p)].sum() for p in (second, first)]
                 vae_odds[piece].append((float(np.log((sums[0] + 1e-9) / (sums[1] + 1e-9))), note == second))
-        real_notes = {piece: real_note(a["drum_grids"], piece) for piece in SOUND_PIECES}
         real_sounds = {**chosen, **{piece: note for piece, note in real_notes.items() if note is not None}}
-        for name, use_sounds, sounds in zip(
-            methods, (True, False, True), (None, None, real_sounds), strict=True
-        ):
+        for name, sounds in zip(methods, (None, {}, real_sounds), strict=True):
             grid = generation.stored_arrangement(
                 song,
                 ssms,
                 predicted,
                 drummer=models.drummer,
                 config=config,
-                kit_sounds=use_sounds,
                 sounds=sounds,
             ).grid
             real = a["drum_grids"]
