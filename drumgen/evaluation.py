@@ -14,6 +14,8 @@ Methods (same songs, same seeds):
 
 - ``drumgen``: neighbours and sections from the drum SSM *predicted* from the melody (no drums
   needed), the VAE's output arranged (:mod:`drumgen.arrangement`).
+- ``drumgen_unknown_genre``: ``drumgen`` with the song's genre withheld, as a user's folder of
+  MIDI files gives it (the corpus index knows each song's genre; a user's file does not).
 - ``drumgen_oracle``: the same with the song's true drum SSM - an upper bound, not a result.
 - ``vae_per_bar``: predicted neighbours, every bar decoded on its own (drumgen before the arranger).
 - ``neighbor_bars``: the paper's NB baseline - the VAE fed the 4 bars before and 3 after.
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 
 METHODS = (
     "drumgen",
+    "drumgen_unknown_genre",
     "drumgen_oracle",
     "vae_per_bar",
     "neighbor_bars",
@@ -99,14 +102,16 @@ class BaselineBars:
 
 
 VAE_METHODS = {
-    # method: (neighbour source, arranged)
-    "drumgen": ("predicted", True),
-    "drumgen_oracle": ("oracle", True),
-    "vae_per_bar": ("predicted", False),
-    "neighbor_bars": ("neighbor_bars", False),
-    "no_context": ("no_context", False),
+    # method: (neighbour source, arranged, song's genre given)
+    "drumgen": ("predicted", True, True),
+    "drumgen_unknown_genre": ("predicted", True, False),
+    "drumgen_oracle": ("oracle", True, True),
+    "vae_per_bar": ("predicted", False, True),
+    "neighbor_bars": ("neighbor_bars", False, True),
+    "no_context": ("no_context", False, True),
 }
-"""The methods that run the drum VAE: which bars feed it, and whether its output is arranged."""
+"""The methods that run the drum VAE: which bars feed it, whether its output is arranged, and
+whether it is told the song's genre (else "unknown")."""
 
 
 def _fixed_selection(kind: str, n_bars: int, k: int) -> selection.BarSelection:
@@ -146,7 +151,7 @@ def method_drums(
         return fit_grid(bars.bank[rng.integers(0, len(bars.bank), size=n_bars)], meter)
     if method not in VAE_METHODS:
         raise ValueError(f"unknown method {method!r}")
-    source, arranged = VAE_METHODS[method]
+    source, arranged, genre_given = VAE_METHODS[method]
     ssms = generation.stored_similarities(
         song, ssm_generator=models.ssm_generator if source == "predicted" else None
     )
@@ -166,7 +171,7 @@ def method_drums(
         part_onsets=arrays.get("part_onsets"),
         drum_ssm=generation.ssm_for(ssms, source) if source in ("predicted", "oracle") else None,
         seed=seed,
-        genre=song.genre,
+        genre=song.genre if genre_given else "unknown",
         arranged=arranged,
         meter=meter,
         file_features=arrays.get("file_features"),
@@ -750,6 +755,7 @@ def group_summary(groups: dict[str, GroupResult]) -> dict[str, Any]:
 
 GROUP_TABLE_METHODS = (
     "drumgen",
+    "drumgen_unknown_genre",
     "drumgen_oracle",
     "vae_per_bar",
     "neighbor_bars",

@@ -3,6 +3,7 @@ songs built here (no FluidSynth, no files but the saved models, no network)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -20,6 +21,7 @@ from drumgen.model.data import (
     ConditionEncoding,
     PartsEncoding,
     conditions,
+    genre_shares,
     onset_counts_to_levels,
     random_pitch_shifts,
     shift_pitch,
@@ -155,10 +157,22 @@ def test_condition_encoding_known_answers_and_round_trip() -> None:
     np.testing.assert_allclose(got[:, 0], [-1.0, 1.0, 3.0, 0.0])  # (bpm - 120) / 40, clipped to 3
     np.testing.assert_allclose(got[:, 1], [0.0, 0.25, 0.5, 0.75])
     assert got[:, 2 + GENRES.index("pop")].tolist() == [1.0] * 4 and got[:, 2:].sum() == 4
-    assert not conditions(np.array([120.0]), genre="polka")[:, 2:].any()
-    other = ConditionEncoding(tempo_center=100.0, tempo_scale=20.0, genres=("pop", "rock"), cqt_levels=15)
+    # an unknown genre without a recorded mix: equal shares, never the all-zero vector
+    np.testing.assert_allclose(
+        conditions(np.array([120.0]), genre="polka")[:, 2:], np.full((1, len(GENRES)), 1 / len(GENRES))
+    )
+    other = ConditionEncoding(
+        tempo_center=100.0,
+        tempo_scale=20.0,
+        genres=("pop", "rock"),
+        cqt_levels=15,
+        unknown_genre_mix=(0.25, 0.75),
+    )
     np.testing.assert_allclose(
         conditions(np.array([140.0]), genre="rock", encoding=other), [[2.0, 0.0, 0.0, 1.0]]
+    )
+    np.testing.assert_allclose(
+        conditions(np.array([100.0]), genre="unknown", encoding=other), [[0.0, 0.0, 0.25, 0.75]]
     )
     assert ConditionEncoding.from_dict(other.to_dict()) == other
     assert ConditionEncoding().to_dict() == {
@@ -166,9 +180,25 @@ def test_condition_encoding_known_answers_and_round_trip() -> None:
         "tempo_scale": 40.0,
         "genres": list(GENRES),
         "cqt_levels": CQT_LEVELS,
+        "unknown_genre_mix": None,
     }
+    # configs saved before the mix was recorded read back with none (equal shares)
+    old = {key: value for key, value in other.to_dict().items() if key != "unknown_genre_mix"}
+    assert ConditionEncoding.from_dict(old).unknown_genre_mix is None
     with pytest.raises(ParameterError, match="tempo scale"):
         ConditionEncoding(tempo_scale=0.0)
+    with pytest.raises(ParameterError, match="unknown-genre mix"):
+        ConditionEncoding(genres=("pop", "rock"), unknown_genre_mix=(0.5, 0.6))
+    with pytest.raises(ParameterError, match="unknown-genre mix"):
+        ConditionEncoding(genres=("pop", "rock"), unknown_genre_mix=(1.0,))
+
+
+def test_genre_shares_counts_known_genres_only() -> None:
+    assert genre_shares(["rock", "pop", "pop", "polka"], known=("rock", "pop")) == (0.3333, 0.6667)
+    assert genre_shares(["polka"], known=("rock", "pop")) == (0.5, 0.5)
+    shares = genre_shares(["rock"] * 7 + ["country"] * 3)
+    assert shares[GENRES.index("rock")] == 0.7 and shares[GENRES.index("country")] == 0.3
+    assert sum(shares) == pytest.approx(1.0)
 
 
 def test_bar_table_refuses_part_onsets_of_the_wrong_shape(rng: np.random.Generator) -> None:
@@ -295,6 +325,7 @@ def fitted(tmp_path_factory: pytest.TempPathFactory, fit_config: Config) -> dict
 
     rng = np.random.default_rng(11)
     songs = [bass_song(f"song{i}", rng) for i in range(12)]
+    songs[:3] = [dataclasses.replace(song, genre="pop") for song in songs[:3]]  # shares: rock 0.7, pop 0.3
     out_dir = tmp_path_factory.mktemp("vae") / "drum_vae"
     vae, report = train_drum_vae(songs[:10], songs[10:], config=fit_config, out_dir=out_dir, progress=False)
     return {"vae": vae, "report": report, "out_dir": out_dir, "train": songs[:10], "val": songs[10:]}
@@ -321,7 +352,9 @@ def test_saved_config_records_the_inputs_and_format(fitted: dict[str, Any]) -> N
         "tempo_scale": 40.0,
         "genres": list(GENRES),
         "cqt_levels": CQT_LEVELS,
+        "unknown_genre_mix": [0.7, 0.3, 0.0, 0.0, 0.0, 0.0],  # the training songs' genre shares
     }
+    assert fitted["vae"].conditioning.unknown_genre_mix == (0.7, 0.3, 0.0, 0.0, 0.0, 0.0)
     assert config["architecture"]["shape"]["n_families"] == len(PART_FAMILIES)
     vae_config = config["config"]["vae"]
     assert (vae_config["dropout"], vae_config["pitch_shift_semitones"]) == (0.3, 2)

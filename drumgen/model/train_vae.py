@@ -12,6 +12,7 @@ improving or after ``max_minutes``, and saves the model with its config and trai
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from drumgen.model.data import (
     CURRENT_PARTS_ENCODING,
     BarTable,
     PartsEncoding,
+    genre_shares,
     random_pitch_shifts,
     shift_pitch,
 )
@@ -239,7 +241,12 @@ def train_drum_vae(
     if out_dir is not None:
         store.check_can_save(out_dir, force=force)
     keras.utils.set_random_seed(seed)
-    conditioning = CURRENT_CONDITIONING
+    # a song of unknown genre is conditioned like an average training song
+    train_genres = [song.genre for song in train_songs]
+    conditioning = dataclasses.replace(
+        CURRENT_CONDITIONING,
+        unknown_genre_mix=genre_shares(train_genres, known=CURRENT_CONDITIONING.genres),
+    )
     train = BarTable.from_songs(train_songs, conditioning=conditioning)
     val = BarTable.from_songs(val_songs, conditioning=conditioning)
     k = train.neighbor_idx.shape[1]
