@@ -181,7 +181,8 @@ def _add_generation(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--genre",
         default="unknown",
-        help="style conditioning: rock, pop, country, rap_hip_hop, rnb_soul, classic (default: unknown)",
+        help="style conditioning: rock, pop, country, rap_hip_hop, rnb_soul, classic (default: "
+        "unknown: the drums averaged over the training genres, weighted by their shares)",
     )
 
 

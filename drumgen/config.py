@@ -19,6 +19,8 @@ PRESETS = ("default", "smoke")
 SELECTION_SOURCES = ("predicted", "melodic", "oracle")
 VELOCITY_SOURCES = ("vae", "table")
 """Where the arranger's velocities come from: the VAE's velocity output, or the drummer's table."""
+UNKNOWN_GENRE_MODES = ("marginal", "mix")
+"""How step 4 conditions a song of unknown genre (:mod:`drumgen.model.generate`)."""
 AUDIO_FORMATS = ("ogg", "flac")
 """Compressed audio formats of the rendered songs (``drumgen generate --audio``, the studio)."""
 
@@ -106,6 +108,7 @@ class GenerationConfig:
     densities: tuple[int, ...]
     temperature: float
     decode: str
+    unknown_genre: str
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,11 @@ def _validate(config: Config) -> None:
     if config.generation.decode not in ("count", "threshold"):
         raise ParameterError(
             f"generation.decode must be 'count' or 'threshold', got {config.generation.decode!r}"
+        )
+    if config.generation.unknown_genre not in UNKNOWN_GENRE_MODES:
+        raise ParameterError(
+            f"generation.unknown_genre must be one of {', '.join(UNKNOWN_GENRE_MODES)}, "
+            f"got {config.generation.unknown_genre!r}"
         )
     if config.generation.temperature < 0:
         raise ParameterError(f"generation.temperature must be >= 0, got {config.generation.temperature}")

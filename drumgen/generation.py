@@ -154,6 +154,9 @@ def vae_predictions(
         Each bar's neighbours (:func:`select_and_segment`).
     part_onsets : np.ndarray [shape=(n_bars, 5, 16)] or None
         The parts' onsets folded onto 16 cells per bar (:func:`drumgen.meter.to_model_steps`).
+    genre : str
+        The song's genre; one the VAE does not know is handled as ``config.generation.unknown_genre``
+        says (:func:`drumgen.model.generate.bar_probabilities`).
     seed : int
         Seeds the latent sampling (at ``config.generation.temperature``).
 
@@ -173,14 +176,22 @@ def vae_predictions(
         part_onsets=part_onsets,
         rng=np.random.default_rng(seed),
         temperature=config.generation.temperature,
+        unknown_genre=config.generation.unknown_genre,
     )
 
 
 def stored_vae_predictions(
-    song: SongData, chosen: selection.BarSelection, *, vae: Any, config: Config, seed: int = 0
+    song: SongData,
+    chosen: selection.BarSelection,
+    *,
+    vae: Any,
+    config: Config,
+    seed: int = 0,
+    genre: str | None = None,
 ) -> Any:
     """:func:`vae_predictions` of a song of a built dataset (its part onsets folded to 16 cells),
-    for scripts that arrange the same predictions in many ways."""
+    for scripts that arrange the same predictions in many ways; ``genre`` instead of the song's
+    own (e.g. "unknown", as a user's file gives it)."""
     arrays = song.arrays
     return vae_predictions(
         arrays["bar_cqts"],
@@ -189,7 +200,7 @@ def stored_vae_predictions(
         vae=vae,
         config=config,
         part_onsets=to_model_steps(arrays["part_onsets"], song.meter.bar_steps),
-        genre=song.genre,
+        genre=song.genre if genre is None else genre,
         seed=seed,
     )
 

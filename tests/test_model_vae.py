@@ -594,3 +594,70 @@ def test_learning_curve_script_writes_json_and_plot(tiny_dataset: Path, tmp_path
     assert curve["settings"]["vae"]["max_minutes"] == 0.2
     assert (out / "learning_curve.png").stat().st_size > 5_000
     assert script.main([*data, "--sizes", "2", "--minutes", "0.2", "--out", str(out)]) == 1  # default preset
+
+
+def test_combine_genres_weights_probabilities_counts_and_hit_velocities() -> None:
+    from drumgen.model.generate import BarPredictions, combine_genres
+
+    shape = (2, 46, 16)
+    first = BarPredictions(
+        np.full(shape, 0.2, np.float32), np.array([2.0, 4.0], np.float32), np.full(shape, 60.0)
+    )
+    second = BarPredictions(
+        np.full(shape, 0.8, np.float32), np.array([6.0, 8.0], np.float32), np.full(shape, 100.0)
+    )
+    second.probabilities[0, 0, 0] = 0.0  # a cell only the first genre plays: its velocity alone counts
+    both = combine_genres([first, second], np.array([3.0, 1.0]))  # weights 0.75, 0.25
+    np.testing.assert_allclose(both.probabilities[1], 0.75 * 0.2 + 0.25 * 0.8, rtol=1e-6)
+    np.testing.assert_allclose(both.counts, [3.0, 5.0], rtol=1e-6)
+    # a hit's velocity, weighted by how likely each genre makes the hit: (0.15*60 + 0.2*100) / 0.35
+    np.testing.assert_allclose(both.velocities[1, 5, 5], (0.15 * 60 + 0.2 * 100) / 0.35, rtol=1e-5)
+    assert both.velocities[0, 0, 0] == pytest.approx(60.0)
+    assert both.probabilities.dtype == np.float32 and both.velocities.shape == shape
+    with pytest.raises(ParameterError, match="weight"):
+        combine_genres([first, second], np.array([1.0]))
+    with pytest.raises(ParameterError, match="weight"):
+        combine_genres([first, second], np.array([0.0, 0.0]))
+
+
+@pytest.mark.slow
+def test_unknown_genre_is_the_training_share_weighted_mean_of_the_genres(fitted: dict[str, Any]) -> None:
+    """The default for a song of unknown genre: the predictions under rock and pop (the tiny
+    model's training genres, shares 0.7 / 0.3), averaged; "mix" is one pass with the shares as the
+    input, which is something else; a known genre is unchanged by the mode."""
+    from drumgen.model.generate import bar_probabilities, genre_weights
+
+    vae = fitted["vae"]
+    song = fitted["val"][0]
+    a = song.arrays
+
+    def predict(genre: str, mode: str) -> Any:
+        return bar_probabilities(
+            vae,
+            a["bar_cqts"],
+            a["neighbor_idx"],
+            a["neighbor_weights"],
+            bar_tempos=a["bar_tempos"],
+            genre=genre,
+            part_onsets=a["part_onsets"],
+            rng=np.random.default_rng(3),
+            temperature=1.0,
+            unknown_genre=mode,
+        )
+
+    assert genre_weights(vae, "polka") == pytest.approx({"rock": 0.7, "pop": 0.3})
+    assert genre_weights(vae, "polka", unknown_genre="mix") == {"polka": 1.0}
+    assert genre_weights(vae, "pop") == {"pop": 1.0}
+    rock, pop = predict("rock", "marginal"), predict("pop", "marginal")
+    unknown = predict("polka", "marginal")
+    # the same seed draws the same latent noise for every genre, so the mean is exact
+    np.testing.assert_allclose(
+        unknown.probabilities, 0.7 * rock.probabilities + 0.3 * pop.probabilities, atol=1e-5
+    )
+    np.testing.assert_allclose(unknown.counts, 0.7 * rock.counts + 0.3 * pop.counts, rtol=1e-5)
+    assert not np.allclose(rock.probabilities, pop.probabilities)  # the genres do differ
+    mixed = predict("polka", "mix")
+    assert not np.allclose(mixed.probabilities, unknown.probabilities)
+    np.testing.assert_array_equal(predict("pop", "mix").probabilities, pop.probabilities)
+    with pytest.raises(ParameterError, match="unknown_genre"):
+        predict("polka", "guess")

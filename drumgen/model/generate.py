@@ -5,6 +5,12 @@ For every bar: the encoder gives the latent distribution of the bar's 8-bar CQT 
 parts' note onsets (the song's ``part_onsets``, from step 1); a latent
 is drawn from it with a seeded NumPy generator; the decoder gives 46 x 16 hit probabilities, 46 x 16
 velocities and a note count (:func:`bar_probabilities`, a :class:`BarPredictions`).
+
+A song of a genre the VAE does not know (a user's file says none) is predicted, by default, once
+per training genre with the same latent noise, and the predictions are averaged with the training
+songs' genre shares as weights (``unknown_genre="marginal"``: what the drums of a song of unknown
+genre look like, summed over what its genre may be); ``"mix"`` feeds those shares to the genre
+columns in one pass instead, an input no training song had (:func:`combine_genres`).
 :mod:`drumgen.arrangement` turns them into a drum part;
 :func:`decode_hits` is the reference's bar-by-bar decoding (each bar keeps its
 ``round(count + delta)`` most probable cells, velocities following confidence), kept as a
@@ -18,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from drumgen.bars import N_STEPS
+from drumgen.config import UNKNOWN_GENRE_MODES
 from drumgen.exceptions import ParameterError
 from drumgen.model.data import (
     MAX_MIDI_VELOCITY,
@@ -54,9 +61,19 @@ class BarPredictions:
 
 
 def sample_decoder(
-    vae: DrumVae, inputs: dict[str, np.ndarray], *, rng: np.random.Generator, temperature: float = 1.0
+    vae: DrumVae,
+    inputs: dict[str, np.ndarray],
+    *,
+    rng: np.random.Generator,
+    temperature: float = 1.0,
+    noise: np.ndarray | None = None,
 ) -> BarPredictions:
     """Encode, draw one latent per bar (``mean + temperature * std * noise``), decode.
+
+    Parameters
+    ----------
+    noise : np.ndarray [shape=(batch, latent_dim), float32], optional
+        The standard-normal draws to use; None draws them from ``rng``.
 
     Returns
     -------
@@ -65,7 +82,8 @@ def sample_decoder(
     """
     mean, log_var = vae.encoder(inputs, training=False)
     mean, log_var = np.asarray(mean), np.asarray(log_var)
-    noise = rng.standard_normal(mean.shape).astype(np.float32)
+    if noise is None:
+        noise = rng.standard_normal(mean.shape).astype(np.float32)
     latent = mean + temperature * np.exp(0.5 * log_var) * noise
     out = vae.decoder({"latent": latent, "conditions": inputs["conditions"]}, training=False)
     velocities = np.clip(np.asarray(out["velocity"]) * MAX_MIDI_VELOCITY, 1.0, MAX_MIDI_VELOCITY)
@@ -74,6 +92,64 @@ def sample_decoder(
         counts=np.asarray(out["note_count"], dtype=np.float32)[:, 0],
         velocities=velocities.astype(np.float32),
     )
+
+
+def combine_genres(predictions: list[BarPredictions], weights: np.ndarray) -> BarPredictions:
+    """Average the predictions made under several genres, weighted (the marginal over genres).
+
+    Probabilities and counts are weighted means; a cell's velocity is the mean of the genres'
+    velocities weighted by ``weight * probability`` (the velocity of a hit, where the hit is likelier).
+
+    Parameters
+    ----------
+    predictions : list of BarPredictions
+        Of the same bars, one per genre.
+    weights : np.ndarray [shape=(len(predictions),), >= 0, sum > 0]
+
+    Examples
+    --------
+    >>> one = BarPredictions(np.full((1, 1, 2), 0.2, np.float32), np.array([2.0], np.float32),
+    ...                      np.full((1, 1, 2), 60.0, np.float32))
+    >>> two = BarPredictions(np.full((1, 1, 2), 0.6, np.float32), np.array([4.0], np.float32),
+    ...                      np.full((1, 1, 2), 100.0, np.float32))
+    >>> both = combine_genres([one, two], np.array([0.5, 0.5]))
+    >>> float(both.probabilities[0, 0, 0]), float(both.counts[0]), float(both.velocities[0, 0, 0])
+    (0.4000000059604645, 3.0, 90.0)
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if len(w) != len(predictions) or len(w) == 0 or w.min() < 0 or w.sum() <= 0:
+        raise ParameterError(f"need one weight >= 0 per prediction with a positive sum, got {w.tolist()}")
+    w = w / w.sum()
+    probabilities = sum(wi * p.probabilities.astype(np.float64) for wi, p in zip(w, predictions, strict=True))
+    counts = sum(wi * p.counts.astype(np.float64) for wi, p in zip(w, predictions, strict=True))
+    loudness = sum(
+        wi * p.probabilities.astype(np.float64) * p.velocities for wi, p in zip(w, predictions, strict=True)
+    )
+    plain = sum(wi * p.velocities.astype(np.float64) for wi, p in zip(w, predictions, strict=True))
+    velocities = np.where(probabilities > 1e-9, loudness / np.maximum(probabilities, 1e-9), plain)
+    return BarPredictions(
+        probabilities=np.asarray(probabilities, dtype=np.float32),
+        counts=np.asarray(counts, dtype=np.float32),
+        velocities=np.asarray(velocities, dtype=np.float32),
+    )
+
+
+def genre_weights(vae: DrumVae, genre: str, *, unknown_genre: str = "marginal") -> dict[str, float]:
+    """The genres a song is predicted under, with their weights (see the module docstring).
+
+    A genre the VAE knows: itself. Unknown, ``"marginal"``: every known genre with a training share
+    above 0 (equal shares for a model that did not record them); ``"mix"``: the genre itself, which
+    :func:`drumgen.model.data.conditions` turns into the shares.
+    """
+    if unknown_genre not in UNKNOWN_GENRE_MODES:
+        raise ParameterError(
+            f"unknown_genre must be one of {', '.join(UNKNOWN_GENRE_MODES)}, got {unknown_genre!r}"
+        )
+    encoding = vae.conditioning
+    if genre in encoding.genres or unknown_genre == "mix" or not encoding.genres:
+        return {genre: 1.0}
+    shares = encoding.genre_columns(genre)
+    return {name: float(share) for name, share in zip(encoding.genres, shares, strict=True) if share > 0}
 
 
 def decode_hits(
@@ -120,6 +196,7 @@ def bar_probabilities(
     part_onsets: np.ndarray | None,
     rng: np.random.Generator,
     temperature: float = 1.0,
+    unknown_genre: str = "marginal",
     batch_size: int = 256,
 ) -> BarPredictions:
     """The VAE's hit probabilities, note counts and velocities for every bar of a song.
@@ -133,6 +210,10 @@ def bar_probabilities(
     genre : str
         The style; tempo and genre are encoded as the VAE was trained (``vae.conditioning``,
         :func:`drumgen.model.data.conditions`).
+    unknown_genre : {"marginal", "mix"}
+        For a genre the VAE does not know: average its predictions under every training genre,
+        weighted by the training shares (the same latent noise for each), or one pass with the
+        shares as the genre input (:func:`genre_weights`). ``config.generation.unknown_genre``.
     part_onsets : np.ndarray [shape=(n_bars, 5, 16), uint8 counts]
         The song's note onsets per part family (step 1, :func:`drumgen.parts.onset_profile`),
         encoded as the VAE was trained (``vae.parts``). Required: None raises.
@@ -170,7 +251,8 @@ def bar_probabilities(
         raise ParameterError(f"part_onsets of shape {part_onsets.shape}, expected {expected}")
     if len(bar_tempos) != n_bars:
         raise ParameterError(f"{len(bar_tempos)} bar tempos for {n_bars} bars")
-    bar_conditions = conditions(bar_tempos, genre=genre, encoding=vae.conditioning)
+    weights = genre_weights(vae, genre, unknown_genre=unknown_genre)
+    genre_conditions = [conditions(bar_tempos, genre=name, encoding=vae.conditioning) for name in weights]
     probabilities = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=np.float32)
     counts = np.zeros(n_bars, dtype=np.float32)
     velocities = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=np.float32)
@@ -180,9 +262,24 @@ def bar_probabilities(
         inputs = {
             "cqt_stack": stack_bars(bar_cqts, bar_idx, neighbor_idx, neighbor_weights, cqt_levels=levels),
             "parts": stack_parts(part_onsets, bar_idx, neighbor_idx, neighbor_weights, encoding=vae.parts),
-            "conditions": bar_conditions[bar_idx],
         }
-        batch = sample_decoder(vae, inputs, rng=rng, temperature=temperature)
+        # one latent draw per bar, shared by the genres, so they differ only in the genre
+        noise = rng.standard_normal((len(bar_idx), vae.latent_dim)).astype(np.float32)
+        per_genre = [
+            sample_decoder(
+                vae,
+                {**inputs, "conditions": bar_conditions[bar_idx]},
+                rng=rng,
+                temperature=temperature,
+                noise=noise,
+            )
+            for bar_conditions in genre_conditions
+        ]
+        batch = (
+            per_genre[0]
+            if len(per_genre) == 1
+            else combine_genres(per_genre, np.array(list(weights.values())))
+        )
         probabilities[bar_idx] = batch.probabilities
         counts[bar_idx] = batch.counts
         velocities[bar_idx] = batch.velocities

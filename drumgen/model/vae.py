@@ -117,6 +117,11 @@ class DrumVae:
         """Trainable and non-trainable parameters of the whole VAE."""
         return int(self.trainer.count_params())
 
+    @property
+    def latent_dim(self) -> int:
+        """Size of the latent (the decoder's "latent" input)."""
+        return int(self.decoder.input["latent"].shape[-1])
+
 
 def build_drum_vae(
     shape: VaeShape,
