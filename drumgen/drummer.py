@@ -11,9 +11,10 @@ Small tables and regressions, fitted on the training songs' real drum tracks (no
 - **laying out**: a logistic regression from what the song itself plays in a bar (onsets per
   instrument family, loudness, position) to the chance that the real drummer rests in it.
 - **kit sounds**: which GM note a song's kick (35 or 36) and snare (38, 40, 37 or 39) are written
-  with, one logistic regression per note (one against the others) on how the file is written
+  with, boosted decision trees per piece (:mod:`drumgen.trees`) on how the file is written
   (:func:`drumgen.filestyle.file_features`), fitted on every MIDI file of the training split
-  (:func:`sound_examples`). A model without them leaves the choice to the VAE
+  (:func:`sound_examples`, :func:`fit_sound_trees`). Format 2 models chose them with one logistic
+  regression per note instead (still read). A model without them leaves the choice to the VAE
   (:func:`drumgen.arrangement.choose_kit`).
 
 Saved as ``weights.npz`` (plain arrays, no pickles) + ``config.json`` with a format version and the
@@ -39,13 +40,17 @@ from drumgen.midi import is_song_drum_event
 from drumgen.representation import N_ROWS
 from drumgen.sections import drum_section_changes_with
 from drumgen.songdata import CQT_LEVELS, SongData
+from drumgen.trees import TreeEnsemble, fit_trees
 
 log = logging.getLogger(__name__)
 
 KIND = "drummer"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-"""Format 1 models (before the kit sounds) still load; they leave the sounds to the VAE."""
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+"""Format 1 models (before the kit sounds) still load and leave the sounds to the VAE; format 2
+models choose them with logistic regressions (``sound_weights``), format 3 with trees."""
+_TREES_PREFIX = "sound_trees_"
+"""``weights.npz`` names of the kit-sound trees: ``sound_trees_<piece>_<field>``."""
 WEIGHTS_FILE = "weights.npz"
 CONFIG_FILE = "config.json"
 N_STEPS = 16
@@ -99,9 +104,14 @@ class DrummerModel:
     layout_weights : np.ndarray [shape=(len(LAYOUT_FEATURES) + 1,), float64]
         Logistic-regression weights on standardised features, bias last.
     layout_mean, layout_std : np.ndarray [shape=(len(LAYOUT_FEATURES),), float64]
+    sound_trees : dict of str to TreeEnsemble, optional
+        Per piece of :data:`SOUND_PIECES`, trees on :data:`drumgen.filestyle.FILE_FEATURES` whose
+        class ``c`` is the piece's ``c``-th note in :data:`drumgen.kit.PIECE_PITCHES`
+        (:func:`fit_sound_trees`); None: no trees.
     sound_weights : np.ndarray [shape=(len(SOUND_PITCHES), len(FILE_FEATURES) + 1), float64] or None
-        One logistic regression per (piece, pitch) of :data:`SOUND_PITCHES` on standardised
-        :data:`drumgen.filestyle.FILE_FEATURES`, bias last; None: no kit-sound choice.
+        Format 2 models: one logistic regression per (piece, pitch) of :data:`SOUND_PITCHES` on
+        standardised file features, bias last. Used when there are no trees; with neither, no
+        kit-sound choice.
     sound_mean, sound_std : np.ndarray [shape=(len(SOUND_PITCHES), len(FILE_FEATURES)), float64] or None
     info : dict
         What it was fitted on, and figures measured then.
@@ -115,6 +125,7 @@ class DrummerModel:
     layout_mean: np.ndarray
     layout_std: np.ndarray
     info: dict[str, Any]
+    sound_trees: dict[str, TreeEnsemble] | None = None
     sound_weights: np.ndarray | None = None
     sound_mean: np.ndarray | None = None
     sound_std: np.ndarray | None = None
@@ -147,20 +158,28 @@ class DrummerModel:
         -------
         dict of str to int
             Piece -> GM pitch, the likeliest of the piece's notes; empty without features or
-            without fitted sound weights (the VAE's choice then stands).
+            without fitted sound trees or weights (the VAE's choice then stands).
+
+        Raises
+        ------
+        ParameterError
+            If ``file_features`` has another length than the model was fitted on.
         """
-        if (
-            file_features is None
-            or self.sound_weights is None
-            or self.sound_mean is None
-            or self.sound_std is None
-        ):
+        if file_features is None:
             return {}
         x = np.asarray(file_features, dtype=np.float64)
-        if x.shape != (self.sound_weights.shape[1] - 1,):
-            raise ParameterError(
-                f"file_features must have shape ({self.sound_weights.shape[1] - 1},), got {x.shape}"
-            )
+        n_features = len(self.info.get("file_features", filestyle.FILE_FEATURES))
+        if self.sound_weights is not None:
+            n_features = self.sound_weights.shape[1] - 1
+        if x.shape != (n_features,):
+            raise ParameterError(f"file_features must have shape ({n_features},), got {x.shape}")
+        if self.sound_trees is not None:
+            return {
+                piece: kit.PIECE_PITCHES[piece][int(trees.predict(x[None, :])[0])]
+                for piece, trees in self.sound_trees.items()
+            }
+        if self.sound_weights is None or self.sound_mean is None or self.sound_std is None:
+            return {}
         z = (x[None, :] - self.sound_mean) / self.sound_std
         logits = (z * self.sound_weights[:, :-1]).sum(axis=1) + self.sound_weights[:, -1]
         return {
@@ -182,6 +201,8 @@ class DrummerModel:
             value = getattr(self, name)
             if value is not None:
                 arrays[name] = value
+        for piece, trees in (self.sound_trees or {}).items():
+            arrays.update(trees.arrays(f"{_TREES_PREFIX}{piece}_"))
         return arrays
 
 
@@ -329,35 +350,41 @@ def _sound_example_or_none(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
         return None
 
 
-def fit_sounds(features: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One-against-the-others logistic regressions: which of its notes a song's piece is written with.
+def fit_sound_trees(features: np.ndarray, counts: np.ndarray) -> dict[str, TreeEnsemble]:
+    """Boosted trees per kit piece: which of its notes a song's piece is written with.
 
     Parameters
     ----------
     features : np.ndarray [shape=(n_songs, len(FILE_FEATURES))]
     counts : np.ndarray [shape=(n_songs, len(SOUND_PITCHES))]
         From :func:`sound_examples`. A song's piece is written with its most struck note; songs
-        where a piece never sounds are left out of that piece's regressions.
+        where a piece never sounds are left out of that piece's trees.
 
     Returns
     -------
-    weights : np.ndarray [shape=(len(SOUND_PITCHES), len(FILE_FEATURES) + 1)]
-    mean, std : np.ndarray [shape=(len(SOUND_PITCHES), len(FILE_FEATURES))]
+    dict of str to TreeEnsemble
+        Per piece of :data:`SOUND_PIECES`; class ``c`` is the piece's ``c``-th note of
+        :data:`drumgen.kit.PIECE_PITCHES` (:func:`drumgen.trees.fit_trees`' settings). A piece
+        written with one note only in every song gets no trees (the VAE chooses its note).
+
+    Raises
+    ------
+    ParameterError
+        If fewer than 2 songs play a piece.
     """
     x = np.asarray(features, dtype=np.float64)
-    weights, means, stds = [], [], []
+    out = {}
     for piece, rows in _SOUND_ROWS.items():
         piece_counts = np.asarray(counts)[:, rows]
         played = piece_counts.sum(axis=1) > 0
         if played.sum() < 2:
-            raise ParameterError(f"fit_sounds: fewer than 2 songs play the {piece}")
+            raise ParameterError(f"fit_sound_trees: fewer than 2 songs play the {piece}")
         written = np.argmax(piece_counts[played], axis=1)
-        for column in range(len(rows)):
-            w, mean, std = _fit_logistic(x[played], (written == column).astype(np.float64))
-            weights.append(w)
-            means.append(mean)
-            stds.append(std)
-    return np.stack(weights), np.stack(means), np.stack(stds)
+        if len(np.unique(written)) < 2:
+            log.warning("kit sounds: every song writes the %s the same way; no trees for it", piece)
+            continue
+        out[piece] = fit_trees(x[played], written)
+    return out
 
 
 def _fill_voices(bar: np.ndarray) -> np.ndarray:
@@ -400,7 +427,7 @@ def fit_drummer(
         (:func:`drumgen.sections.drum_section_changes_with`): fills are learned from the bars before them.
     sounds : (features, counts), optional
         :func:`sound_examples` of the training split's MIDI files, for the kit sounds
-        (:func:`fit_sounds`); without them the model has none.
+        (:func:`fit_sound_trees`); without them the model has none.
 
     Returns
     -------
@@ -465,11 +492,11 @@ def fit_drummer(
         "layout_features": list(LAYOUT_FEATURES),
         "fill_voices": list(FILL_VOICES),
     }
-    sound_arrays = {}
+    sound_trees = None
     if sounds is not None:
-        sound_weights, sound_mean, sound_std = fit_sounds(*sounds)
-        sound_arrays = {"sound_weights": sound_weights, "sound_mean": sound_mean, "sound_std": sound_std}
+        sound_trees = fit_sound_trees(*sounds)
         info["n_sound_files"] = len(sounds[0])
+        info["sound_trees"] = {piece: len(trees.roots) for piece, trees in sound_trees.items()}
         info["file_features"] = list(filestyle.FILE_FEATURES)
         info["sound_pitches"] = [list(item) for item in SOUND_PITCHES]
     return DrummerModel(
@@ -481,7 +508,7 @@ def fit_drummer(
         layout_mean=mean,
         layout_std=std,
         info=info,
-        **sound_arrays,
+        sound_trees=sound_trees,
     )
 
 
@@ -537,4 +564,10 @@ def load_drummer(directory: str | Path) -> DrummerModel:
         raise ModelError(f"{weights}: checksum mismatch (the weights were changed or damaged)")
     with np.load(weights, allow_pickle=False) as data:
         arrays = {name: data[name] for name in data.files}
-    return DrummerModel(info=meta.get("info", {}), **arrays)
+    sound_trees = {
+        piece: TreeEnsemble.from_arrays(arrays, f"{_TREES_PREFIX}{piece}_")
+        for piece in SOUND_PIECES
+        if f"{_TREES_PREFIX}{piece}_roots" in arrays
+    }
+    tables = {name: value for name, value in arrays.items() if not name.startswith(_TREES_PREFIX)}
+    return DrummerModel(info=meta.get("info", {}), sound_trees=sound_trees or None, **tables)

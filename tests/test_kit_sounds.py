@@ -14,7 +14,7 @@ import pytest
 
 from drumgen import arrangement, dataset, drummer, filestyle, generation, kit
 from drumgen.config import load_config
-from drumgen.drummer import SOUND_PITCHES, fit_sounds, load_drummer, save_drummer, sound_example
+from drumgen.drummer import SOUND_PITCHES, fit_sound_trees, load_drummer, save_drummer, sound_example
 from drumgen.exceptions import ParameterError
 from drumgen.representation import DRUM_PITCHES
 from drumgen.sections import Sections
@@ -81,19 +81,17 @@ def test_sound_example_counts_the_drum_notes(tmp_path: Path) -> None:
 
 def test_the_drummer_learns_which_notes_a_kind_of_file_writes(tmp_path: Path) -> None:
     paths = []
-    for idx in range(12):  # files at 96 ticks write 35 / 40, files at 480 write 36 / 38
+    for idx in range(48):  # files at 96 ticks write 35 / 40, files at 480 write 36 / 38
         tpb, kick, snare = (96, 35, 40) if idx % 2 else (480, 36, 38)
         path = tmp_path / f"song{idx}.mid"
         path.write_bytes(_example(tpb, kick, snare))
         paths.append(path)
     (tmp_path / "broken.mid").write_bytes(b"not midi")
     features, counts = drummer.sound_examples([*paths, tmp_path / "broken.mid"], workers=1)
-    assert len(features) == 12, "the unreadable file is left out"
-    weights, mean, std = fit_sounds(features, counts)
-    model = drummer_model()
-    model = drummer.DrummerModel(
-        **{**model.__dict__, "sound_weights": weights, "sound_mean": mean, "sound_std": std}
-    )
+    assert len(features) == 48, "the unreadable file is left out"
+    trees = fit_sound_trees(features, counts)
+    assert set(trees) == {"kick", "snare"}
+    model = drummer.DrummerModel(**{**drummer_model().__dict__, "sound_trees": trees})
     assert model.kit_sounds(sound_example(paths[1])[0]) == {"kick": 35, "snare": 40}
     assert model.kit_sounds(sound_example(paths[0])[0]) == {"kick": 36, "snare": 38}
     assert model.kit_sounds(None) == {}
@@ -101,8 +99,48 @@ def test_the_drummer_learns_which_notes_a_kind_of_file_writes(tmp_path: Path) ->
         model.kit_sounds(np.zeros(3))
 
     save_drummer(model, tmp_path / "model", meta={})
+    assert json.loads((tmp_path / "model" / "config.json").read_text())["format_version"] == 3
     loaded = load_drummer(tmp_path / "model")
+    assert loaded.sound_trees is not None and set(loaded.sound_trees) == {"kick", "snare"}
     assert loaded.kit_sounds(sound_example(paths[1])[0]) == {"kick": 35, "snare": 40}
+    assert loaded.kit_sounds(sound_example(paths[0])[0]) == {"kick": 36, "snare": 38}
+
+
+def test_a_piece_every_file_writes_alike_gets_no_trees(tmp_path: Path) -> None:
+    paths = []
+    for idx in range(6):  # the snare differs, the kick is always 36
+        path = tmp_path / f"song{idx}.mid"
+        path.write_bytes(_example(96 if idx % 2 else 480, 36, 40 if idx % 2 else 38))
+        paths.append(path)
+    features, counts = drummer.sound_examples(paths, workers=1)
+    assert set(fit_sound_trees(features, counts)) == {"snare"}
+    with pytest.raises(ParameterError, match="fewer than 2 songs play the kick"):
+        fit_sound_trees(features[:1], counts[:1])
+
+
+def test_a_format_2_drummer_still_chooses_with_its_regressions(tmp_path: Path) -> None:
+    """Format 2 models hold one logistic regression per note (bias last); they still load and
+    choose the note whose regression scores highest."""
+    n_features = len(filestyle.FILE_FEATURES)
+    weights = np.zeros((len(SOUND_PITCHES), n_features + 1))
+    favoured = {("kick", 35), ("snare", 40)}
+    weights[:, -1] = [1.0 if item in favoured else -1.0 for item in SOUND_PITCHES]
+    model = drummer.DrummerModel(
+        **{
+            **drummer_model().__dict__,
+            "sound_weights": weights,
+            "sound_mean": np.zeros((len(SOUND_PITCHES), n_features)),
+            "sound_std": np.ones((len(SOUND_PITCHES), n_features)),
+        }
+    )
+    save_drummer(model, tmp_path / "old", meta={})
+    config = tmp_path / "old" / "config.json"
+    meta = json.loads(config.read_text())
+    meta["format_version"] = 2
+    config.write_text(json.dumps(meta))
+    loaded = load_drummer(tmp_path / "old")
+    assert loaded.sound_trees is None
+    assert loaded.kit_sounds(np.zeros(n_features)) == {"kick": 35, "snare": 40}
 
 
 def test_a_format_1_drummer_loads_and_leaves_the_sounds_to_the_vae(tmp_path: Path) -> None:
@@ -112,7 +150,7 @@ def test_a_format_1_drummer_loads_and_leaves_the_sounds_to_the_vae(tmp_path: Pat
     meta["format_version"] = 1
     config.write_text(json.dumps(meta))
     loaded = load_drummer(tmp_path / "old")
-    assert loaded.sound_weights is None
+    assert loaded.sound_weights is None and loaded.sound_trees is None
     assert loaded.kit_sounds(np.zeros(len(filestyle.FILE_FEATURES))) == {}
 
 
