@@ -20,7 +20,7 @@ Small tables and regressions, fitted on the training songs' real drum tracks (no
 Saved as ``weights.npz`` (plain arrays, no pickles) + ``config.json`` with a format version and the
 weights' SHA-256, like the Keras models (see :mod:`drumgen.model.store`).
 
-Used by notebooks ``step_4_generate_drum_patterns`` and ``train_drummer``.
+Used by notebook ``step_4_generate_drum_patterns`` (the model is fitted by ``drumgen train drummer``).
 """
 
 from __future__ import annotations

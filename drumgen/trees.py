@@ -7,7 +7,7 @@ copied into a :class:`TreeEnsemble` of flat arrays, which is what the model save
 pickles) and what generation evaluates, so a saved model does not depend on scikit-learn's
 private classes at run time.
 
-Used by notebook ``train_drummer`` (through :func:`drumgen.drummer.fit_drummer`).
+Used by ``drumgen train drummer`` (through :func:`drumgen.drummer.fit_drummer`); no notebook calls it.
 """
 
 from __future__ import annotations
