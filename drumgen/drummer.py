@@ -528,7 +528,7 @@ def save_drummer(
     weights = directory / WEIGHTS_FILE
     arrays: dict[str, Any] = model.arrays()
     with io.atomic_path(weights) as tmp, open(tmp, "wb") as handle:
-        np.savez(handle, allow_pickle=False, **arrays)
+        np.savez_compressed(handle, allow_pickle=False, **arrays)
     io.write_json(
         directory / CONFIG_FILE,
         {
