@@ -409,7 +409,16 @@ def test_model_without_a_conditioning_constant_is_refused(
     assert "\n" not in str(caught.value)
 
 
-def predictions_of(vae: Any, song: SongData, *, part_onsets: Any, genre: str | None = None) -> Any:
+def predictions_of(
+    vae: Any,
+    song: SongData,
+    *,
+    part_onsets: Any,
+    genre: str | None = None,
+    seed: int = 0,
+    temperature: float = 0.0,
+    unknown_genre: str = "marginal",
+) -> Any:
     from drumgen.model.generate import bar_probabilities
 
     a = song.arrays
@@ -421,8 +430,9 @@ def predictions_of(vae: Any, song: SongData, *, part_onsets: Any, genre: str | N
         bar_tempos=a["bar_tempos"],
         genre=song.genre if genre is None else genre,
         part_onsets=part_onsets,
-        rng=np.random.default_rng(0),
-        temperature=0.0,
+        rng=np.random.default_rng(seed),
+        temperature=temperature,
+        unknown_genre=unknown_genre,
     )
 
 
@@ -625,24 +635,15 @@ def test_unknown_genre_is_the_training_share_weighted_mean_of_the_genres(fitted:
     """The default for a song of unknown genre: the predictions under rock and pop (the tiny
     model's training genres, shares 0.7 / 0.3), averaged; "mix" is one pass with the shares as the
     input, which is something else; a known genre is unchanged by the mode."""
-    from drumgen.model.generate import bar_probabilities, genre_weights
+    from drumgen.model.generate import genre_weights
 
     vae = fitted["vae"]
     song = fitted["val"][0]
-    a = song.arrays
 
     def predict(genre: str, mode: str) -> Any:
-        return bar_probabilities(
-            vae,
-            a["bar_cqts"],
-            a["neighbor_idx"],
-            a["neighbor_weights"],
-            bar_tempos=a["bar_tempos"],
-            genre=genre,
-            part_onsets=a["part_onsets"],
-            rng=np.random.default_rng(3),
-            temperature=1.0,
-            unknown_genre=mode,
+        onsets = song.arrays["part_onsets"]
+        return predictions_of(
+            vae, song, part_onsets=onsets, genre=genre, seed=3, temperature=1.0, unknown_genre=mode
         )
 
     assert genre_weights(vae, "polka") == pytest.approx({"rock": 0.7, "pop": 0.3})
