@@ -5,16 +5,17 @@ For every bar: the encoder gives the latent distribution of the bar's 8-bar CQT 
 parts' note onsets (the song's ``part_onsets``, from step 1); a latent
 is drawn from it with a seeded NumPy generator; the decoder gives 46 x 16 hit probabilities, 46 x 16
 velocities and a note count (:func:`bar_probabilities`, a :class:`BarPredictions`).
-
-A song of a genre the VAE does not know (a user's file says none) is predicted, by default, once
-per training genre with the same latent noise, and the predictions are averaged with the training
-songs' genre shares as weights (``unknown_genre="marginal"``: what the drums of a song of unknown
-genre look like, summed over what its genre may be); ``"mix"`` feeds those shares to the genre
-columns in one pass instead, an input no training song had (:func:`combine_genres`).
 :mod:`drumgen.arrangement` turns them into a drum part;
 :func:`decode_hits` is the reference's bar-by-bar decoding (each bar keeps its
 ``round(count + delta)`` most probable cells, velocities following confidence), kept as a
 baseline.
+
+A song of a genre the VAE does not know (a user's file says none) is predicted, by default, once
+per training genre with the same latent noise, and the predictions are averaged with the training
+songs' genre shares as weights (``unknown_genre="marginal"``, :func:`genre_weights` and
+:func:`combine_genres`: the drums of a song of unknown genre, summed over what its genre may be);
+``"mix"`` feeds those shares to the genre columns in one pass instead, an input no training song
+had.
 """
 
 from __future__ import annotations
