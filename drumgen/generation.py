@@ -402,6 +402,8 @@ def arrange_song(
         bass = np.asarray(part_onsets)[:, PART_FAMILIES.index("bass")]
     loudness = bar_loudness(bar_cqts)
     velocity = vae_velocity if config.arrangement.velocity_source == "vae" else None
+    if sounds is None:
+        sounds = drummer.kit_sounds(file_features)
     return {
         delta: arrange(
             probabilities,
@@ -414,7 +416,7 @@ def arrange_song(
             selection=chosen,
             ssm=drum_ssm,
             bass_onsets=bass,
-            sounds=drummer.kit_sounds(file_features) if sounds is None else sounds,
+            sounds=sounds,
             delta=delta,
             rng=np.random.default_rng([seed, delta + 1000]),
         )

@@ -87,18 +87,16 @@ class TreeEnsemble:
             log-odds of the second class.
         """
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        columns = np.tile(self.baseline, (len(x), 1))
-        rows = np.arange(len(x))
-        for root, column in zip(self.roots, self.tree_column, strict=True):
-            node = np.full(len(x), root, dtype=np.int64)
+        rows = np.arange(len(x))[:, None]
+        node = np.tile(self.roots, (len(x), 1))  # every tree at once, one level per pass
+        inner = self.feature[node] >= 0
+        while inner.any():
+            values = x[rows, np.maximum(self.feature[node], 0)]
+            go_left = np.where(np.isnan(values), self.missing_left[node], values <= self.threshold[node])
+            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
             inner = self.feature[node] >= 0
-            while inner.any():
-                at = node[inner]
-                values = x[rows[inner], self.feature[at]]
-                go_left = np.where(np.isnan(values), self.missing_left[at], values <= self.threshold[at])
-                node[inner] = np.where(go_left, self.left[at], self.right[at])
-                inner = self.feature[node] >= 0
-            columns[:, column] += self.value[node]
+        to_column = np.arange(len(self.baseline)) == self.tree_column[:, None]  # (n_trees, n_columns)
+        columns = self.baseline + self.value[node] @ to_column
         if len(self.classes) == 2:
             return np.column_stack([np.zeros(len(x)), columns[:, 0]])
         return columns
