@@ -121,13 +121,14 @@ def combine_genres(predictions: list[BarPredictions], weights: np.ndarray) -> Ba
     if len(w) != len(predictions) or len(w) == 0 or w.min() < 0 or w.sum() <= 0:
         raise ParameterError(f"need one weight >= 0 per prediction with a positive sum, got {w.tolist()}")
     w = w / w.sum()
-    probabilities = sum(wi * p.probabilities.astype(np.float64) for wi, p in zip(w, predictions, strict=True))
-    counts = sum(wi * p.counts.astype(np.float64) for wi, p in zip(w, predictions, strict=True))
-    loudness = sum(
-        wi * p.probabilities.astype(np.float64) * p.velocities for wi, p in zip(w, predictions, strict=True)
+    chances = np.stack([p.probabilities for p in predictions]).astype(np.float64)  # (n_genres, ...)
+    loud = np.stack([p.velocities for p in predictions]).astype(np.float64)
+    probabilities = np.tensordot(w, chances, axes=1)
+    counts = np.tensordot(w, np.stack([p.counts for p in predictions]).astype(np.float64), axes=1)
+    hit_loudness = np.tensordot(w, chances * loud, axes=1)
+    velocities = np.where(
+        probabilities > 1e-9, hit_loudness / np.maximum(probabilities, 1e-9), np.tensordot(w, loud, axes=1)
     )
-    plain = sum(wi * p.velocities.astype(np.float64) for wi, p in zip(w, predictions, strict=True))
-    velocities = np.where(probabilities > 1e-9, loudness / np.maximum(probabilities, 1e-9), plain)
     return BarPredictions(
         probabilities=np.asarray(probabilities, dtype=np.float32),
         counts=np.asarray(counts, dtype=np.float32),
