@@ -19,7 +19,8 @@ A CORPUS is a folder of MIDI files, a ``.tar.xz`` of them, or a corpus folder ho
 ``index.csv`` and ``<split>.tar.xz`` archives (the layout of ``../shared/data/midi_corpus``; the
 archive of ``--split`` is extracted once into ``OUT/midi/``, and genres come from the index).
 Songs run in parallel worker processes; an interrupted build resumes where it stopped. A resumed
-build also adds ``file_features`` to songs an older build stored without them (read from each
+build also adds ``file_features`` to songs an older build stored without them, and reads them
+again where an older build stored fewer than :data:`drumgen.filestyle.FILE_FEATURES` (from each
 song's MIDI file, in seconds; every other array is kept).
 
 **Meters.** A training build keeps only songs whose every bar is four quarter notes long (the
@@ -370,9 +371,10 @@ def _done(record: dict[str, Any] | None, songs_dir: Path, limits: SongLimits) ->
 
 
 def _add_file_features(done: list[SongSource], songs_dir: Path, *, progress: bool) -> None:
-    """Give the kept songs of an earlier build the ``file_features`` array it did not store yet
-    (read from each song's MIDI file; every other array is kept as it is). A song whose file
-    cannot be read is left without them (logged); its drums then use the VAE's notes."""
+    """Give the kept songs of an earlier build the ``file_features`` array it did not store yet, or
+    stored shorter than :data:`drumgen.filestyle.FILE_FEATURES` (read from each song's MIDI file;
+    every other array is kept as it is). A song whose file cannot be read keeps what it had
+    (logged): no features, and its drums use the VAE's notes, or the older features."""
     from tqdm import tqdm
 
     lacking = []
@@ -380,16 +382,17 @@ def _add_file_features(done: list[SongSource], songs_dir: Path, *, progress: boo
         path = songs_dir / f"{source.song_id}.npz"
         if path.is_file():
             with np.load(path, allow_pickle=False) as data:
-                if "file_features" not in data.files:
-                    lacking.append(source)
+                stored = data["file_features"].shape if "file_features" in data.files else None
+            if stored != (len(filestyle.FILE_FEATURES),):
+                lacking.append(source)
     for source in tqdm(
-        lacking, desc="adding file features", unit="song", disable=not progress or not lacking
+        lacking, desc="reading file features", unit="song", disable=not progress or not lacking
     ):
         path = songs_dir / f"{source.song_id}.npz"
         try:
             features = filestyle.file_features(midi.read_midi_file(source.path))
         except DrumgenError as error:  # e.g. the MIDI file moved since the song was stored
-            log.warning("%s: no file features added (%s)", source.song_id, error)
+            log.warning("%s: file features not read (%s)", source.song_id, error)
             continue
         arrays, meta = io.load_arrays(path)
         arrays["file_features"] = features

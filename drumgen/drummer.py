@@ -152,7 +152,9 @@ class DrummerModel:
         Parameters
         ----------
         file_features : np.ndarray [shape=(len(FILE_FEATURES),)] or None
-            The song's :func:`drumgen.filestyle.file_features`.
+            The song's :func:`drumgen.filestyle.file_features`. Features stored before the
+            sequencer traces (:data:`drumgen.filestyle.N_BASIC_FEATURES` long) are read with the
+            traces missing: the trees send a missing value down the branch most training files took.
 
         Returns
         -------
@@ -171,6 +173,9 @@ class DrummerModel:
         n_features = len(self.info.get("file_features", filestyle.FILE_FEATURES))
         if self.sound_weights is not None:
             n_features = self.sound_weights.shape[1] - 1
+        older = x.shape == (filestyle.N_BASIC_FEATURES,) and n_features > filestyle.N_BASIC_FEATURES
+        if self.sound_trees is not None and older:
+            x = np.concatenate([x, np.full(n_features - len(x), np.nan)])
         if x.shape != (n_features,):
             raise ParameterError(f"file_features must have shape ({n_features},), got {x.shape}")
         if self.sound_trees is not None:

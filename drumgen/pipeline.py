@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from drumgen import bars, feel, generation, io, midi, midi_out, mixdown, selection
+from drumgen import bars, feel, filestyle, generation, io, midi, midi_out, mixdown, selection
 from drumgen.analysis import Step1Result, preprocess_song
 from drumgen.arrangement import DECISIONS
 from drumgen.config import Config, config_from_dict, load_config
@@ -210,7 +210,11 @@ def step_1_preprocess(
 
 
 def load_step_1(run_dir: str | Path) -> Step1Result:
-    """Read step 1's result back from a run folder."""
+    """Read step 1's result back from a run folder.
+
+    File features stored by an older step 1 (fewer than :data:`drumgen.filestyle.FILE_FEATURES`)
+    are read again from the song's MIDI file if it is still there, unchanged (same MD5).
+    """
     arrays, meta = io.load_step(run_dir, "step_1")
     return Step1Result(
         run_dir=Path(run_dir),
@@ -222,8 +226,19 @@ def load_step_1(run_dir: str | Path) -> Step1Result:
         part_onsets=arrays.get("part_onsets"),
         bar_meters=arrays.get("bar_meters"),
         melody_gain=meta.get("melody_gain"),
-        file_features=arrays.get("file_features"),
+        file_features=_current_file_features(arrays.get("file_features"), meta.get("song", {})),
     )
+
+
+def _current_file_features(stored: np.ndarray | None, song: dict[str, Any]) -> np.ndarray | None:
+    """``stored``, or the song's file features read again where ``stored`` predates some of them."""
+    if stored is None or len(stored) == len(filestyle.FILE_FEATURES):
+        return stored
+    path = Path(song.get("path", ""))
+    if not path.is_file() or io.file_digest(path) != song.get("md5"):
+        log.info("step 1's file features predate drumgen's; %s is gone or changed, so they stay", path)
+        return stored
+    return filestyle.file_features(midi.read_midi_file(path))
 
 
 def default_ssm_generator() -> Any:

@@ -49,6 +49,58 @@ def test_file_features_read_the_tick_resolution_and_velocities() -> None:
     assert features[FEATURE["tpb_other"]] == 1 and features[FEATURE["few_velocities"]] == 1
 
 
+def _sequenced(
+    *, zero_velocity_ends: bool, tick_offset: int = 0, sysex: tuple[int, ...] = ()
+) -> mido.MidiFile:
+    """Sixteen 16th notes of 3/4 of a 16th each, as a step sequencer writes them (480 ticks a
+    quarter), their note-on ticks shifted by ``tick_offset``, volume 100, tempo 120 BPM."""
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500_000, time=0)])
+    if sysex:
+        track.append(mido.Message("sysex", data=sysex, time=0))
+    track.append(mido.Message("control_change", control=7, value=100, channel=0, time=0))
+    for idx in range(16):
+        track.append(
+            mido.Message("note_on", note=60, velocity=90, channel=0, time=tick_offset if idx == 0 else 30)
+        )
+        end = mido.Message("note_on", note=60, velocity=0, channel=0, time=90)
+        track.append(end if zero_velocity_ends else mido.Message("note_off", note=60, channel=0, time=90))
+    out = mido.MidiFile(ticks_per_beat=480)
+    out.tracks.append(track)
+    return out
+
+
+def test_file_features_read_the_sequencer_traces() -> None:
+    gs_reset = (0x41, 0x10, 0x42, 0x12, 0x40, 0x00, 0x7F, 0x00, 0x41)
+    stepped = filestyle.file_features(_sequenced(zero_velocity_ends=True, sysex=gs_reset))
+    assert stepped[FEATURE["note_off_as_note_on"]] == 1
+    assert stepped[FEATURE["onsets_on_16th"]] == 1 and stepped[FEATURE["durations_on_16th"]] == 0
+    assert stepped[FEATURE["cc_7_level"]] == pytest.approx(100 / 127)
+    assert stepped[FEATURE["cc_10_level"]] == -1  # never set
+    assert stepped[FEATURE["gs_reset"]] == 1 and stepped[FEATURE["xg_reset"]] == 0
+    assert stepped[FEATURE["integer_tempo"]] == 1 and stepped[FEATURE["log_tempo_changes"]] == pytest.approx(
+        np.log(2)
+    )
+    played = filestyle.file_features(_sequenced(zero_velocity_ends=False, tick_offset=7))
+    assert played[FEATURE["note_off_as_note_on"]] == 0 and played[FEATURE["gs_reset"]] == 0
+    assert played[FEATURE["onsets_on_16th"]] == 0  # every onset 7 ticks late
+
+
+def test_features_stored_before_the_traces_are_read_with_the_traces_missing(tmp_path: Path) -> None:
+    paths = []
+    for idx in range(48):  # enough songs for the trees' leaves of 20: the tick resolution tells the snare
+        path = tmp_path / f"song{idx}.mid"
+        path.write_bytes(_example(96 if idx % 2 else 480, 36, 40 if idx % 2 else 38))
+        paths.append(path)
+    features, counts = drummer.sound_examples(paths, workers=1)
+    model = drummer.DrummerModel(
+        **{**drummer_model().__dict__, "sound_trees": fit_sound_trees(features, counts)}
+    )
+    older = features[1, : filestyle.N_BASIC_FEATURES]
+    assert model.kit_sounds(older) == model.kit_sounds(features[1]) == {"snare": 40}
+    with pytest.raises(ParameterError, match="file_features must have shape"):
+        model.kit_sounds(features[1, :-1])
+
+
 def _example(tpb: int, kick: int, snare: int) -> bytes:
     """A short file whose drums use the given kick and snare notes."""
     out = mido.MidiFile(ticks_per_beat=tpb)
@@ -202,6 +254,11 @@ def test_a_resumed_build_adds_the_file_features_an_older_build_lacks(
     with np.load(song) as data:
         np.testing.assert_array_equal(data["file_features"], expected)
         np.testing.assert_array_equal(data["bar_cqts"], arrays["bar_cqts"])
+    # features an older build stored before the sequencer traces are read again, whole
+    np.savez(song, **arrays, file_features=expected[: filestyle.N_BASIC_FEATURES])
+    build_tiny_dataset(tiny_corpus, built)
+    with np.load(song) as data:
+        np.testing.assert_array_equal(data["file_features"], expected)
     # a song whose MIDI file is gone since keeps its arrays, without the features, and the build goes on
     corpus_copy = tmp_path / "corpus"
     shutil.copytree(tiny_corpus, corpus_copy)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drumgen import io, pipeline, representation, testing
+from drumgen import filestyle, io, pipeline, representation, testing
 from drumgen.config import load_config
 from drumgen.exceptions import MidiError, OutputExistsError, ParameterError, TimeSignatureError
 
@@ -96,6 +96,22 @@ def test_run_folder_records_provenance(tmp_path: Path, smoke) -> None:
     audio, sr = io.load_audio(io.melody_audio_path(tmp_path / "run"))
     assert sr == 22050 and abs(len(audio) / sr - 4.0) < 0.01
     assert 0.9 < np.abs(audio).max() <= 0.951
+
+
+def test_file_features_of_an_older_step_1_are_read_again_from_the_unchanged_song(
+    tmp_path: Path, smoke
+) -> None:
+    song = _write(testing.make_song("AB"), tmp_path / "s.mid")
+    pipeline.analyze_song(song, tmp_path / "run", config=smoke)
+    arrays, meta = io.load_step(tmp_path / "run", "step_1")
+    full = arrays["file_features"]
+    assert full.shape == (len(filestyle.FILE_FEATURES),)
+    arrays["file_features"] = full[: filestyle.N_BASIC_FEATURES]  # as step 1 stored them before the traces
+    meta = {key: value for key, value in meta.items() if key not in ("created", "versions", "arrays")}
+    io.save_step(tmp_path / "run", "step_1", arrays, meta, force=True)
+    np.testing.assert_array_equal(pipeline.load_step_1(tmp_path / "run").file_features, full)
+    _write(testing.make_song("ABA"), song)  # the song changed since: the stored features stay
+    assert len(pipeline.load_step_1(tmp_path / "run").file_features) == filestyle.N_BASIC_FEATURES
 
 
 def test_existing_results_are_kept_without_force(tmp_path: Path, smoke) -> None:
