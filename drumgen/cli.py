@@ -257,6 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     build.add_argument("--seed", type=int, default=0, help="seed of the song sample (default: 0)")
     build.add_argument(
+        "--every-meter",
+        action="store_true",
+        help="keep songs of every meter (default: only songs whose every bar is 4/4); the models train "
+        "on every song, the drum VAE on its 4/4 bars",
+    )
+    build.add_argument(
         "--preset", default="default", choices=("default", "smoke"), help="configuration preset"
     )
     build.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
@@ -621,6 +627,7 @@ def _run_dataset(args: argparse.Namespace) -> int:
         limit=args.limit,
         workers=args.workers,
         seed=args.seed,
+        limits=dataset.SongLimits(common_time_only=not args.every_meter),
     )
     print(summary.table())
     log.info("dataset in %s (index.json, log.jsonl with each skipped song's reason)", args.out)

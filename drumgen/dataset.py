@@ -23,10 +23,10 @@ build also adds ``file_features`` to songs an older build stored without them, a
 again where an older build stored fewer than :data:`drumgen.filestyle.FILE_FEATURES` (from each
 song's MIDI file, in seconds; every other array is kept).
 
-**Meters.** A training build keeps only songs whose every bar is four quarter notes long (the
-models know 16-step bars; skip reason ``"not 4/4"``); the evaluation builds with
-``SongLimits(common_time_only=False)`` and keeps songs of every meter, each stored on its step
-canvas (:mod:`drumgen.meter`). Songs stored before ``bar_meters`` existed are all 4/4
+**Meters.** A build keeps only songs whose every bar is four quarter notes long (skip reason
+``"not 4/4"``) unless told to keep every meter (``--every-meter``, :class:`SongLimits`), as the
+training build and the evaluation do; each song is stored on its step canvas
+(:mod:`drumgen.meter`). Songs stored before ``bar_meters`` existed are all 4/4
 (:attr:`drumgen.songdata.SongData.meter`).
 """
 
@@ -87,8 +87,11 @@ class SongSource:
 class SongLimits:
     """Which songs the dataset keeps: by length in bars, and whether only 4/4 songs.
 
-    ``common_time_only`` (the training default) skips a song with any bar that is not 16 steps
-    long; the evaluation sets it False to score songs of every meter.
+    ``common_time_only`` (the default) skips a song with any bar that is not 16 steps long (the
+    validation songs the study scripts score are 4/4); the training build (``drumgen dataset build
+    --every-meter``) and the evaluation set it False: every model trains on songs of every meter
+    (the drum VAE on their 16-step bars, :class:`drumgen.model.data.BarTable`), and the evaluation
+    scores them.
     """
 
     min_bars: int = 8

@@ -35,6 +35,7 @@ import numpy as np
 from drumgen import filestyle, io, kit, midi, parts
 from drumgen.config import DrumChangeConfig
 from drumgen.exceptions import DrumgenError, ModelError, ParameterError
+from drumgen.meter import to_model_steps
 from drumgen.metrics import fill_bars
 from drumgen.midi import is_song_drum_event
 from drumgen.representation import N_ROWS
@@ -451,18 +452,20 @@ def fit_drummer(
     for song in tqdm(songs, desc="fitting drummer", unit="song", disable=not progress):
         changes = drum_section_changes_with(song.arrays["drum_ssm"].astype(np.float32), settings=settings)
         grids = song.arrays["drum_grids"]
+        bar_steps = song.meter.bar_steps
+        four = bar_steps == N_STEPS  # the tables are of 16-step bars; every bar counts for the lay-out
         hit = grids > 0
-        velocity_sum += np.where(hit, grids, 0).sum(axis=0)
-        velocity_count += hit.sum(axis=0)
-        fills = fill_bars(grids)
+        velocity_sum += np.where(hit, grids, 0)[four][..., :N_STEPS].sum(axis=0)
+        velocity_count += hit[four][..., :N_STEPS].sum(axis=0)
+        fills = fill_bars(grids, bar_steps=bar_steps)
         n_fill_bars += int(fills.sum())
         n_real_bars += len(fills)
         for change in np.asarray(changes, dtype=np.int64):
             if change < 1:
                 continue
             n_changes += 1
-            bar = grids[change - 1]
-            if not fills[change - 1]:
+            bar = grids[change - 1, :, :N_STEPS]
+            if not fills[change - 1] or not four[change - 1]:
                 continue
             n_fills_before += 1
             voices = _fill_voices(bar)
@@ -471,7 +474,8 @@ def fit_drummer(
             for step in range(start, N_STEPS):
                 voice_counts[step, voices[step]] += 1
         if "part_onsets" in song.arrays:
-            xs.append(layout_features(song.arrays["bar_cqts"], song.arrays["part_onsets"]))
+            onsets = to_model_steps(song.arrays["part_onsets"], bar_steps)
+            xs.append(layout_features(song.arrays["bar_cqts"], onsets))
             ys.append(~hit.any(axis=(1, 2)))
     if not xs:
         raise ParameterError("fit_drummer: no song has part_onsets; rebuild the dataset")

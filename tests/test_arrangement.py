@@ -526,6 +526,24 @@ def test_fit_drummer_learns_velocities_fills_and_rests(tmp_path: Path) -> None:
         load_drummer(tmp_path / "missing")
 
 
+def test_fit_drummer_learns_its_tables_from_4_4_bars_and_the_lay_out_from_every_bar() -> None:
+    """A song in 3/4 (12 steps on a 16-step canvas) plays its snare on step 8 (beat 3) with
+    another velocity: the velocity table, learned from 16-step bars, does not see it; the lay-out
+    classifier learns from its bars all the same."""
+    songs = [_song_with_intro(seed) for seed in range(6)]
+    waltz = _song_with_intro(6)
+    grids = waltz.arrays["drum_grids"]
+    grids[4:, SNARE_A] = 0
+    grids[4:, SNARE_A, 8] = 40
+    grids[:, :, 12:] = 0
+    waltz.arrays["part_onsets"][:, :, 12:] = 0
+    waltz.arrays["bar_meters"] = np.tile(np.array([3, 4], np.int16), (16, 1))
+    with_waltz = fit_drummer([*songs, waltz], settings=load_config("default").drum_changes)
+    alone = fit_drummer(songs, settings=load_config("default").drum_changes)
+    np.testing.assert_array_equal(with_waltz.velocity, alone.velocity)
+    assert with_waltz.info["n_bars"] == alone.info["n_bars"] + 16
+
+
 def test_fit_drummer_needs_songs() -> None:
     with pytest.raises(ParameterError):
         fit_drummer([], settings=load_config("default").drum_changes)

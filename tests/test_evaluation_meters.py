@@ -11,8 +11,10 @@ import pytest
 from drumgen import analysis, bars, dataset, evaluation, feel, io, metrics, testing
 from drumgen.cli import main
 from drumgen.config import load_config
+from drumgen.drummer import fit_drummer
 from drumgen.exceptions import ParameterError
 from drumgen.meter import SongMeter, meter_group
+from drumgen.model.data import BarTable
 from drumgen.representation import pitch_to_row
 
 HAT, SNARE, KICK = pitch_to_row(42), pitch_to_row(38), pitch_to_row(36)
@@ -98,11 +100,11 @@ def test_song_metrics_take_a_24_step_canvas() -> None:
         metrics.song_metrics(real, real, bar_steps=[24, 24, 24, 25])
 
 
-# --- the training build stays 4/4; the evaluation's keeps every meter --------------------------
+# --- a plain build stays 4/4; the training build (--every-meter) and the evaluation's keep every meter
 
 
 @pytest.mark.slow
-def test_training_build_skips_other_meters_and_evaluation_build_keeps_them(
+def test_a_plain_build_skips_other_meters_and_an_every_meter_build_keeps_and_trains_on_them(
     tmp_path: Path, smoke_config
 ) -> None:
     songs = tmp_path / "songs"
@@ -120,10 +122,33 @@ def test_training_build_skips_other_meters_and_evaluation_build_keeps_them(
     assert found["in_3_4"].arrays["drum_grids"].shape[2] == 16  # 12-step bars on the 16-step canvas
     assert found["in_3_4"].meter.bar_steps.tolist() == [12] * 8
     assert found["one_2_4_bar"].meter.bar_steps.tolist() == [16, 16, 16, 8, 16, 16, 16, 16]
+    # the models train on them: the VAE on the 16-step bars (all bars are its inputs), the drummer on all
+    table = BarTable.from_songs([found["in_3_4"], found["one_2_4_bar"]])
+    assert table.n_bars == 16 and table.n_targets == 7
+    drummer = fit_drummer(list(found.values()), settings=smoke_config.drum_changes)
+    assert drummer.info["n_songs"] == 2 and drummer.info["n_bars"] == 16
     # and a training build resumed on that folder drops them again
     summary = dataset.build_dataset(songs, built, **common)
     assert summary.n_kept == 0 and summary.skipped == {"not 4/4": 2}
     assert dataset.load_songs(built) == []
+    # the command line's training build keeps them (--every-meter)
+    assert (
+        main(
+            [
+                "dataset",
+                "build",
+                str(songs),
+                str(built),
+                "--every-meter",
+                "--preset",
+                "smoke",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
+    assert {song.song_id for song in dataset.load_songs(built)} == {"in_3_4", "one_2_4_bar"}
 
 
 def test_a_song_stored_without_bar_meters_is_4_4() -> None:

@@ -128,6 +128,34 @@ def test_bar_table_refuses_songs_without_part_onsets(rng: np.random.Generator) -
     assert set(targets) == {"drums", "note_count", "velocity"}
 
 
+def test_bar_table_trains_on_the_4_4_bars_of_a_song_of_any_meter(rng: np.random.Generator) -> None:
+    """A 4/4 song with one 2/4 bar and a 5/4 bar (a 20-step canvas): every bar is an input, with
+    its part onsets folded onto 16 cells as step 4 folds them; only the 16-step bars are targets."""
+    song = bass_song("odd", rng, n_bars=8)
+    meters = [(4, 4)] * 8
+    meters[3], meters[6] = (2, 4), (5, 4)
+    canvas = 20
+    grids = np.zeros((8, 46, canvas), np.uint8)
+    grids[..., :16] = song.arrays["drum_grids"]
+    grids[3, :, 8:] = 0  # a 2/4 bar: 8 steps
+    grids[6, KICK_ROW, 16] = 90  # the 5/4 bar's fifth beat
+    onsets = np.zeros((8, len(PART_FAMILIES), canvas), np.uint8)
+    onsets[..., :16] = song.arrays["part_onsets"]
+    onsets[3, :, 8:] = 0
+    onsets[6, 0, :] = 0
+    onsets[6, 0, [0, 16]] = 1  # the bass on beats 1 and 5 of the 5/4 bar
+    song.arrays.update(drum_grids=grids, part_onsets=onsets, bar_meters=np.array(meters, np.int16))
+    table = BarTable.from_songs([song, bass_song("common", rng, n_bars=8)])
+    assert table.n_bars == 16 and table.n_targets == 14
+    assert 3 not in table.target_idx and 6 not in table.target_idx
+    assert table.part_onsets.shape == (16, len(PART_FAMILIES), 16)
+    assert table.part_onsets[6, 0].nonzero()[0].tolist() == [0, 12]  # step 16 of 20 -> cell 12
+    np.testing.assert_array_equal(table.part_onsets[3, :, ::2], onsets[3, :, :8])  # 2/4: every other cell
+    _, targets = table.batch(table.target_idx)
+    assert targets["drums"].shape == (14, 46, 16)
+    np.testing.assert_array_equal(targets["drums"][:6] > 0, grids[[0, 1, 2, 4, 5, 7], :, :16] > 0)
+
+
 def test_bar_table_carries_the_real_velocities(rng: np.random.Generator) -> None:
     song = bass_song("a", rng)
     table = BarTable.from_songs([song])

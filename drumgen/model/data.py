@@ -17,6 +17,7 @@ import numpy as np
 
 from drumgen.bars import N_STEPS
 from drumgen.exceptions import ParameterError
+from drumgen.meter import to_model_steps
 from drumgen.parts import PART_FAMILIES
 from drumgen.songdata import CQT_LEVELS, GENRES, SongData
 
@@ -403,10 +404,18 @@ def neighboring_bars(n_bars: int, *, n_before: int = 4, n_after: int = 3) -> np.
 class BarTable:
     """All bars of many songs in one table (what the VAE trains on).
 
+    Songs of every meter join it. Every bar is an input (a bar and its neighbours, the CQT's 96
+    cells and the part onsets read as fractions of the bar, as step 4 reads them:
+    :func:`drumgen.meter.to_model_steps`), but only the 16-step bars (4/4) are targets
+    (``target_idx``): the VAE's drums are 16-step 4/4 bars, fitted to other meters afterwards
+    (:func:`drumgen.meter.fit_grid`). A 4/4 song's one 2/4 bar thus no longer keeps its other bars
+    out of training.
+
     Attributes
     ----------
     bar_cqts : np.ndarray [shape=(n_total, n_bins, n_cells), uint8]
     drum_hits : np.ndarray [shape=(n_total, 46, 16), float32 0/1]
+        The first 16 steps of each bar's drums (only the rows of ``target_idx`` are ever targets).
     drum_velocities : np.ndarray [shape=(n_total, 46, 16), uint8 MIDI velocities, 0 = no hit]
     neighbor_idx : np.ndarray [shape=(n_total, k), int64]
         Rows of this table (song offsets applied).
@@ -414,6 +423,8 @@ class BarTable:
     conditions : np.ndarray [shape=(n_total, N_CONDITIONS), float32]
     part_onsets : np.ndarray [shape=(n_total, len(PART_FAMILIES), N_STEPS), uint8 counts]
     song_of_bar : np.ndarray [shape=(n_total,), int64]
+    target_idx : np.ndarray [shape=(n_targets,), int64]
+        Rows that are 16-step bars: what training, validation and the baselines use.
     conditioning : ConditionEncoding
         What made ``conditions`` and scales ``bar_cqts`` in :meth:`batch`.
     """
@@ -426,12 +437,18 @@ class BarTable:
     conditions: np.ndarray
     part_onsets: np.ndarray
     song_of_bar: np.ndarray
+    target_idx: np.ndarray
     conditioning: ConditionEncoding = CURRENT_CONDITIONING
 
     @property
     def n_bars(self) -> int:
         """Bars in the table."""
         return len(self.bar_cqts)
+
+    @property
+    def n_targets(self) -> int:
+        """16-step bars in the table (training or validation examples)."""
+        return len(self.target_idx)
 
     @classmethod
     def from_songs(
@@ -452,17 +469,19 @@ class BarTable:
                 "rebuild the dataset with `drumgen dataset build`"
             )
         for song in songs:
-            expected = (song.n_bars, len(PART_FAMILIES), N_STEPS)
+            expected = (song.n_bars, len(PART_FAMILIES), song.arrays["drum_grids"].shape[-1])
             if song.arrays["part_onsets"].shape != expected:
                 raise ParameterError(
                     f"song {song.song_id}: part_onsets of shape {song.arrays['part_onsets'].shape}, "
                     f"expected {expected}; rebuild the dataset with `drumgen dataset build`"
                 )
         offsets = np.cumsum([0] + [song.n_bars for song in songs])
+        drums = [s.arrays["drum_grids"][..., :N_STEPS] for s in songs]
+        is_target = np.concatenate([s.meter.bar_steps == N_STEPS for s in songs])
         return cls(
             bar_cqts=np.concatenate([s.arrays["bar_cqts"] for s in songs]),
-            drum_hits=np.concatenate([(s.arrays["drum_grids"] > 0).astype(np.float32) for s in songs]),
-            drum_velocities=np.concatenate([s.arrays["drum_grids"].astype(np.uint8) for s in songs]),
+            drum_hits=np.concatenate([(grid > 0).astype(np.float32) for grid in drums]),
+            drum_velocities=np.concatenate([grid.astype(np.uint8) for grid in drums]),
             neighbor_idx=np.concatenate(
                 [
                     s.arrays["neighbor_idx"].astype(np.int64) + off
@@ -473,8 +492,11 @@ class BarTable:
             conditions=np.concatenate(
                 [conditions(s.arrays["bar_tempos"], genre=s.genre, encoding=conditioning) for s in songs]
             ),
-            part_onsets=np.concatenate([s.arrays["part_onsets"] for s in songs]),
+            part_onsets=np.concatenate(
+                [to_model_steps(s.arrays["part_onsets"], s.meter.bar_steps) for s in songs]
+            ),
             song_of_bar=np.concatenate([np.full(s.n_bars, i) for i, s in enumerate(songs)]),
+            target_idx=np.flatnonzero(is_target),
             conditioning=conditioning,
         )
 

@@ -77,10 +77,10 @@ class BarBatches(keras.utils.PyDataset):
         self.encoding = encoding
         self.epoch = 0
         self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(table.n_bars) if shuffle else np.arange(table.n_bars)
+        self.order = self.rng.permutation(table.target_idx) if shuffle else table.target_idx
 
     def __len__(self) -> int:
-        return int(np.ceil(self.table.n_bars / self.batch_size))
+        return int(np.ceil(self.table.n_targets / self.batch_size))
 
     def __getitem__(self, index: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         bar_idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
@@ -98,7 +98,7 @@ class BarBatches(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         self.epoch += 1
         if self.shuffle:
-            self.order = self.rng.permutation(self.table.n_bars)
+            self.order = self.rng.permutation(self.table.target_idx)
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -163,11 +163,12 @@ def onset_scores(
     decode: str = "count",
     batch_size: int = 256,
 ) -> dict[str, float]:
-    """Cell-level precision, recall and F1 of generated bars (density delta 0) against the truth."""
+    """Cell-level precision, recall and F1 of generated bars (density delta 0) against the truth,
+    over the table's 16-step bars (``target_idx``)."""
     rng = np.random.default_rng(seed)
     true_positive = n_predicted = actual = 0
-    for start in range(0, table.n_bars, batch_size):
-        bar_idx = np.arange(start, min(start + batch_size, table.n_bars))
+    for start in range(0, table.n_targets, batch_size):
+        bar_idx = table.target_idx[start : start + batch_size]
         inputs, targets = table.batch(bar_idx, encoding=vae.parts)
         predicted = sample_decoder(vae, inputs, rng=rng, temperature=temperature)
         hits = decode_hits(predicted.probabilities, predicted.counts, delta=0, mode=decode)
@@ -193,8 +194,9 @@ def baseline_bars(table: BarTable, *, seed: int) -> dict[str, Any]:
     dict
         ``most_common_bar``: the most frequent non-empty bar of the training songs;
         ``random_bars``: ``BANK_SIZE`` training bars drawn with ``seed`` (empty ones included).
+        Both from the 16-step bars (``table.target_idx``).
     """
-    hits = table.drum_hits > 0.5
+    hits = table.drum_hits[table.target_idx] > 0.5
     flat = np.packbits(hits.reshape(len(hits), -1), axis=1)
     non_empty = hits.any(axis=(1, 2))
     patterns, counts = np.unique(flat[non_empty], axis=0, return_counts=True)
@@ -263,9 +265,9 @@ def train_drum_vae(
     log.info(
         "training the drum VAE (%d parameters) on %d bars of %d songs, validating on %d bars of %d songs",
         vae.count_params(),
-        train.n_bars,
+        train.n_targets,
         len(train_songs),
-        val.n_bars,
+        val.n_targets,
         len(val_songs),
     )
     time_limit = TimeLimit(config.vae.max_minutes)
@@ -325,9 +327,9 @@ def train_drum_vae(
         "device": f"GPU ({gpus[0].name})" if gpus else "CPU",
         "n_params": vae.count_params(),
         "n_train_songs": len(train_songs),
-        "n_train_bars": train.n_bars,
+        "n_train_bars": train.n_targets,
         "n_val_songs": len(val_songs),
-        "n_val_bars": val.n_bars,
+        "n_val_bars": val.n_targets,
         "val_onset_scores": scores,
         "val_onset_scores_by_decoding": decodings,
         "chosen_decoding": {"temperature": best[0], "decode": best[1]},
