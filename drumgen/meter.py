@@ -29,8 +29,10 @@ bar's meter by :func:`fit_grid`, from the arranged bar's four beats B1 B2 B3 B4:
   that the bar's first beat still plays the groove; a 1/4 pickup has no room for one. A crash on
   the downbeat is kept.
 
-Until a model is trained on every meter (issue 11, item 2), this is the whole of drumgen's sense
-of odd meters.
+The models train on songs of every meter (``drumgen dataset build --every-meter``), the drum VAE
+on their 16-step bars with every bar among its inputs (:class:`drumgen.model.data.BarTable`), so
+a 4/4 song's odd bar no longer keeps the song out of training; but the VAE still writes 16-step
+bars, and these rules are still the whole of drumgen's sense of other meters.
 
 Used by notebook ``step_4_generate_drum_patterns`` (through :func:`drumgen.generation.drums`).
 """
