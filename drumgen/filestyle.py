@@ -2,7 +2,7 @@
 
 Two drummers' kicks sound alike whether the file writes them as GM note 35 or 36, and their
 snares whether 38 or 40, but a 46-row score counts them apart, and the drum VAE cannot hear which
-one a song's author used (its 35 : 36 odds say nothing: ROC AUC 0.51 on the validation songs,
+one a song's author used (its 35 : 36 odds say nothing: ROC AUC 0.48 on the validation songs,
 ``scripts/kit_sounds_study.py``).
 The files themselves do say something: files written with the same software and by the same site
 share a tick resolution, the controllers and meta events they write and how they set velocities,
