@@ -8,8 +8,9 @@ Small tables and regressions, fitted on the training songs' real drum tracks (no
   probabilities) and, step by step, which voice plays (``fill_table`` over :data:`FILL_VOICES`),
   from the real fill bars found before the real drums' section changes (Dahale et al. 2022's idea:
   a fill is where the drums depart from their neighbours before a change).
-- **laying out**: a logistic regression from what the song itself plays in a bar (onsets per
-  instrument family, loudness, position) to the chance that the real drummer rests in it.
+- **laying out**: boosted decision trees (:mod:`drumgen.trees`) from what the song itself plays
+  in a bar (onsets per instrument family, loudness, position) to the chance that the real
+  drummer rests in it (models before format 4: a logistic regression on the same features).
 - **kit sounds**: which GM note a song's kick (35 or 36) and snare (38, 40, 37 or 39) are written
   with, boosted decision trees per piece (:mod:`drumgen.trees`) on how the file is written
   (:func:`drumgen.filestyle.file_features`), fitted on every MIDI file of the training split
@@ -46,12 +47,15 @@ from drumgen.trees import TreeEnsemble, fit_trees
 log = logging.getLogger(__name__)
 
 KIND = "drummer"
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 """Format 1 models (before the kit sounds) still load and leave the sounds to the VAE; format 2
-models choose them with logistic regressions (``sound_weights``), format 3 with trees."""
+models choose them with logistic regressions (``sound_weights``), format 3 with trees; format 4
+adds the lay-out trees (earlier formats lay out with the logistic regression)."""
 _TREES_PREFIX = "sound_trees_"
 """``weights.npz`` names of the kit-sound trees: ``sound_trees_<piece>_<field>``."""
+_LAYOUT_TREES_PREFIX = "layout_trees_"
+"""``weights.npz`` names of the lay-out trees: ``layout_trees_<field>``."""
 WEIGHTS_FILE = "weights.npz"
 CONFIG_FILE = "config.json"
 N_STEPS = 16
@@ -114,6 +118,10 @@ class DrummerModel:
         standardised file features, bias last. Used when there are no trees; with neither, no
         kit-sound choice.
     sound_mean, sound_std : np.ndarray [shape=(len(SOUND_PITCHES), len(FILE_FEATURES)), float64] or None
+    layout_trees : TreeEnsemble or None
+        Boosted trees on :data:`LAYOUT_FEATURES` whose class 1 is "the drummer rests"; when
+        present they give :meth:`rest_chance` (the logistic regression, fitted as well, is what
+        models of earlier formats lay out with).
     info : dict
         What it was fitted on, and figures measured then.
     """
@@ -130,6 +138,7 @@ class DrummerModel:
     sound_weights: np.ndarray | None = None
     sound_mean: np.ndarray | None = None
     sound_std: np.ndarray | None = None
+    layout_trees: TreeEnsemble | None = None
 
     def rest_chance(self, features: np.ndarray) -> np.ndarray:
         """Chance that a real drummer rests in each bar.
@@ -143,8 +152,12 @@ class DrummerModel:
         -------
         np.ndarray [shape=(n_bars,), float64, in (0, 1)]
         """
-        z = (np.asarray(features, dtype=np.float64) - self.layout_mean) / self.layout_std
-        logits = z @ self.layout_weights[:-1] + self.layout_weights[-1]
+        x = np.asarray(features, dtype=np.float64)
+        if self.layout_trees is not None:
+            logits = self.layout_trees.scores(x)[:, 1]
+        else:
+            z = (x - self.layout_mean) / self.layout_std
+            logits = z @ self.layout_weights[:-1] + self.layout_weights[-1]
         return 1.0 / (1.0 + np.exp(-logits))
 
     def kit_sounds(self, file_features: np.ndarray | None) -> dict[str, int]:
@@ -209,6 +222,8 @@ class DrummerModel:
                 arrays[name] = value
         for piece, trees in (self.sound_trees or {}).items():
             arrays.update(trees.arrays(f"{_TREES_PREFIX}{piece}_"))
+        if self.layout_trees is not None:
+            arrays.update(self.layout_trees.arrays(_LAYOUT_TREES_PREFIX))
         return arrays
 
 
@@ -491,6 +506,7 @@ def fit_drummer(
     starts = np.flatnonzero(start_counts)
     x, y = np.concatenate(xs), np.concatenate(ys).astype(np.float64)
     weights, mean, std = _fit_logistic(x, y)
+    layout_trees = fit_trees(x, y.astype(np.int64)) if 0 < y.sum() < len(y) else None
     info = {
         "n_songs": len(songs),
         "n_bars": len(y),
@@ -518,6 +534,7 @@ def fit_drummer(
         layout_std=std,
         info=info,
         sound_trees=sound_trees,
+        layout_trees=layout_trees,
     )
 
 
@@ -578,5 +595,14 @@ def load_drummer(directory: str | Path) -> DrummerModel:
         for piece in SOUND_PIECES
         if f"{_TREES_PREFIX}{piece}_roots" in arrays
     }
-    tables = {name: value for name, value in arrays.items() if not name.startswith(_TREES_PREFIX)}
-    return DrummerModel(info=meta.get("info", {}), sound_trees=sound_trees or None, **tables)
+    layout_trees = None
+    if f"{_LAYOUT_TREES_PREFIX}roots" in arrays:
+        layout_trees = TreeEnsemble.from_arrays(arrays, _LAYOUT_TREES_PREFIX)
+    tables = {
+        name: value
+        for name, value in arrays.items()
+        if not name.startswith((_TREES_PREFIX, _LAYOUT_TREES_PREFIX))
+    }
+    return DrummerModel(
+        info=meta.get("info", {}), sound_trees=sound_trees or None, layout_trees=layout_trees, **tables
+    )

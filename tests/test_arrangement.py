@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -514,8 +515,18 @@ def test_fit_drummer_learns_velocities_fills_and_rests(tmp_path: Path) -> None:
 
     save_drummer(model, tmp_path / "drummer", meta={"note": "test"})
     loaded = load_drummer(tmp_path / "drummer")
+    assert model.layout_trees is not None and loaded.layout_trees is not None
+    assert loaded.arrays().keys() == model.arrays().keys()
     for name, values in model.arrays().items():
-        np.testing.assert_array_equal(getattr(loaded, name), values)
+        np.testing.assert_array_equal(loaded.arrays()[name], values)
+    features = layout_features(songs[1].arrays["bar_cqts"], songs[1].arrays["part_onsets"])
+    np.testing.assert_array_equal(loaded.rest_chance(features), model.rest_chance(features))
+    # a model without lay-out trees (formats 1-3) lays out with its logistic regression, as before
+    logistic = dataclasses.replace(model, layout_trees=None).rest_chance(features)
+    z = (features - model.layout_mean) / model.layout_std
+    expected = 1 / (1 + np.exp(-(z @ model.layout_weights[:-1] + model.layout_weights[-1])))
+    np.testing.assert_allclose(logistic, expected)
+    assert logistic[:4].min() > 0.5 > logistic[4:].max()
     with pytest.raises(Exception, match="already exists"):
         save_drummer(model, tmp_path / "drummer", meta={})
     weights = tmp_path / "drummer" / "weights.npz"
