@@ -385,9 +385,9 @@ def _add_file_features(done: list[SongSource], songs_dir: Path, *, progress: boo
         path = songs_dir / f"{source.song_id}.npz"
         if path.is_file():
             with np.load(path, allow_pickle=False) as data:
-                stored = data["file_features"].shape if "file_features" in data.files else None
-            if stored != (len(filestyle.FILE_FEATURES),):
-                lacking.append(source)
+                stored = data["file_features"] if "file_features" in data.files else None
+                if not filestyle.are_current(stored):
+                    lacking.append(source)
     for source in tqdm(
         lacking, desc="reading file features", unit="song", disable=not progress or not lacking
     ):

@@ -371,6 +371,27 @@ def _sound_example_or_none(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
         return None
 
 
+def written_notes(counts: np.ndarray, piece: str) -> tuple[np.ndarray, np.ndarray]:
+    """Which songs play a kit piece, and the note each of them writes it with (its most struck).
+
+    Parameters
+    ----------
+    counts : np.ndarray [shape=(n_songs, len(SOUND_PITCHES))]
+        From :func:`sound_examples`.
+    piece : str
+        One of :data:`SOUND_PIECES`.
+
+    Returns
+    -------
+    played : np.ndarray [shape=(n_songs,), bool]
+    written : np.ndarray [shape=(played.sum(),), int64]
+        Per playing song, the index of its note in :data:`drumgen.kit.PIECE_PITCHES` ``[piece]``.
+    """
+    piece_counts = np.asarray(counts)[:, _SOUND_ROWS[piece]]
+    played = piece_counts.sum(axis=1) > 0
+    return played, np.argmax(piece_counts[played], axis=1)
+
+
 def fit_sound_trees(features: np.ndarray, counts: np.ndarray) -> dict[str, TreeEnsemble]:
     """Boosted trees per kit piece: which of its notes a song's piece is written with.
 
@@ -395,12 +416,10 @@ def fit_sound_trees(features: np.ndarray, counts: np.ndarray) -> dict[str, TreeE
     """
     x = np.asarray(features, dtype=np.float64)
     out = {}
-    for piece, rows in _SOUND_ROWS.items():
-        piece_counts = np.asarray(counts)[:, rows]
-        played = piece_counts.sum(axis=1) > 0
+    for piece in SOUND_PIECES:
+        played, written = written_notes(counts, piece)
         if played.sum() < 2:
             raise ParameterError(f"fit_sound_trees: fewer than 2 songs play the {piece}")
-        written = np.argmax(piece_counts[played], axis=1)
         if len(np.unique(written)) < 2:
             log.warning("kit sounds: every song writes the %s the same way; no trees for it", piece)
             continue

@@ -79,6 +79,12 @@ N_BASIC_FEATURES = FILE_FEATURES.index("note_off_as_note_on")
 """Length of the features stored before the sequencer traces were added."""
 
 
+def are_current(features: np.ndarray | None) -> bool:
+    """Whether stored file features are this drumgen's (all of :data:`FILE_FEATURES`); False for
+    none and for those an older step 1 or dataset build stored."""
+    return features is not None and np.shape(features) == (len(FILE_FEATURES),)
+
+
 def file_features(midi_file: mido.MidiFile) -> np.ndarray:
     """The encoding facts of a MIDI file, as numbers.
 

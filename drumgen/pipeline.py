@@ -232,7 +232,7 @@ def load_step_1(run_dir: str | Path) -> Step1Result:
 
 def _current_file_features(stored: np.ndarray | None, song: dict[str, Any]) -> np.ndarray | None:
     """``stored``, or the song's file features read again where ``stored`` predates some of them."""
-    if stored is None or len(stored) == len(filestyle.FILE_FEATURES):
+    if stored is None or filestyle.are_current(stored):
         return stored
     path = Path(song.get("path", ""))
     if not path.is_file() or io.file_digest(path) != song.get("md5"):

@@ -19,8 +19,8 @@ import argparse
 
 import numpy as np
 
-from drumgen import dataset, drummer, filestyle
-from drumgen.drummer import SOUND_PIECES, SOUND_PITCHES
+from drumgen import dataset, drummer, filestyle, kit
+from drumgen.drummer import SOUND_PIECES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,15 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     without = drummer.fit_sound_trees(train_x[:, basic], train_counts)
     print(f"{len(train_x)} training files, {len(test_x)} scored files")
     for piece in SOUND_PIECES:
-        rows = [idx for idx, (name, _) in enumerate(SOUND_PITCHES) if name == piece]
-        played = test_counts[:, rows].sum(axis=1) > 0
-        written = np.argmax(test_counts[played][:, rows], axis=1)
-        train_played = train_counts[:, rows].sum(axis=1) > 0
-        commonest = np.argmax(np.bincount(np.argmax(train_counts[train_played][:, rows], axis=1)))
+        played, written = drummer.written_notes(test_counts, piece)
+        commonest = int(np.argmax(np.bincount(drummer.written_notes(train_counts, piece)[1])))
         shares = {
             "with the traces": np.mean(with_traces[piece].predict(test_x[played]) == written),
             "without": np.mean(without[piece].predict(test_x[played][:, basic]) == written),
-            f"always {SOUND_PITCHES[rows[commonest]][1]}": np.mean(written == commonest),
+            f"always {kit.PIECE_PITCHES[piece][commonest]}": np.mean(written == commonest),
         }
         print(
             f"{piece}: note right in "
