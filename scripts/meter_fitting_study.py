@@ -24,6 +24,7 @@ import numpy as np
 
 from drumgen import dataset, evaluation, generation, kit, metrics
 from drumgen import meter as meter_module
+from drumgen.bars import N_STEPS
 from drumgen.model.bundle import load_models
 
 VOICE_ROWS = {
@@ -53,7 +54,7 @@ class LearnedShapes:
             m = song.meter
             for bar, length in enumerate(m.bar_steps):
                 hits = song.arrays["drum_grids"][bar, :, :length] > 0
-                if length == 16 or not hits.any():
+                if length == N_STEPS or not hits.any():
                     continue
                 shape = (m.beats(bar), bool(m.compound[bar]))
                 n_bars[shape] += 1
@@ -89,7 +90,7 @@ class LearnedShapes:
             strokes = int((groove[rows] > 0).any(axis=0).sum())
             if strokes == 0:
                 continue
-            scale = length / 16 if voice == "timekeeper" else len(beats) / 4
+            scale = length / N_STEPS if voice == "timekeeper" else len(beats) / 4
             steps = self.pattern((tuple(beats), compound), voice, max(1, round(strokes * scale)), length)
             row = rows[int(np.argmax((groove[rows] > 0).sum(axis=1)))]
             played = groove[row][groove[row] > 0]
@@ -101,21 +102,22 @@ class LearnedShapes:
 
 def fit_grid_learned(grid, meter, *, fill_starts=None, learned: LearnedShapes | None, rules) -> np.ndarray:
     """``rules`` (:func:`drumgen.meter.fit_grid`), then the bars of a shape ``learned`` knows
-    written again from their groove, a fill ending them as the rules end it."""
+    written again from their groove, a fill ending them as the rules end it (the same tail as
+    ``fit_grid``'s, which has no hook for another bar writer)."""
     out = rules(grid, meter, fill_starts=fill_starts)
     if learned is None:
         return out
     fills = np.full(meter.n_bars, -1) if fill_starts is None else np.asarray(fill_starts)
     for bar, length in enumerate(meter.bar_steps):
         beats, compound = meter.beats(bar), bool(meter.compound[bar])
-        if length == 16 or not learned.knows(beats, compound):
+        if length == N_STEPS or not learned.knows(beats, compound):
             continue
         groove = np.concatenate(meter_module._clean_beats(grid[bar], int(fills[bar])), axis=1)
         fitted = learned.fit_bar(groove, beats, compound)
         if fills[bar] >= 0:
-            tail = min(16 - int(fills[bar]), int(length) - beats[0])
+            tail = min(N_STEPS - int(fills[bar]), int(length) - beats[0])
             if tail > 0:
-                fitted[:, length - tail :] = grid[bar][:, 16 - tail :]
+                fitted[:, length - tail :] = grid[bar][:, N_STEPS - tail :]
         out[bar, :, :length] = fitted
     return out
 
@@ -124,16 +126,18 @@ def score(songs, groups, *, fitter_of, models, bars, methods) -> dict:
     """Mean kit and onset F1 per (method, group), every song's bars fitted by ``fitter_of(song)``."""
     rows: dict = defaultdict(list)
     fit_grid = meter_module.fit_grid
-    for song in songs:
-        patched = functools.partial(fit_grid_learned, learned=fitter_of(song), rules=fit_grid)
-        generation.fit_grid = evaluation.fit_grid = patched  # type: ignore[attr-defined]
-        for method in methods:
-            grid = evaluation.method_drums(
-                method, song, models=models, bars=bars, seed=0, config=models.config
-            )
-            scores = metrics.song_metrics(grid, song.arrays["drum_grids"])
-            rows[(method, groups[song.song_id])].append((scores["kit_f1"], scores["onset_f1"]))
-    generation.fit_grid = evaluation.fit_grid = fit_grid  # type: ignore[attr-defined]
+    try:
+        for song in songs:
+            patched = functools.partial(fit_grid_learned, learned=fitter_of(song), rules=fit_grid)
+            generation.fit_grid = evaluation.fit_grid = patched  # type: ignore[attr-defined]
+            for method in methods:
+                grid = evaluation.method_drums(
+                    method, song, models=models, bars=bars, seed=0, config=models.config
+                )
+                scores = metrics.song_metrics(grid, song.arrays["drum_grids"])
+                rows[(method, groups[song.song_id])].append((scores["kit_f1"], scores["onset_f1"]))
+    finally:
+        generation.fit_grid = evaluation.fit_grid = fit_grid  # type: ignore[attr-defined]
     return {key: np.mean(values, axis=0) for key, values in rows.items()}
 
 
