@@ -24,7 +24,8 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
    it a verse and a chorus the model hears alike get one groove, and the drums lose the form.
 3. **Per kit piece.** A piece (:mod:`drumgen.kit`) strikes on its likeliest steps, as many as
    the model expects it to (the sum of its chances over the bar), each above ``hit_threshold``;
-   one GM pitch per piece for the whole song (the kick's and snare's as the drummer model reads
+   the timekeeper on every step above ``keeper_threshold`` (a steady pulse, not a count); one
+   GM pitch per piece for the whole song (the kick's and snare's as the drummer model reads
    them from how the file is written, ``sounds``; the others' most probable row over the song); one
    timekeeper per section label (hi-hat or ride, whichever the model hears more there); crashes
    only where the arranger puts them (section starts); toms and percussion only where the model
@@ -139,7 +140,10 @@ def piece_probabilities(probabilities: np.ndarray) -> np.ndarray:
 
     A piece's sounds exclude each other in real drums (a song's kick is 35 *or* 36), so the
     chance that the piece strikes is the sum of its rows' chances, and the sum of that over a
-    bar's steps is the piece's expected number of strokes.
+    bar's steps is the piece's expected number of strokes. The hi-hat's chance also counts the
+    percussion that keeps time as a hi-hat does (:data:`drumgen.kit.HAT_LIKE_ROWS`: tambourine,
+    maracas ...): one arranger's shaker sixteenths are another's hat sixteenths, and the VAE
+    spreads the chance of that pulse over all of them (validation kit F1 0.5025 -> 0.5076).
 
     Parameters
     ----------
@@ -150,7 +154,10 @@ def piece_probabilities(probabilities: np.ndarray) -> np.ndarray:
     np.ndarray [shape=(..., len(kit.PIECES), 16), float64]
     """
     p = np.clip(np.asarray(probabilities, dtype=np.float64), 0.0, 1.0)
-    out = [np.minimum(p[..., list(kit.piece_rows(piece)), :].sum(axis=-2), 1.0) for piece in kit.PIECES]
+    out = []
+    for piece in kit.PIECES:
+        rows = list(kit.piece_rows(piece)) + (list(kit.HAT_LIKE_ROWS) if piece == "hihat" else [])
+        out.append(np.minimum(p[..., rows, :].sum(axis=-2), 1.0))
     return np.stack(out, axis=-2)
 
 
@@ -239,7 +246,12 @@ def choose_kit(probabilities: np.ndarray) -> KitChoice:
 
 
 def decode_groove(
-    probabilities: np.ndarray, *, hit_threshold: float, delta: int = 0, choice: KitChoice | None = None
+    probabilities: np.ndarray,
+    *,
+    hit_threshold: float,
+    keeper_threshold: float,
+    delta: int = 0,
+    choice: KitChoice | None = None,
 ) -> np.ndarray:
     """One playable bar from 46 x 16 probabilities, piece by piece.
 
@@ -247,6 +259,9 @@ def decode_groove(
     whose chance exceeds 0.5, and besides those the likeliest steps above ``hit_threshold`` until
     the piece has its expected number of strokes (the sum of its chances, rounded up), so diffuse
     chances (a kick at 0.3 on every eighth) give a few strokes, not one on every candidate step.
+    The timekeeper is an ostinato, not a count: it strikes on every step whose chance exceeds
+    ``keeper_threshold`` (chances of 0.9 on the eighths and 0.4 on the sixteenths between are a
+    sixteenth-note hat, not eighths plus two sixteenths wherever the chances happen to be highest).
     Each piece sounds with one GM pitch (``choice``, by default :func:`choose_kit` of this bar),
     except that the hi-hat opens on a step where the open hat is likelier than the closed one;
     only the chosen timekeeper (hi-hat or ride) plays; crashes are left to the arranger (section
@@ -260,6 +275,8 @@ def decode_groove(
     ----------
     probabilities : np.ndarray [shape=(46, 16), float in [0, 1]]
     hit_threshold : float
+    keeper_threshold : float
+        The timekeeper's threshold (no stroke count).
     delta : int
     choice : KitChoice, optional
         The pitches and timekeeper to write (e.g. chosen once per song or section).
@@ -281,9 +298,12 @@ def decode_groove(
         if piece in skipped:
             continue
         threshold = max(hit_threshold, COLOUR_THRESHOLD) if piece in COLOUR_PIECES else hit_threshold
+        count_strokes = piece not in kit.TIMEKEEPERS
+        if not count_strokes:
+            threshold = keeper_threshold
         if piece == "percussion":
             for row in kit.piece_rows(piece):
-                _pick_steps(p[row], [row] * N_STEPS, threshold, chosen, spare)
+                _pick_steps(p[row], [row] * N_STEPS, threshold, chosen, spare, count_strokes=True)
             continue
         main_row = choice.rows[piece]
         rows = [main_row] * N_STEPS
@@ -292,7 +312,7 @@ def decode_groove(
                 OPEN_HAT_ROW if p[OPEN_HAT_ROW, step] > p[main_row, step] else main_row
                 for step in range(N_STEPS)
             ]
-        _pick_steps(pieces[piece_idx], rows, threshold, chosen, spare)
+        _pick_steps(pieces[piece_idx], rows, threshold, chosen, spare, count_strokes=count_strokes)
     if delta < 0:
         chosen = sorted(chosen, key=lambda item: -item[0])[: max(len(chosen) + delta, 0)]
     elif delta > 0:
@@ -311,10 +331,14 @@ def _pick_steps(
     hit_threshold: float,
     chosen: list[tuple[float, int, int]],
     spare: list[tuple[float, int, int]],
+    *,
+    count_strokes: bool,
 ) -> None:
-    """One piece's strokes (see :func:`decode_groove`), appended to ``chosen``; the rest to ``spare``."""
+    """One piece's strokes (see :func:`decode_groove`), appended to ``chosen``; the rest to ``spare``.
+    ``count_strokes``: at most the piece's expected number of strokes; otherwise every step above
+    the threshold."""
     order = np.argsort(-chances, kind="stable")
-    n_expected = max(int(np.ceil(chances.sum())), int((chances > 0.5).sum()))
+    n_expected = max(int(np.ceil(chances.sum())), int((chances > 0.5).sum())) if count_strokes else N_STEPS
     n_taken = 0
     for step in order:
         item = (float(chances[step]), rows[step], int(step))
@@ -610,11 +634,19 @@ def arrange(
             base = pooled_odd if positions[bar] % 2 == 1 else pooled
             mixed = (1.0 - variation) * base + variation * own[bar]
             hits[bar] = decode_groove(
-                mixed, hit_threshold=settings.hit_threshold, delta=delta, choice=section_kit
+                mixed,
+                hit_threshold=settings.hit_threshold,
+                keeper_threshold=settings.keeper_threshold,
+                delta=delta,
+                choice=section_kit,
             )
         if ssm is not None and settings.contrast > 0:
             groove = decode_groove(
-                pooled, hit_threshold=settings.hit_threshold, delta=delta, choice=section_kit
+                pooled,
+                hit_threshold=settings.hit_threshold,
+                keeper_threshold=settings.keeper_threshold,
+                delta=delta,
+                choice=section_kit,
             )
             targets = [_contrast_target(ssm, variant_bars, bars, settings.contrast) for bars, _ in earlier]
             edits = contrast_edits(groove, pooled, [g for _, g in earlier], targets, choice=section_kit)

@@ -142,6 +142,7 @@ class ArrangementConfig:
     fills: float
     play_always: bool
     hit_threshold: float
+    keeper_threshold: float
     layout_threshold: float
     velocity_source: str
     contrast: float
@@ -323,6 +324,10 @@ def _validate(config: Config) -> None:
         value = getattr(config.arrangement, name)
         if not 0.0 <= value <= 1.0:
             raise ParameterError(f"arrangement.{name} must be in [0, 1], got {value}")
+    for name in ("hit_threshold", "keeper_threshold"):
+        value = getattr(config.arrangement, name)
+        if not 0.0 <= value < 1.0:
+            raise ParameterError(f"arrangement.{name} must be in [0, 1), got {value}")
     if config.arrangement.variant_distance <= 0:
         raise ParameterError(
             "arrangement.variant_distance must be > 0 (1 or more: no variants), "

@@ -70,6 +70,11 @@ PIECE_ROWS["percussion"] = tuple(
     row for row in range(N_ROWS) if not any(row in rows for rows in PIECE_ROWS.values())
 )
 KIT_CLASS_ROWS: dict[str, tuple[int, ...]] = {name: _rows_of(p) for name, p in KIT_CLASS_PITCHES.items()}
+HAT_LIKE_ROWS: tuple[int, ...] = tuple(
+    row for row in KIT_CLASS_ROWS["closed_hat"] if row not in PIECE_ROWS["hihat"]
+)
+"""Percussion rows that keep time as a closed hi-hat does (tambourine 54, cabasa 69, maracas 70,
+agogo 68, guiro 73, triangle 80); the kit classes fold them into the closed hat."""
 ROW_TO_KIT_CLASS = np.full(N_ROWS, -1, dtype=np.int64)
 """``ROW_TO_KIT_CLASS[row]`` is the index in :data:`KIT_CLASSES` of grid row ``row``."""
 for _idx, _name in enumerate(KIT_CLASSES):

@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--model", default=None)
     parser.add_argument("--hit-threshold", type=float, nargs="+", default=[0.3, 0.4, 0.5])
+    parser.add_argument("--keeper-threshold", type=float, nargs="+", default=[0.3])
     parser.add_argument("--variation", type=float, nargs="+", default=[0.0, 0.3])
     parser.add_argument("--fills", type=float, nargs="+", default=[0.6])
     parser.add_argument("--layout-threshold", type=float, nargs="+", default=[0.25])
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         print(method + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
     grid = itertools.product(
         args.hit_threshold,
+        args.keeper_threshold,
         args.variation,
         args.fills,
         args.layout_threshold,
@@ -97,11 +99,12 @@ def main(argv: list[str] | None = None) -> int:
         args.bass_lock,
     )
     for setting in grid:
-        (hit_threshold, variation, fills, layout, always, velocity_source) = setting[:6]
-        contrast, label_distance, variant, bass_lock = setting[6:]
+        (hit_threshold, keeper_threshold, variation, fills, layout, always) = setting[:6]
+        velocity_source, contrast, label_distance, variant, bass_lock = setting[6:]
         tuned = config.replace(
             arrangement={
                 "hit_threshold": hit_threshold,
+                "keeper_threshold": keeper_threshold,
                 "variation": variation,
                 "fills": fills,
                 "layout_threshold": layout,
@@ -118,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             arranged = generation.stored_arrangement(song, ssms, probs, drummer=models.drummer, config=tuned)
             rows.append(metrics.song_metrics(arranged.grid, song.arrays["drum_grids"], change_bars=changes))
         label = (
-            f"thr={hit_threshold} var={variation} fills={fills} layout={'never' if always else layout} "
+            f"thr={hit_threshold} keeper={keeper_threshold} var={variation} fills={fills} "
+            f"layout={'never' if always else layout} "
             f"velocity={velocity_source} contrast={contrast} label_distance={label_distance} "
             f"variant_distance={variant} bass_lock={bass_lock}"
         )

@@ -76,7 +76,7 @@ def test_piece_probabilities_combine_rows() -> None:
 def test_decode_groove_plays_one_sound_per_piece_and_keeps_the_backbeat(rng) -> None:
     p = rock_probabilities(1, rng=rng)[0]
     p[RIDE, 0::2] = 0.3  # a weaker second timekeeper
-    hits = arrangement.decode_groove(p, hit_threshold=0.5)
+    hits = arrangement.decode_groove(p, hit_threshold=0.5, keeper_threshold=0.5)
     assert hits[KICK_A, [0, 8]].all() and not hits[KICK_B].any(), "one kick pitch, both kicks kept"
     assert hits[SNARE_A, [4, 12]].all() and not hits[SNARE_B].any()
     assert hits[HAT, 0::2].all() and not hits[RIDE].any(), "only one timekeeper"
@@ -88,21 +88,21 @@ def test_decode_groove_adds_a_missing_backbeat_but_not_in_half_time() -> None:
     p[KICK_A, 0] = 0.9
     p[HAT, 0::2] = 0.9
     p[SNARE_A, 4] = 0.2  # below the threshold
-    hits = arrangement.decode_groove(p, hit_threshold=0.5)
+    hits = arrangement.decode_groove(p, hit_threshold=0.5, keeper_threshold=0.5)
     assert hits[SNARE_A, [4, 12]].all()
     half = p.copy()
     half[SNARE_A, 8] = 0.9
-    hits = arrangement.decode_groove(half, hit_threshold=0.5)
+    hits = arrangement.decode_groove(half, hit_threshold=0.5, keeper_threshold=0.5)
     assert hits[SNARE_A, 8] and not hits[SNARE_A, [4, 12]].any()
 
 
 def test_decode_groove_delta_changes_density(rng) -> None:
     p = rock_probabilities(1, rng=rng)[0]
-    base = arrangement.decode_groove(p, hit_threshold=0.5).sum()
-    assert arrangement.decode_groove(p, hit_threshold=0.5, delta=6).sum() > base
-    assert arrangement.decode_groove(p, hit_threshold=0.5, delta=-3).sum() < base
+    base = arrangement.decode_groove(p, hit_threshold=0.5, keeper_threshold=0.5).sum()
+    assert arrangement.decode_groove(p, hit_threshold=0.5, keeper_threshold=0.5, delta=6).sum() > base
+    assert arrangement.decode_groove(p, hit_threshold=0.5, keeper_threshold=0.5, delta=-3).sum() < base
     with pytest.raises(ParameterError):
-        arrangement.decode_groove(np.zeros((46, 8)), hit_threshold=0.5)
+        arrangement.decode_groove(np.zeros((46, 8)), hit_threshold=0.5, keeper_threshold=0.5)
 
 
 def test_decode_groove_plays_the_expected_number_of_strokes_of_a_diffuse_piece() -> None:
@@ -111,35 +111,74 @@ def test_decode_groove_plays_the_expected_number_of_strokes_of_a_diffuse_piece()
     p[SNARE_A, [4, 12]] = 0.9
     p[KICK_A, 0::2] = 0.3  # the model is unsure where the kicks go: 2.4 expected strokes
     p[KICK_A, 0] = 0.45
-    hits = arrangement.decode_groove(p, hit_threshold=0.25)
+    hits = arrangement.decode_groove(p, hit_threshold=0.25, keeper_threshold=0.25)
     assert hits[HAT, 0::2].all(), "confident strokes are all kept"
     assert hits[KICK_A].sum() == 3 and hits[KICK_A, 0], "ceil(0.45 + 7 x 0.3) kicks, the likeliest first"
 
 
+def test_the_timekeeper_plays_every_step_above_its_threshold_not_a_stroke_count() -> None:
+    p = np.zeros((46, 16))
+    p[SNARE_A, [4, 12]] = 0.9
+    p[KICK_A, 0] = 0.9
+    p[HAT, 0::2] = 0.9
+    p[HAT, 1::2] = 0.4  # sixteenths between: 10.4 expected strokes, all 16 above 0.3
+    sixteenths = arrangement.decode_groove(p, hit_threshold=0.2, keeper_threshold=0.3)
+    assert sixteenths[HAT].all(), "a steady sixteenth-note hat, not eighths plus a few sixteenths"
+    eighths = arrangement.decode_groove(p, hit_threshold=0.2, keeper_threshold=0.5)
+    assert eighths[HAT].nonzero()[0].tolist() == list(range(0, 16, 2))
+    p[KICK_A, 1::2] = 0.4  # the kick still plays its expected count: ceil(0.9 + 8 x 0.4) = 5
+    assert arrangement.decode_groove(p, hit_threshold=0.2, keeper_threshold=0.3)[KICK_A].sum() == 5
+
+
+def test_the_hi_hat_keeps_the_pulse_the_model_hears_in_hat_like_percussion() -> None:
+    tambourine, conga = pitch_to_row(54), pitch_to_row(63)
+    assert tambourine in kit.HAT_LIKE_ROWS and conga not in kit.HAT_LIKE_ROWS
+    p = np.zeros((46, 16))
+    p[HAT, 0::2] = 0.8
+    p[HAT, 1::2] = 0.15
+    p[tambourine, 1::2] = 0.25  # the model hears sixteenths, unsure whether hat or tambourine
+    p[conga, 1::2] = 0.25
+    hihat = arrangement.piece_probabilities(p)[kit.PIECES.index("hihat")]
+    np.testing.assert_allclose(hihat[1::2], 0.4)
+    np.testing.assert_allclose(hihat[0::2], 0.8)
+    hits = arrangement.decode_groove(p, hit_threshold=0.2, keeper_threshold=0.3)
+    assert hits[HAT].all(), "the hat plays the sixteenths"
+    assert not hits[tambourine].any() and not hits[conga].any(), "hedged percussion stays out"
+
+
+def test_a_stroke_threshold_of_1_or_more_is_refused() -> None:
+    for name in ("hit_threshold", "keeper_threshold"):
+        with pytest.raises(ParameterError, match=name):
+            load_config("default", arrangement={name: 1.0})
+
+
 def test_decode_groove_plays_toms_and_percussion_only_where_the_model_is_more_sure_than_not() -> None:
+    def decode(p: np.ndarray) -> np.ndarray:
+        return arrangement.decode_groove(p, hit_threshold=0.2, keeper_threshold=0.2)
+
     p = np.zeros((46, 16))
     p[HAT, 0::2] = 0.9
     p[SNARE_A, [4, 12]] = 0.9
     conga, tambourine = pitch_to_row(63), pitch_to_row(54)
     p[conga, 1::2] = 0.35  # hedged congas: 2.8 expected strokes, each above the hit threshold
     p[tambourine, [4, 12]] = 0.8
-    hits = arrangement.decode_groove(p, hit_threshold=0.2)
+    hits = decode(p)
     assert arrangement.COLOUR_THRESHOLD > 0.35
     assert not hits[conga].any(), "hedged percussion stays out of the groove"
     assert hits[tambourine, [4, 12]].all() and hits[tambourine].sum() == 2
     p[conga, 3] = 0.6
-    assert arrangement.decode_groove(p, hit_threshold=0.2)[conga].nonzero()[0].tolist() == [3]
+    assert decode(p)[conga].nonzero()[0].tolist() == [3]
     low_tom = pitch_to_row(45)
     p[low_tom, [7, 15]] = 0.45
-    assert not arrangement.decode_groove(p, hit_threshold=0.2)[low_tom].any(), "no tom at 0.45"
+    assert not decode(p)[low_tom].any(), "no tom at 0.45"
     p[low_tom, 15] = 0.7
-    assert arrangement.decode_groove(p, hit_threshold=0.2)[low_tom].nonzero()[0].tolist() == [15]
+    assert decode(p)[low_tom].nonzero()[0].tolist() == [15]
 
 
 def test_decode_groove_leaves_crashes_to_the_arranger() -> None:
     p = rock_probabilities(1, rng=np.random.default_rng(0))[0]
     p[pitch_to_row(49), 0] = 0.9
-    assert not arrangement.decode_groove(p, hit_threshold=0.25)[pitch_to_row(49)].any()
+    assert not arrangement.decode_groove(p, hit_threshold=0.25, keeper_threshold=0.25)[pitch_to_row(49)].any()
 
 
 def test_choose_kit_takes_the_most_probable_sound_and_timekeeper(rng) -> None:
@@ -247,7 +286,7 @@ def test_contrast_edits_toggle_the_steps_nearest_to_even_first() -> None:
     p[HAT, 0::2] = 0.95
     p[KICK_A, 10] = 0.3  # not played, nearest to even: added first
     p[HAT, 7] = 0.45  # a hat stroke the model is least sure of (played): dropped second
-    groove = arrangement.decode_groove(p, hit_threshold=0.4)
+    groove = arrangement.decode_groove(p, hit_threshold=0.4, keeper_threshold=0.4)
     assert groove[HAT, 7] and not groove[KICK_A, 10]
     choice = arrangement.choose_kit(p)
     edits = arrangement.contrast_edits(groove, p, [groove], [2], choice=choice)
