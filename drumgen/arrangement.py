@@ -297,10 +297,13 @@ def decode_groove(
     for piece_idx, piece in enumerate(kit.PIECES):
         if piece in skipped:
             continue
-        threshold = max(hit_threshold, COLOUR_THRESHOLD) if piece in COLOUR_PIECES else hit_threshold
-        count_strokes = piece not in kit.TIMEKEEPERS
+        count_strokes = piece not in kit.TIMEKEEPERS  # the timekeeper is a steady pulse
         if not count_strokes:
             threshold = keeper_threshold
+        elif piece in COLOUR_PIECES:
+            threshold = max(hit_threshold, COLOUR_THRESHOLD)
+        else:
+            threshold = hit_threshold
         if piece == "percussion":
             for row in kit.piece_rows(piece):
                 _pick_steps(p[row], [row] * N_STEPS, threshold, chosen, spare, count_strokes=True)
