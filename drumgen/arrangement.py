@@ -154,11 +154,16 @@ def piece_probabilities(probabilities: np.ndarray) -> np.ndarray:
     np.ndarray [shape=(..., len(kit.PIECES), 16), float64]
     """
     p = np.clip(np.asarray(probabilities, dtype=np.float64), 0.0, 1.0)
-    out = []
-    for piece in kit.PIECES:
-        rows = list(kit.piece_rows(piece)) + (list(kit.HAT_LIKE_ROWS) if piece == "hihat" else [])
-        out.append(np.minimum(p[..., rows, :].sum(axis=-2), 1.0))
+    out = [np.minimum(p[..., rows, :].sum(axis=-2), 1.0) for rows in _CHANCE_ROWS]
     return np.stack(out, axis=-2)
+
+
+_CHANCE_ROWS: tuple[list[int], ...] = tuple(
+    list(kit.piece_rows(piece)) + (list(kit.HAT_LIKE_ROWS) if piece == "hihat" else [])
+    for piece in kit.PIECES
+)
+"""The rows whose chances add up to each piece's (:func:`piece_probabilities`), in
+:data:`drumgen.kit.PIECES` order."""
 
 
 def lock_kick_to_bass(
@@ -306,7 +311,7 @@ def decode_groove(
             threshold = hit_threshold
         if piece == "percussion":
             for row in kit.piece_rows(piece):
-                _pick_steps(p[row], [row] * N_STEPS, threshold, chosen, spare, count_strokes=True)
+                _pick_steps(p[row], [row] * N_STEPS, threshold, chosen, spare, count_strokes=count_strokes)
             continue
         main_row = choice.rows[piece]
         rows = [main_row] * N_STEPS
