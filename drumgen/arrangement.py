@@ -18,13 +18,15 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
    labels are (point 2); the timekeeper stays the label's.
 2. **Sections that differ, sound different.** A section label whose groove came out (nearly) the
    same as an earlier label's is edited until the two differ in ``contrast`` x (their mean
-   distance in the drum SSM) cells, at least 2 and at most 6. The kick and timekeeper steps
-   whose chance is nearest to :data:`CONTRAST_PIVOT` are toggled first, so an edit changes the
-   notes the model is least sure of (:func:`contrast_edits`); the snare keeps its part. Without
+   distance in the drum SSM) cells, at least 2 and at most 6. The kick steps and the timekeeper's
+   pulse positions (e.g. the off-beat eighths, on every beat at once) whose chance is nearest to
+   :data:`CONTRAST_PIVOT` are toggled first, so an edit changes the notes the model is least sure
+   of and the pulse stays steady (:func:`contrast_edits`); the snare keeps its part. Without
    it a verse and a chorus the model hears alike get one groove, and the drums lose the form.
 3. **Per kit piece.** A piece (:mod:`drumgen.kit`) strikes on its likeliest steps, as many as
    the model expects it to (the sum of its chances over the bar), each above ``hit_threshold``;
-   the timekeeper on every step above ``keeper_threshold`` (a steady pulse, not a count); one
+   the timekeeper on every position of the beat whose chance exceeds ``keeper_threshold`` (the
+   same strokes on every beat, not a count, :func:`pulse_steps`); one
    GM pitch per piece for the whole song (the kick's and snare's as the drummer model reads
    them from how the file is written, ``sounds``; the others' most probable row over the song); one
    timekeeper per section label (hi-hat or ride, whichever the model hears more there); crashes
@@ -99,6 +101,8 @@ bongos and low toms through the grooves. On the validation songs, 0.5 instead of
 (0.2) for percussion gave kit F1 0.501 / 0.500, onset F1 0.320 / 0.318, drum-SSM Pearson 0.378 /
 0.373 and fills elsewhere 0.031 / 0.047, for fill/crash coverage 0.594 / 0.604 (0.3, 0.4 and 0.7
 lie between); for the toms it changed none of these figures."""
+PULSE_PERIOD = 4
+"""Steps after which the timekeeper's pattern repeats (:func:`pulse_steps`): a beat."""
 CONTRAST_PIVOT = 0.35
 """A piece-step with this chance is as cheap to play as to leave out: contrast edits toggle the
 steps nearest to it first (of 0.2 / 0.35 / 0.5, 0.35 gave the most drum-SSM Pearson on the
@@ -264,8 +268,9 @@ def decode_groove(
     whose chance exceeds 0.5, and besides those the likeliest steps above ``hit_threshold`` until
     the piece has its expected number of strokes (the sum of its chances, rounded up), so diffuse
     chances (a kick at 0.3 on every eighth) give a few strokes, not one on every candidate step.
-    The timekeeper is an ostinato, not a count: it strikes on every step whose chance exceeds
-    ``keeper_threshold`` (chances of 0.9 on the eighths and 0.4 on the sixteenths between are a
+    The timekeeper is an ostinato, not a count: it plays the same strokes on every beat, each
+    position of the beat whose chance averaged over the bar's beats exceeds ``keeper_threshold``
+    (:func:`pulse_steps`; chances of 0.9 on the eighths and 0.4 on the sixteenths between are a
     sixteenth-note hat, not eighths plus two sixteenths wherever the chances happen to be highest).
     Each piece sounds with one GM pitch (``choice``, by default :func:`choose_kit` of this bar),
     except that the hi-hat opens on a step where the open hat is likelier than the closed one;
@@ -281,7 +286,7 @@ def decode_groove(
     probabilities : np.ndarray [shape=(46, 16), float in [0, 1]]
     hit_threshold : float
     keeper_threshold : float
-        The timekeeper's threshold (no stroke count).
+        The timekeeper's threshold (no stroke count, :func:`pulse_steps`).
     delta : int
     choice : KitChoice, optional
         The pitches and timekeeper to write (e.g. chosen once per song or section).
@@ -302,16 +307,10 @@ def decode_groove(
     for piece_idx, piece in enumerate(kit.PIECES):
         if piece in skipped:
             continue
-        count_strokes = piece not in kit.TIMEKEEPERS  # the timekeeper is a steady pulse
-        if not count_strokes:
-            threshold = keeper_threshold
-        elif piece in COLOUR_PIECES:
-            threshold = max(hit_threshold, COLOUR_THRESHOLD)
-        else:
-            threshold = hit_threshold
         if piece == "percussion":
+            threshold = max(hit_threshold, COLOUR_THRESHOLD)
             for row in kit.piece_rows(piece):
-                _pick_steps(p[row], [row] * N_STEPS, threshold, chosen, spare, count_strokes=count_strokes)
+                _pick_steps(p[row], [row] * N_STEPS, threshold, chosen, spare)
             continue
         main_row = choice.rows[piece]
         rows = [main_row] * N_STEPS
@@ -320,7 +319,13 @@ def decode_groove(
                 OPEN_HAT_ROW if p[OPEN_HAT_ROW, step] > p[main_row, step] else main_row
                 for step in range(N_STEPS)
             ]
-        _pick_steps(pieces[piece_idx], rows, threshold, chosen, spare, count_strokes=count_strokes)
+        if piece in kit.TIMEKEEPERS:  # a steady pulse, not a count
+            pulse = pulse_steps(pieces[piece_idx], keeper_threshold)
+            for step in range(N_STEPS):
+                (chosen if pulse[step] else spare).append((float(pieces[piece_idx, step]), rows[step], step))
+            continue
+        threshold = max(hit_threshold, COLOUR_THRESHOLD) if piece in COLOUR_PIECES else hit_threshold
+        _pick_steps(pieces[piece_idx], rows, threshold, chosen, spare)
     if delta < 0:
         chosen = sorted(chosen, key=lambda item: -item[0])[: max(len(chosen) + delta, 0)]
     elif delta > 0:
@@ -333,20 +338,38 @@ def decode_groove(
     return hits
 
 
+def pulse_steps(chances: np.ndarray, threshold: float) -> np.ndarray:
+    """The timekeeper's steps: the same strokes in every :data:`PULSE_PERIOD` steps of the bar.
+
+    A position of the period (e.g. the second sixteenth of a beat) is struck wherever its chance
+    averaged over the bar's periods exceeds ``threshold``; of all patterns that repeat every
+    period, this one has the largest summed ``chance - threshold``.
+
+    Parameters
+    ----------
+    chances : np.ndarray [shape=(16,), float in [0, 1]]
+        The timekeeper's chance per step (:func:`piece_probabilities`).
+    threshold : float
+
+    Returns
+    -------
+    np.ndarray [shape=(16,), bool]
+    """
+    per_position = np.asarray(chances, dtype=np.float64).reshape(-1, PULSE_PERIOD).mean(axis=0)
+    return np.tile(per_position > threshold, N_STEPS // PULSE_PERIOD)
+
+
 def _pick_steps(
     chances: np.ndarray,
     rows: list[int],
     hit_threshold: float,
     chosen: list[tuple[float, int, int]],
     spare: list[tuple[float, int, int]],
-    *,
-    count_strokes: bool,
 ) -> None:
-    """One piece's strokes (see :func:`decode_groove`), appended to ``chosen``; the rest to ``spare``.
-    ``count_strokes``: at most the piece's expected number of strokes; otherwise every step above
-    the threshold."""
+    """One piece's strokes (see :func:`decode_groove`): its likeliest steps above the threshold,
+    at most its expected number of strokes, appended to ``chosen``; the rest to ``spare``."""
     order = np.argsort(-chances, kind="stable")
-    n_expected = max(int(np.ceil(chances.sum())), int((chances > 0.5).sum())) if count_strokes else N_STEPS
+    n_expected = max(int(np.ceil(chances.sum())), int((chances > 0.5).sum()))
     n_taken = 0
     for step in order:
         item = (float(chances[step]), rows[step], int(step))
@@ -464,9 +487,13 @@ def contrast_edits(
     """Cells to toggle so that a section label's groove differs from each earlier label's groove
     in at least its target number of cells.
 
-    Candidates are the steps of the kick and the chosen timekeeper (:data:`CONTRAST_PIECES`;
-    never the downbeat kick), cheapest first: a step to add costs
-    ``CONTRAST_PIVOT - chance``, a step to drop ``chance - CONTRAST_PIVOT``.
+    Candidates (:data:`CONTRAST_PIECES`) are the steps of the kick, never its downbeat, and the
+    pulse positions of the chosen timekeeper, never its on-beat strokes: a position (e.g. the
+    off-beat eighth) is toggled on every beat at once, so the pulse stays steady
+    (:func:`pulse_steps`), and a groove without the timekeeper gets none. Cheapest first: adding
+    costs ``CONTRAST_PIVOT - chance`` per stroke, dropping ``chance - CONTRAST_PIVOT``. On the
+    validation songs, toggling the timekeeper a step at a time scored kit F1 0.511 (0.507 now), but
+    it erased whole hi-hat parts stroke by stroke and left lone sixteenths where a pulse was.
 
     Parameters
     ----------
@@ -487,28 +514,35 @@ def contrast_edits(
         In the order applied; empty when the groove already differs enough.
     """
     pieces = piece_probabilities(probabilities)
-    candidates: list[tuple[float, int, int, bool]] = []
+    candidates: list[tuple[float, list[tuple[int, int]], bool]] = []  # (cost, cells, add)
     for piece_idx, piece in enumerate(kit.PIECES):
         if piece not in CONTRAST_PIECES or (piece in kit.TIMEKEEPERS and piece != choice.timekeeper):
             continue
         piece_rows = list(kit.piece_rows(piece))
-        for step in range(N_STEPS):
-            sounding = [row for row in piece_rows if groove[row, step]]
-            protected = piece == "kick" and step == 0
-            chance = float(pieces[piece_idx, step])
+        keeper = piece in kit.TIMEKEEPERS
+        if keeper and not groove[piece_rows].any():
+            continue  # no strokes of a timekeeper the groove does not play
+        # the kick is edited a step at a time, the timekeeper a pulse position at a time
+        period = PULSE_PERIOD if keeper else N_STEPS
+        for position in range(period):
+            steps = list(range(position, N_STEPS, period))
+            sounding = [(row, step) for step in steps for row in piece_rows if groove[row, step]]
+            protected = position == 0  # the downbeat kick; the timekeeper's on-beat strokes
+            cost = float((pieces[piece_idx, steps] - CONTRAST_PIVOT).sum())
             if sounding and not protected:
-                candidates.append((chance - CONTRAST_PIVOT, sounding[0], step, False))
+                candidates.append((cost, sounding, False))
             elif not sounding:
-                candidates.append((CONTRAST_PIVOT - chance, choice.rows[piece], step, True))
+                candidates.append((-cost, [(choice.rows[piece], step) for step in steps], True))
     candidates.sort(key=lambda item: item[0])
     edited = groove.copy()
     edits: list[tuple[int, int, bool]] = []
-    for _, row, step, add in candidates:
+    for _, cells, add in candidates:
         pairs = zip(earlier, targets, strict=True)
         if all(int((edited != other).sum()) >= target for other, target in pairs):
             break
-        edited[row, step] = add
-        edits.append((row, step, add))
+        for row, step in cells:
+            edited[row, step] = add
+            edits.append((row, step, add))
     return edits
 
 

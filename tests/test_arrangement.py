@@ -130,6 +130,22 @@ def test_the_timekeeper_plays_every_step_above_its_threshold_not_a_stroke_count(
     assert arrangement.decode_groove(p, hit_threshold=0.2, keeper_threshold=0.3)[KICK_A].sum() == 5
 
 
+def test_the_timekeeper_plays_the_same_strokes_on_every_beat() -> None:
+    p = np.zeros((46, 16))
+    p[SNARE_A, [4, 12]] = 0.9
+    p[KICK_A, 0] = 0.9
+    p[HAT, 0::2] = 0.9
+    p[HAT, [7, 11, 15]] = 0.5  # the last sixteenth of beats 2-4 (mean 0.375 over the four beats)
+    p[HAT, 14] = 0.1  # one weak eighth: its beat position (the off-beat eighth) averages 0.7
+    hits = arrangement.decode_groove(p, hit_threshold=0.2, keeper_threshold=0.3)
+    assert hits[HAT].nonzero()[0].tolist() == [0, 2, 3, 4, 6, 7, 8, 10, 11, 12, 14, 15]
+    steady = hits[HAT].reshape(4, 4)
+    assert (steady == steady[0]).all(), "every beat the same"
+    assert not arrangement.decode_groove(p, hit_threshold=0.2, keeper_threshold=0.4)[HAT, 3::4].any()
+    pulse = arrangement.pulse_steps(np.where(np.arange(16) == 11, 0.9, 0.0), 0.3)
+    assert not pulse.any(), "one likely stroke (mean 0.225 over the beats) is no pulse"
+
+
 def test_the_hi_hat_keeps_the_pulse_the_model_hears_in_hat_like_percussion() -> None:
     tambourine, conga = pitch_to_row(54), pitch_to_row(63)
     assert tambourine in kit.HAT_LIKE_ROWS and conga not in kit.HAT_LIKE_ROWS
@@ -279,19 +295,26 @@ def test_contrast_makes_alike_sections_differ_by_the_target(rng) -> None:
     assert (no_ssm.grid == same.grid).all(), "without an SSM there is nothing to measure contrast by"
 
 
-def test_contrast_edits_toggle_the_steps_nearest_to_even_first() -> None:
+def test_contrast_edits_toggle_the_steps_nearest_to_even_first_and_the_pulse_a_position_at_a_time() -> None:
     p = np.zeros((46, 16))
     p[KICK_A, [0, 8]] = 0.9
     p[SNARE_A, [4, 12]] = 0.9
     p[HAT, 0::2] = 0.95
-    p[KICK_A, 10] = 0.3  # not played, nearest to even: added first
-    p[HAT, 7] = 0.45  # a hat stroke the model is least sure of (played): dropped second
-    groove = arrangement.decode_groove(p, hit_threshold=0.4, keeper_threshold=0.4)
-    assert groove[HAT, 7] and not groove[KICK_A, 10]
+    p[KICK_A, 10] = 0.3  # not played, nearest to even: added first (costs 0.05)
+    p[HAT, 3::4] = 0.4  # the hat's least sure pulse position (played): dropped next (4 x 0.05)
+    groove = arrangement.decode_groove(p, hit_threshold=0.4, keeper_threshold=0.35)
+    assert groove[HAT, 3::4].all() and not groove[KICK_A, 10]
     choice = arrangement.choose_kit(p)
     edits = arrangement.contrast_edits(groove, p, [groove], [2], choice=choice)
-    assert edits == [(KICK_A, 10, True), (HAT, 7, False)]
+    assert edits == [(KICK_A, 10, True), (HAT, 3, False), (HAT, 7, False), (HAT, 11, False), (HAT, 15, False)]
     assert arrangement.contrast_edits(groove, p, [~groove], [2], choice=choice) == [], "differs already"
+    far = arrangement.contrast_edits(groove, p, [groove], [30], choice=choice)
+    dropped = {step for row, step, add in far if row == HAT and not add}
+    assert dropped and not dropped & {0, 4, 8, 12}, "the on-beat pulse stays"
+    no_hat = groove.copy()
+    no_hat[HAT] = False
+    edits = arrangement.contrast_edits(no_hat, p, [no_hat], [3], choice=choice)
+    assert edits and all(row != HAT for row, _, _ in edits), "no lone strokes of a silent timekeeper"
     with pytest.raises(ParameterError):
         load_config("default", arrangement={"contrast": -1.0})
 
