@@ -361,6 +361,7 @@ MUSICAL_METRICS = (
     "fills_elsewhere",
     "velocity_std",
     "backbeat_hat_gap",
+    "steady_pulse",
     "drum_pattern",
 )
 """Columns of the report's second table: how the drums behave as music."""

@@ -33,6 +33,7 @@ COLUMNS = (
     "empty_bar_rate",
     "velocity_std",
     "backbeat_hat_gap",
+    "steady_pulse",
 )
 
 

@@ -480,6 +480,7 @@ def test_song_metrics_keys_and_values(real_song: np.ndarray) -> None:
         "silent_bar_play",
         "velocity_std",
         "backbeat_hat_gap",
+        "steady_pulse",
     ]
     assert list(result) == list(metrics.SONG_METRIC_KEYS)
     assert all(isinstance(v, float) for v in result.values())
@@ -525,6 +526,7 @@ def test_song_metrics_match_the_musical_functions(rng: np.random.Generator) -> N
             "silent_bar_play": metrics.silent_bar_play_rate(gen, real),
             "velocity_std": metrics.velocity_std(gen),
             "backbeat_hat_gap": metrics.backbeat_hat_velocity_gap(gen),
+            "steady_pulse": metrics.steady_pulse_rate(gen),
         }
         assert list(result)[-len(expected) :] == list(expected)
         for key, value in expected.items():
@@ -586,3 +588,22 @@ def test_boundary_scores_count_matches_within_the_tolerance() -> None:
     assert one_to_many["precision"] == 1.0 and one_to_many["recall"] == 1.0
     assert metrics.boundary_scores([], [8]) == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
     assert all(math.isnan(v) for v in metrics.boundary_scores([], []).values())
+
+
+def test_steady_pulse_rate_counts_bars_whose_timekeeper_is_the_same_on_every_beat() -> None:
+    hat, open_hat, ride = pitch_to_row(42), pitch_to_row(46), pitch_to_row(51)
+    grid = np.zeros((5, N_ROWS, 16), dtype=bool)
+    grid[0, hat, 0::2] = True  # eighths: steady
+    grid[1, hat, 0::2] = True
+    grid[1, open_hat, 14] = True  # the hat opens on the last "and", still one stroke per eighth
+    grid[1, hat, 14] = False
+    grid[2, ride, [0, 4, 6, 8, 12]] = True  # an extra "and" on beat 2: not steady
+    grid[3, hat, 11] = True  # one lone stroke: not counted
+    grid[4, SNARE, [4, 12]] = True  # no timekeeper: not counted
+    assert metrics.steady_pulse_rate(grid) == pytest.approx(2 / 3)
+    assert math.isnan(metrics.steady_pulse_rate(grid[3:]))
+    assert math.isnan(metrics.steady_pulse_rate(grid, bar_steps=[12] * 5)), "16-step bars only"
+    wide = np.zeros((5, N_ROWS, 20), dtype=bool)  # a song with 5/4 bars: 16-step bars padded to 20
+    wide[..., :16] = grid
+    wide[0, hat, 16:] = True  # a 5/4 bar
+    assert metrics.steady_pulse_rate(wide, bar_steps=[20, 16, 16, 16, 16]) == pytest.approx(1 / 2)
