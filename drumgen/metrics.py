@@ -50,6 +50,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from drumgen.bars import N_STEPS
 from drumgen.exceptions import ParameterError
 from drumgen.kit import (
     KIT_CLASS_ROWS,
@@ -119,13 +120,9 @@ def _own_steps(grid: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
     return np.broadcast_to(own[:, None, :], grid.shape)
 
 
-_COMMON_STEPS = 16
-"""Steps of a 4/4 (or 2/2) bar."""
-
-
 def _common_bars(bar_steps: np.ndarray) -> np.ndarray:
     """Bars of 16 steps (4/4, 2/2), where :data:`BACKBEAT_STEPS` are beats 2 and 4."""
-    return bar_steps == _COMMON_STEPS
+    return bar_steps == N_STEPS
 
 
 def _check_tolerance(tolerance: int) -> int:
@@ -659,9 +656,9 @@ def _backbeat_hat_gap(grid: np.ndarray, common: np.ndarray) -> float:
 def _steady_pulse(classes: np.ndarray, common: np.ndarray) -> float:
     """Share of the 16-step bars with 2 or more timekeeper strokes whose strokes are the same on
     every beat (``classes`` from to_kit_classes; a wider canvas's padding steps are left out)."""
-    keeper = classes[common][:, _TIMEKEEPER_CLASSES, :_COMMON_STEPS].any(axis=1)  # (n_common, 16)
+    keeper = classes[common][:, _TIMEKEEPER_CLASSES, :N_STEPS].any(axis=1)  # (n_common, 16)
     playing = keeper.sum(axis=1) >= 2
-    beats = keeper[playing].reshape(-1, _COMMON_STEPS // STEPS_PER_QUARTER, STEPS_PER_QUARTER)
+    beats = keeper[playing].reshape(-1, N_STEPS // STEPS_PER_QUARTER, STEPS_PER_QUARTER)
     return _ratio(int((beats == beats[:, :1]).all(axis=(1, 2)).sum()), int(playing.sum()))
 
 

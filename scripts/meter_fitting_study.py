@@ -177,19 +177,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name} | {method} | " + " | ".join(cells))
     waltzes = [s for s in chosen if groups[s.song_id] == "3/4"]
     source_beats = meter_module._source_beats
-    for name, sources in WALTZES.items():
-        meter_module._source_beats = lambda n, *, waltz, s=sources: (
-            s if waltz else source_beats(n, waltz=False)
-        )
-        result = score(
-            waltzes, groups, fitter_of=lambda song: None, models=models, bars=bars, methods=methods
-        )
-        cells = [
-            f"{method} {result[(method, '3/4')][0]:.3f} / {result[(method, '3/4')][1]:.3f}"
-            for method in methods
-        ]
-        print(f"3/4 as {name}: " + ", ".join(cells))
-    meter_module._source_beats = source_beats
+    try:
+        for name, sources in WALTZES.items():
+            meter_module._source_beats = lambda n, *, waltz, s=sources: (
+                s if waltz else source_beats(n, waltz=False)
+            )
+            result = score(
+                waltzes, groups, fitter_of=lambda song: None, models=models, bars=bars, methods=methods
+            )
+            cells = [
+                f"{method} {result[(method, '3/4')][0]:.3f} / {result[(method, '3/4')][1]:.3f}"
+                for method in methods
+            ]
+            print(f"3/4 as {name}: " + ", ".join(cells))
+    finally:
+        meter_module._source_beats = source_beats
     return 0
 
 
