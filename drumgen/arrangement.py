@@ -322,10 +322,8 @@ def decode_groove(
         main_row = choice.rows[piece]
         rows = [main_row] * N_STEPS
         if piece == "hihat":
-            rows = [
-                OPEN_HAT_ROW if p[OPEN_HAT_ROW, step] > max(p[main_row, step], OPEN_HAT_THRESHOLD) else main_row
-                for step in range(N_STEPS)
-            ]
+            opens = p[OPEN_HAT_ROW] > np.maximum(p[main_row], OPEN_HAT_THRESHOLD)
+            rows = [OPEN_HAT_ROW if opens[step] else main_row for step in range(N_STEPS)]
         if piece in kit.TIMEKEEPERS:  # a steady pulse, not a count
             pulse = pulse_steps(pieces[piece_idx], keeper_threshold)
             for step in range(N_STEPS):
