@@ -34,8 +34,8 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
    is more sure than not (:data:`COLOUR_THRESHOLD`); the backbeat (snare on 2 and 4, or on 3 in half
    time) and the downbeat kick are kept.
 4. **Fills and crashes.** In the bar before a section change, with probability ``fills``, the last
-   beats become a fill drawn from the fill table the drummer model learned from the corpus (into
-   a section the song has not played before, as long as the table says; into one heard before,
+   beats become a fill drawn from the real fills the drummer model learned from the corpus, whole
+   (into a section the song has not played before, any of them; into one heard before, one on
    the last beat only: :data:`SHORT_FILL_START`); the new section starts with a crash (and a
    kick) on its downbeat.
 5. **Laying out.** Bars the drummer model says real drummers rest in (bare intros, breaks) are left
@@ -569,9 +569,26 @@ def _fill(
     *,
     earliest: int = 0,
 ) -> tuple[np.ndarray, int]:
-    """The groove bar with its last beats replaced by a fill drawn from the learned fill table,
-    and the step the fill starts on: one of the table's start steps from ``earliest`` on (with
-    their learned odds), or the last of them if none is that late."""
+    """The groove bar with its last beats replaced by a fill, and the step the fill starts on.
+
+    The fill is one of the drummer model's fill library (:attr:`DrummerModel.fill_patterns`) that
+    starts on ``earliest`` or later, drawn with the odds the training songs played it. A model
+    without a library (formats 1-4) draws a start step from ``earliest`` on (or the last one if
+    none is that late) and each step's voice from its fill table."""
+    if drummer.fill_patterns is not None and drummer.fill_pattern_counts is not None:
+        patterns = np.asarray(drummer.fill_patterns)
+        pattern_starts = (patterns < 0).sum(axis=1)
+        odds = np.where(pattern_starts >= earliest, drummer.fill_pattern_counts, 0).astype(np.float64)
+        if odds.sum() > 0:
+            chosen = int(rng.choice(len(patterns), p=odds / odds.sum()))
+            start = int(pattern_starts[chosen])
+            bar = groove.copy()
+            bar[:, start:] = False
+            for step in range(start, N_STEPS):
+                voice = FILL_VOICES[int(patterns[chosen, step])]
+                if voice != "rest":
+                    bar[choice.rows[voice], step] = True
+            return bar, start
     starts = np.asarray(drummer.fill_starts)
     odds = np.where(starts >= earliest, np.asarray(drummer.fill_start_probs, dtype=np.float64), 0.0)
     start = int(rng.choice(starts, p=odds / odds.sum())) if odds.sum() > 0 else int(starts.max())

@@ -11,6 +11,7 @@ import pytest
 from drumgen import arrangement, kit, metrics, parts
 from drumgen.config import load_config
 from drumgen.drummer import (
+    FILL_VOICES,
     LAYOUT_FEATURES,
     DrummerModel,
     fit_drummer,
@@ -431,6 +432,33 @@ def test_fills_into_a_section_heard_before_take_only_the_last_beat(rng) -> None:
     assert starts_into_repeat == {arrangement.SHORT_FILL_START}, "into a section heard before: one beat"
 
 
+def test_fills_are_drawn_whole_from_the_fill_library(rng) -> None:
+    p = rock_probabilities(24, rng=rng)
+    found = Sections(starts=np.array([0, 8, 16]), labels=("A", "B", "A"), n_bars=24)
+    voice = {name: FILL_VOICES.index(name) for name in FILL_VOICES}
+    snare_run = [-1] * 8 + [voice["snare"]] * 4 + [voice["tom_mid"]] * 2 + [voice["tom_low"]] * 2
+    last_beat = [-1] * 12 + [voice["snare"], voice["rest"], voice["snare"], voice["kick"]]
+    drummer = dataclasses.replace(
+        drummer_model(), fill_patterns=np.array([snare_run, last_beat]), fill_pattern_counts=np.array([3, 1])
+    )
+    played_into_new = set()
+    for seed in range(12):
+        result = arrangement.arrange(
+            p, found, drummer=drummer, settings=settings(fills=1.0), rng=np.random.default_rng(seed)
+        )
+        for bar in (7, 15):
+            start = int(result.fill_starts[bar])
+            pattern = snare_run if start == 8 else last_beat
+            pieces = kit.to_pieces((result.grid[bar] > 0)[None])[0] > 0  # (n_pieces, 16)
+            for step in range(start, 16):
+                name = FILL_VOICES[pattern[step]]
+                played = {kit.PIECES[i] for i in np.flatnonzero(pieces[:, step])}
+                assert played == (set() if name == "rest" else {name}), (bar, step)
+        played_into_new.add(int(result.fill_starts[7]))
+        assert result.fill_starts[15] == 12, "into a section heard before: the one-beat fill only"
+    assert played_into_new == {8, 12}, "into a new section: either fill, as often as it was played"
+
+
 def test_velocities_follow_the_drummer_table_and_section_loudness(rng) -> None:
     p = rock_probabilities(8, rng=rng)
     found = Sections(starts=np.array([0, 4]), labels=("A", "B"), n_bars=8)
@@ -582,6 +610,10 @@ def test_fit_drummer_learns_velocities_fills_and_rests(tmp_path: Path) -> None:
     assert model.velocity[SNARE_A, 4] == pytest.approx(110) and model.velocity[HAT, 2] == pytest.approx(70)
     assert metrics.fill_bars(songs[0].arrays["drum_grids"])[11]
     assert model.info["fill_before_change_rate"] > 0 and 12 in model.fill_starts
+    high_tom = FILL_VOICES.index("tom_high")
+    assert model.fill_patterns is not None and model.fill_pattern_counts is not None
+    assert model.fill_patterns.tolist() == [[-1] * 12 + [high_tom] * 4], "the one fill, kept whole"
+    assert model.fill_pattern_counts.tolist() == [6], "played once in each of the 6 songs"
     rest = model.rest_chance(layout_features(songs[0].arrays["bar_cqts"], songs[0].arrays["part_onsets"]))
     assert rest[:4].min() > 0.5 > rest[4:].max(), "rests in the piano intro, plays with the band"
 

@@ -154,7 +154,7 @@ def test_the_drummer_learns_which_notes_a_kind_of_file_writes(tmp_path: Path) ->
     assert (
         json.loads((tmp_path / "model" / "config.json").read_text())["format_version"]
         == drummer.FORMAT_VERSION
-        == 4
+        == 5
     )
     loaded = load_drummer(tmp_path / "model")
     assert loaded.sound_trees is not None and set(loaded.sound_trees) == {"kick", "snare"}
