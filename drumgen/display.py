@@ -358,7 +358,8 @@ def plot_arrangement(
     title: str = "drums, whole song",
     bar_steps: np.ndarray | None = None,
 ) -> Any:
-    """Show a whole song's drums by kit class (kick, snare, hats, toms, cymbals) with its form.
+    """Show a whole song's drums by kit class (kick, snare, hats, toms, cymbals) with its form: a
+    vertical line per hit, at the hit's column (a step of a bar; each bar as wide as its steps).
 
     Parameters
     ----------
@@ -378,7 +379,10 @@ def plot_arrangement(
     columns = _bar_columns(n_bars, n_steps, bar_steps)
     rolled = _roll(classes, columns)
     ax = _axes(ax, (14, 2.5))
-    ax.imshow(rolled, origin="lower", aspect="auto", cmap="Greys", interpolation="nearest", vmin=0, vmax=1)
+    for row, hits in enumerate(rolled):  # one line per hit: an image resampled to the figure's
+        # width drops single columns (a crash, a tom) once the song has more steps than pixels
+        ax.eventplot(np.flatnonzero(hits), lineoffsets=row, linelengths=0.8, linewidths=0.8, colors="black")
+    ax.set_xlim(-0.5, columns[-1] - 0.5)
     ax.set_yticks(np.arange(n_classes), [name.replace("_", " ") for name in kit.KIT_CLASSES], fontsize=7)
     step_ticks = max(1, n_bars // 24)
     ax.set_xticks(columns[0:n_bars:step_ticks] - 0.5, [str(b) for b in range(0, n_bars, step_ticks)])
