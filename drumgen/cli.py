@@ -736,11 +736,13 @@ def _run_train_drummer(args: argparse.Namespace) -> int:
         force=args.force,
     )
     log.info(
-        "drummer model: %d songs, %d bars, rest rate %.3f, fills before %.0f%% of section changes -> %s",
+        "drummer model: %d songs, %d bars, rest rate %.3f, fills before %.0f%% of section changes "
+        "(%d in the fill library) -> %s",
         model.info["n_songs"],
         model.info["n_bars"],
         model.info["rest_rate"],
         100 * model.info["fill_before_change_rate"],
+        model.info["n_fill_patterns"],
         args.out,
     )
     return 0

@@ -12,6 +12,7 @@ import pytest
 from drumgen import dataset, io, pipeline, testing
 from drumgen.cli import main
 from drumgen.config import load_config
+from drumgen.drummer import load_drummer
 from drumgen.exceptions import ModelError, OutputExistsError
 from tests.conftest import TINY_CORPUS_FORMS
 
@@ -298,3 +299,10 @@ def test_cli_train_and_dataset(corpus: Path, tmp_path: Path) -> None:
     assert main(["train", "vae", str(data), str(data), "--preset", "smoke", "--out", str(out)]) == 0
     assert (out / "config.json").is_file()
     assert main(["train", "vae", str(data), str(data), "--preset", "smoke", "--out", str(out)]) == 1
+    drummer_dir = tmp_path / "drummer"
+    assert main(["train", "drummer", str(data), "--preset", "smoke", "--out", str(drummer_dir)]) == 0
+    drummer = load_drummer(drummer_dir)
+    assert drummer.info["n_songs"] == len(FORMS)
+    n_patterns = 0 if drummer.fill_patterns is None else len(drummer.fill_patterns)
+    assert drummer.info["n_fill_patterns"] == n_patterns
+    assert main(["train", "drummer", str(data), "--preset", "smoke", "--out", str(drummer_dir)]) == 1
