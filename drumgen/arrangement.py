@@ -85,7 +85,7 @@ VARIANT_MIN_BARS = 2
 smaller group of bars joins the variant nearest to it."""
 SHORT_FILL_START = 12
 """First step of the last beat: fills into a section the song has played before start here or
-later (a one-beat fill), fills into a new section anywhere the learned fill table says."""
+later (a one-beat fill), fills into a new section wherever the learned fill starts."""
 KICK_ANCHOR_STEPS = (0, 8)
 """Steps the kick plays with the bass whether or not the bass plays there (beats 1 and 3)."""
 KICK_BASS_STROKES = 4.0
@@ -97,7 +97,7 @@ COLOUR_PIECES: tuple[str, ...] = (*kit.TOMS, "percussion")
 congas, cowbell ...)."""
 COLOUR_THRESHOLD = 0.5
 """A piece of :data:`COLOUR_PIECES` plays in a groove only on steps whose chance exceeds this
-(fills play toms as the fill table says). Where the VAE hedges, these rows scattered congas,
+(fills play toms as the learned fills do). Where the VAE hedges, these rows scattered congas,
 bongos and low toms through the grooves. On the validation songs, 0.5 instead of the hit threshold
 (0.2) for percussion gave kit F1 0.501 / 0.500, onset F1 0.320 / 0.318, drum-SSM Pearson 0.378 /
 0.373 and fills elsewhere 0.031 / 0.047, for fill/crash coverage 0.594 / 0.604 (0.3, 0.4 and 0.7
@@ -626,7 +626,7 @@ def arrange(
     sections : Sections
         The song's sections (:func:`drumgen.sections.find_sections`).
     drummer : DrummerModel
-        Velocity and fill tables (:mod:`drumgen.drummer`).
+        Velocity table and fill library (:mod:`drumgen.drummer`).
     settings : ArrangementConfig
     rest_chance : np.ndarray [shape=(n_bars,), float in [0, 1]], optional
         Chance that a real drummer rests in each bar (:meth:`DrummerModel.rest_chance`); None: play
