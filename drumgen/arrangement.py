@@ -569,12 +569,25 @@ def _fill(
     *,
     earliest: int = 0,
 ) -> tuple[np.ndarray, int]:
-    """The groove bar with its last beats replaced by a fill, and the step the fill starts on.
+    """The groove bar with its last beats replaced by a fill (:func:`_drawn_fill`), and the step
+    the fill starts on."""
+    start, voices = _drawn_fill(drummer, rng, earliest=earliest)
+    bar = groove.copy()
+    bar[:, start:] = False
+    for step, voice in zip(range(start, N_STEPS), voices, strict=True):
+        if voice != "rest":
+            bar[choice.rows[voice], step] = True
+    return bar, start
+
+
+def _drawn_fill(drummer: DrummerModel, rng: np.random.Generator, *, earliest: int) -> tuple[int, list[str]]:
+    """A fill's first step and its voice (of :data:`FILL_VOICES`) on each step from there on.
 
     The fill is one of the drummer model's fill library (:attr:`DrummerModel.fill_patterns`) that
     starts on ``earliest`` or later, drawn with the odds the training songs played it. A model
-    without a library (formats 1-4) draws a start step from ``earliest`` on (or the last one if
-    none is that late) and each step's voice from its fill table."""
+    without a library (formats 1-4), or without a fill that late, draws a start step from
+    ``earliest`` on (or the last one if none is that late) and each step's voice from its fill
+    table."""
     if drummer.fill_patterns is not None and drummer.fill_pattern_counts is not None:
         patterns = np.asarray(drummer.fill_patterns)
         pattern_starts = (patterns < 0).sum(axis=1)
@@ -582,23 +595,15 @@ def _fill(
         if odds.sum() > 0:
             chosen = int(rng.choice(len(patterns), p=odds / odds.sum()))
             start = int(pattern_starts[chosen])
-            bar = groove.copy()
-            bar[:, start:] = False
-            for step in range(start, N_STEPS):
-                voice = FILL_VOICES[int(patterns[chosen, step])]
-                if voice != "rest":
-                    bar[choice.rows[voice], step] = True
-            return bar, start
+            return start, [FILL_VOICES[int(voice)] for voice in patterns[chosen, start:]]
     starts = np.asarray(drummer.fill_starts)
     odds = np.where(starts >= earliest, np.asarray(drummer.fill_start_probs, dtype=np.float64), 0.0)
     start = int(rng.choice(starts, p=odds / odds.sum())) if odds.sum() > 0 else int(starts.max())
-    bar = groove.copy()
-    bar[:, start:] = False
-    for step in range(start, N_STEPS):
-        voice = FILL_VOICES[int(rng.choice(len(FILL_VOICES), p=drummer.fill_table[step]))]
-        if voice != "rest":
-            bar[choice.rows[voice], step] = True
-    return bar, start
+    voices = [
+        FILL_VOICES[int(rng.choice(len(FILL_VOICES), p=drummer.fill_table[step]))]
+        for step in range(start, N_STEPS)
+    ]
+    return start, voices
 
 
 def arrange(
