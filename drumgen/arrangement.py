@@ -39,7 +39,8 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
    the last beat only: :data:`SHORT_FILL_START`); the new section starts with a crash (and a
    kick) on its downbeat.
 5. **Laying out.** Bars the drummer model says real drummers rest in (bare intros, breaks) are left
-   empty, unless ``play_always``.
+   empty, unless ``play_always``; never more than ``max_rest_share`` of the song (the likeliest
+   rests), so a song the model hears as bare throughout still gets its drums.
 6. **Dynamics.** Velocities come from the drum VAE's velocity output, averaged over the bars that
    share a section label (so repeated sections play with the same dynamics), or, without it, from
    the corpus' own mean velocity of each sound on each step (accents, backbeat over hats); either
@@ -400,6 +401,27 @@ def _keep_backbeat(hits: np.ndarray, pieces: np.ndarray, *, snare_row: int, kick
         hits[kick_row, 0] = True
 
 
+def _rests(chance: np.ndarray, *, threshold: float, max_share: float) -> np.ndarray:
+    """Bars to leave empty: those whose rest chance exceeds ``threshold``, at most
+    ``floor(max_share x n_bars)`` of them (the likeliest rests, ties to the earlier bar).
+
+    Parameters
+    ----------
+    chance : np.ndarray [shape=(n_bars,), float in [0, 1]]
+        Each bar's (section-smoothed) chance that a real drummer rests there.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars,), bool]
+    """
+    resting = chance > threshold
+    cap = int(np.floor(max_share * len(chance)))
+    if resting.sum() > cap:
+        resting = np.zeros(len(chance), dtype=bool)
+        resting[np.argsort(-chance, kind="stable")[:cap]] = True
+    return resting
+
+
 def _pooled(probabilities: np.ndarray, bar_idx: np.ndarray) -> np.ndarray:
     return probabilities[bar_idx].mean(axis=0)
 
@@ -728,7 +750,7 @@ def arrange(
     if rest_chance is not None and not settings.play_always:
         chance = np.asarray(rest_chance, dtype=np.float64)
         smoothed = 0.5 * chance + 0.5 * _section_means(chance, sections)[sections.bar_section()]
-        resting = smoothed > settings.layout_threshold
+        resting = _rests(smoothed, threshold=settings.layout_threshold, max_share=settings.max_rest_share)
     hits[resting] = False
 
     fills = np.zeros(n_bars, dtype=bool)

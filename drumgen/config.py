@@ -144,6 +144,7 @@ class ArrangementConfig:
     hit_threshold: float
     keeper_threshold: float
     layout_threshold: float
+    max_rest_share: float
     velocity_source: str
     contrast: float
     variant_distance: float
@@ -320,7 +321,7 @@ def _validate(config: Config) -> None:
         )
     if config.generation.temperature < 0:
         raise ParameterError(f"generation.temperature must be >= 0, got {config.generation.temperature}")
-    for name in ("variation", "fills", "bass_lock"):
+    for name in ("variation", "fills", "bass_lock", "max_rest_share"):
         value = getattr(config.arrangement, name)
         if not 0.0 <= value <= 1.0:
             raise ParameterError(f"arrangement.{name} must be in [0, 1], got {value}")

@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variation", type=float, nargs="+", default=[0.0, 0.3])
     parser.add_argument("--fills", type=float, nargs="+", default=[0.6])
     parser.add_argument("--layout-threshold", type=float, nargs="+", default=[0.25])
+    parser.add_argument("--max-rest-share", type=float, nargs="+", default=[0.3])
     parser.add_argument("--velocity-source", nargs="+", default=["vae"], choices=["vae", "table"])
     parser.add_argument("--contrast", type=float, nargs="+", default=[15.0])
     parser.add_argument("--label-distance", type=float, nargs="+", default=[0.3])
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         args.variation,
         args.fills,
         args.layout_threshold,
+        args.max_rest_share,
         (False, True) if args.play_always else (False,),
         args.velocity_source,
         args.contrast,
@@ -100,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         args.bass_lock,
     )
     for setting in grid:
-        (hit_threshold, keeper_threshold, variation, fills, layout, always) = setting[:6]
-        velocity_source, contrast, label_distance, variant, bass_lock = setting[6:]
+        (hit_threshold, keeper_threshold, variation, fills, layout, max_rest) = setting[:6]
+        always, velocity_source, contrast, label_distance, variant, bass_lock = setting[6:]
         tuned = config.replace(
             arrangement={
                 "hit_threshold": hit_threshold,
@@ -109,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 "variation": variation,
                 "fills": fills,
                 "layout_threshold": layout,
+                "max_rest_share": max_rest,
                 "play_always": always,
                 "velocity_source": velocity_source,
                 "contrast": contrast,
@@ -123,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(metrics.song_metrics(arranged.grid, song.arrays["drum_grids"], change_bars=changes))
         label = (
             f"thr={hit_threshold} keeper={keeper_threshold} var={variation} fills={fills} "
-            f"layout={'never' if always else layout} "
+            f"layout={'never' if always else layout} max_rest={max_rest} "
             f"velocity={velocity_source} contrast={contrast} label_distance={label_distance} "
             f"variant_distance={variant} bass_lock={bass_lock}"
         )

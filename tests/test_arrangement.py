@@ -559,7 +559,12 @@ def test_layout_rests_where_the_chance_is_high(rng) -> None:
     found = Sections(starts=np.array([0, 4]), labels=("A", "B"), n_bars=8)
     rest = np.r_[np.full(4, 0.9), np.full(4, 0.05)]
     result = arrangement.arrange(
-        p, found, drummer=drummer_model(), settings=settings(layout_threshold=0.5), rest_chance=rest, rng=rng
+        p,
+        found,
+        drummer=drummer_model(),
+        settings=settings(layout_threshold=0.5, max_rest_share=0.5),
+        rest_chance=rest,
+        rng=rng,
     )
     assert result.resting.tolist() == [True] * 4 + [False] * 4
     assert not (result.grid[:4] > 0).any() and (result.grid[4:] > 0).any(axis=(1, 2)).all()
@@ -567,6 +572,26 @@ def test_layout_rests_where_the_chance_is_high(rng) -> None:
         p, found, drummer=drummer_model(), settings=settings(play_always=True), rest_chance=rest, rng=rng
     )
     assert not always.resting.any()
+
+
+def test_layout_never_rests_more_than_its_share_of_the_song(rng) -> None:
+    p = rock_probabilities(10, rng=rng)
+    found = Sections(starts=np.array([0, 5]), labels=("A", "B"), n_bars=10)
+    rest = np.array([0.9, 0.8, 0.95, 0.7, 0.85, 0.6, 0.65, 0.75, 0.9, 0.3])  # a song heard as bare throughout
+    result = arrangement.arrange(
+        p,
+        found,
+        drummer=drummer_model(),
+        settings=settings(layout_threshold=0.2, max_rest_share=0.3),
+        rest_chance=rest,
+        rng=rng,
+    )
+    assert result.resting.sum() == 3, "at most 30 % of 10 bars"
+    smoothed = 0.5 * rest + 0.5 * np.repeat([rest[:5].mean(), rest[5:].mean()], 5)
+    assert set(np.flatnonzero(result.resting)) == set(np.argsort(-smoothed)[:3]), "the likeliest rests"
+    assert (result.grid[~result.resting] > 0).any(axis=(1, 2)).all(), "every other bar plays"
+    with pytest.raises(ParameterError, match="max_rest_share"):
+        load_config("default", arrangement={"max_rest_share": 1.5})
 
 
 def test_arrange_checks_shapes(rng) -> None:
