@@ -1,6 +1,7 @@
-"""How swung songs meet the straight sixteenth grid: where their real off-beats land, what that
-teaches the drum VAE, and how the drums score when scored as written (swing applied). The
-README's "How good are the drums" quotes this output.
+"""How swung songs meet the straight sixteenth grid the drums are learned and scored on.
+
+Where their real off-beats land, what that teaches the drum VAE, and how the drums score when
+scored as written (swing applied). The README's "How good are the drums" quotes this output.
 
 The training and evaluation grids quantise every drum onset to the nearest straight sixteenth.
 A swung off-beat eighth (at 2/3 of the beat in triplet swing) is nearer the beat's fourth
