@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from drumgen import arrangement, dataset, evaluation, feel, generation, kit, metrics, representation
-from drumgen.analysis import read_timing
+from drumgen.analysis import SongTiming, read_timing
+from drumgen.config import Config
 from drumgen.meter import meter_group
 from drumgen.model.bundle import load_models
 
@@ -38,22 +39,23 @@ HARD_SWING = 5.0 / 3.0
 beat's fourth sixteenth than its third."""
 
 
-def keeper_positions(grid: np.ndarray) -> np.ndarray | None:
+def keeper_positions(classes: np.ndarray) -> np.ndarray | None:
     """Share of the beats (of bars where it plays) on which the timekeeper strikes each sixteenth;
-    None where it never plays. ``grid``: [shape=(n_bars, 46, 16)]."""
-    keeper = kit.to_kit_classes(grid)[:, TIMEKEEPERS, :16].any(axis=1)
+    None where it never plays. ``classes``: kit classes [shape=(n_bars, n_classes, 16), bool]."""
+    keeper = classes[:, TIMEKEEPERS, :16].any(axis=1)
     keeper = keeper[keeper.any(axis=1)]
     return keeper.reshape(-1, 4).mean(axis=0) if len(keeper) else None
 
 
-def kit_f1(generated: np.ndarray, real: np.ndarray) -> float:
-    return metrics.onset_f1(kit.to_kit_classes(generated), kit.to_kit_classes(real))
+def kit_f1(generated: np.ndarray, real_classes: np.ndarray) -> float:
+    """Kit F1 of a generated grid against the real drums' kit classes."""
+    return metrics.onset_f1(kit.to_kit_classes(generated), real_classes)
 
 
-def as_written(grid: np.ndarray, timing, played: feel.AppliedFeel) -> np.ndarray:
-    """``grid`` played as step 5 writes it (``played``'s swing on the song's uncompounded bars), then
-    quantised to the straight sixteenths as the real drums are."""
-    drums = feel.apply_feel(grid, timing.step_times, feel=played, swing_bars=~timing.meter.compound)
+def as_written(grid: np.ndarray, timing: SongTiming, config: Config) -> np.ndarray:
+    """``grid`` as step 5 writes it (:func:`drumgen.evaluation.written_drums`: the swing found in the
+    song's parts), quantised to the straight sixteenths as the real drums are."""
+    drums = evaluation.written_drums(grid, timing, config=config, seed=0)
     return representation.drums_to_grid([drums], timing.step_times)
 
 
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         if meter_group(song.meter) != "4/4":
             continue
         real = song.arrays["drum_grids"]
+        real_classes = kit.to_kit_classes(real)
         meta = json.loads((Path(args.dataset) / "songs" / f"{song.song_id}.json").read_text())
         timing = read_timing(meta["song"]["path"], config=config)
         if len(timing.step_times) != len(real):
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         common = evaluation.method_drums(
             "repeat_common_bar", song, models=models, bars=bars, seed=0, config=config
         )
-        played = feel.choose_feel(
+        played = feel.choose_feel(  # the swing step 5 applies (written_drums finds the same)
             timing.part_onsets,
             step_times=timing.step_times,
             settings=config.feel,
@@ -93,19 +96,19 @@ def main(argv: list[str] | None = None) -> int:
         scores.append(
             (
                 played.swing_ratio,
-                kit_f1(arranged.grid, real),
-                kit_f1(as_written(arranged.grid, timing, played), real),
-                kit_f1(common, real),
-                kit_f1(as_written(common, timing, played), real),
+                kit_f1(arranged.grid, real_classes),
+                kit_f1(as_written(arranged.grid, timing, config), real_classes),
+                kit_f1(common, real_classes),
+                kit_f1(as_written(common, timing, config), real_classes),
             )
         )
-        positions = keeper_positions(real)
+        positions = keeper_positions(real_classes)
         if positions is None:
             continue
         if positions[3] > positions[2]:
             swung_offbeats.append(song.song_id)
             continue
-        plays = kit.to_kit_classes(real)[:, TIMEKEEPERS].any(axis=(1, 2))
+        plays = real_classes[:, TIMEKEEPERS].any(axis=(1, 2))
         chances = arrangement.piece_probabilities(predicted.probabilities)[plays, hat]
         chance.append(chances.reshape(-1, 4).mean(axis=0))
         played_there.append(positions)
