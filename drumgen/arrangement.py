@@ -268,6 +268,7 @@ def decode_groove(
     keeper_threshold: float,
     delta: int = 0,
     choice: KitChoice | None = None,
+    backbeat: bool = True,
 ) -> np.ndarray:
     """One playable bar from 46 x 16 probabilities, piece by piece.
 
@@ -287,7 +288,8 @@ def decode_groove(
     :data:`COLOUR_THRESHOLD`. ``delta`` > 0 adds the next most probable piece-steps (denser), < 0
     drops the least probable ones. The backbeat is kept: if the snare plays at all, or the groove
     is not in half time, it strikes on steps 4 and 12 (or on 8 alone when the model hears half
-    time), and the kick plays the downbeat.
+    time), and the kick plays the downbeat; with ``backbeat`` False (a bar the model wrote in
+    another meter, whose beats are not the 4/4 bar's) only the downbeat kick is kept.
 
     Parameters
     ----------
@@ -298,6 +300,8 @@ def decode_groove(
     delta : int
     choice : KitChoice, optional
         The pitches and timekeeper to write (e.g. chosen once per song or section).
+    backbeat : bool
+        Whether to keep the 4/4 backbeat (see above).
 
     Returns
     -------
@@ -340,7 +344,9 @@ def decode_groove(
     for _, row, step in chosen:
         hits[row, step] = True
     if hits.any():
-        _keep_backbeat(hits, pieces, snare_row=choice.rows["snare"], kick_row=choice.rows["kick"])
+        _keep_backbeat(
+            hits, pieces, snare_row=choice.rows["snare"], kick_row=choice.rows["kick"], snare=backbeat
+        )
     return hits
 
 
@@ -386,14 +392,17 @@ def _pick_steps(
             spare.append(item)
 
 
-def _keep_backbeat(hits: np.ndarray, pieces: np.ndarray, *, snare_row: int, kick_row: int) -> None:
-    """Snare on 2 and 4 (or 3 in half time) and kick on 1, in place."""
-    snare = pieces[kit.PIECES.index("snare")]
+def _keep_backbeat(
+    hits: np.ndarray, pieces: np.ndarray, *, snare_row: int, kick_row: int, snare: bool = True
+) -> None:
+    """Snare on 2 and 4 (or 3 in half time; not with ``snare`` False) and kick on 1, in place."""
+    snare_chances = pieces[kit.PIECES.index("snare")]
     snare_rows = list(kit.piece_rows("snare"))
     half_time = (
-        snare[HALF_TIME_STEP] > max(snare[list(BACKBEAT_STEPS)]) and hits[snare_rows, HALF_TIME_STEP].any()
+        snare_chances[HALF_TIME_STEP] > max(snare_chances[list(BACKBEAT_STEPS)])
+        and hits[snare_rows, HALF_TIME_STEP].any()
     )
-    if not half_time:
+    if snare and not half_time:
         for step in BACKBEAT_STEPS:
             if not hits[snare_rows, step].any():
                 hits[snare_row, step] = True
@@ -642,6 +651,7 @@ def arrange(
     bass_onsets: np.ndarray | None = None,
     sounds: dict[str, int] | None = None,
     delta: int = 0,
+    written_steps: np.ndarray | None = None,
     rng: np.random.Generator,
 ) -> Arrangement:
     """Arrange a whole song (see the module docstring).
@@ -680,6 +690,9 @@ def arrange(
         their most probable row over the song (:func:`choose_kit`).
     delta : int
         Density offset: piece-steps added (or, negative, dropped) per groove bar.
+    written_steps : np.ndarray [shape=(n_bars,), int, steps], optional
+        The length the VAE wrote each bar in (:meth:`drumgen.meter.SongMeter.written_steps`): a
+        bar written shorter than 16 steps (a waltz's) keeps no 4/4 backbeat. None: all 16.
     rng : np.random.Generator
         Draws the fills (the grooves themselves are deterministic).
 
@@ -705,6 +718,9 @@ def arrange(
     if ssm is not None and np.shape(ssm) != (n_bars, n_bars):
         raise ParameterError(f"ssm must have shape ({n_bars}, {n_bars}), got {np.shape(ssm)}")
     hits = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=bool)
+    if written_steps is not None and np.shape(written_steps) != (n_bars,):
+        raise ParameterError(f"written_steps must have shape ({n_bars},), got {np.shape(written_steps)}")
+    four_four = np.ones(n_bars, dtype=bool) if written_steps is None else np.asarray(written_steps) == N_STEPS
     timekeepers = {
         label: choose_kit(_pooled(p, np.flatnonzero(labels == label))).timekeeper
         for label in _in_order_of_appearance(labels)
@@ -728,6 +744,7 @@ def arrange(
                 keeper_threshold=settings.keeper_threshold,
                 delta=delta,
                 choice=section_kit,
+                backbeat=bool(four_four[bar]),
             )
         if ssm is not None and settings.contrast > 0:
             groove = decode_groove(
@@ -736,6 +753,7 @@ def arrange(
                 keeper_threshold=settings.keeper_threshold,
                 delta=delta,
                 choice=section_kit,
+                backbeat=bool(four_four[variant_bars].mean() >= 0.5),
             )
             targets = [_contrast_target(ssm, variant_bars, bars, settings.contrast) for bars, _ in earlier]
             edits = contrast_edits(groove, pooled, [g for _, g in earlier], targets, choice=section_kit)

@@ -143,6 +143,7 @@ def vae_predictions(
     part_onsets: np.ndarray | None,
     genre: str,
     seed: int,
+    meter: SongMeter | None = None,
 ) -> Any:
     """The drum VAE's per-bar predictions, before the arranger (the first half of :func:`drums`).
 
@@ -159,6 +160,9 @@ def vae_predictions(
         says (:func:`drumgen.model.generate.bar_probabilities`).
     seed : int
         Seeds the latent sampling (at ``config.generation.temperature``).
+    meter : SongMeter, optional
+        Every bar's meter: a meter-aware VAE writes each bar in the length
+        :meth:`SongMeter.written_steps` gives. Default: every bar 4/4.
 
     Returns
     -------
@@ -177,6 +181,8 @@ def vae_predictions(
         rng=np.random.default_rng(seed),
         temperature=config.generation.temperature,
         unknown_genre=config.generation.unknown_genre,
+        written_steps=None if meter is None else meter.written_steps(),
+        written_compound=None if meter is None else meter.written_compound(),
     )
 
 
@@ -202,6 +208,7 @@ def stored_vae_predictions(
         part_onsets=to_model_steps(arrays["part_onsets"], song.meter.bar_steps),
         genre=song.genre if genre is None else genre,
         seed=seed,
+        meter=song.meter,
     )
 
 
@@ -308,9 +315,18 @@ def drums(
     if part_onsets is not None:
         part_onsets = to_model_steps(part_onsets, meter.bar_steps)
     predicted = vae_predictions(
-        bar_cqts, bar_tempos, chosen, vae=vae, config=config, part_onsets=part_onsets, genre=genre, seed=seed
+        bar_cqts,
+        bar_tempos,
+        chosen,
+        vae=vae,
+        config=config,
+        part_onsets=part_onsets,
+        genre=genre,
+        seed=seed,
+        meter=meter,
     )
     probabilities = predicted.probabilities
+    written = meter.written_steps() if vae.conditioning.meter_columns else None
     if not arranged:
         grids = {
             delta: fit_grid(
@@ -319,6 +335,7 @@ def drums(
                     probabilities,
                 ),
                 meter,
+                written_steps=written,
             )
             for delta in densities
         }
@@ -341,10 +358,12 @@ def drums(
         seed=seed,
         densities=densities,
         file_features=file_features,
+        written_steps=written,
     )
     arrangements = {
         delta: dataclasses.replace(
-            arranged_, grid=fit_grid(arranged_.grid, meter, fill_starts=arranged_.fill_starts)
+            arranged_,
+            grid=fit_grid(arranged_.grid, meter, fill_starts=arranged_.fill_starts, written_steps=written),
         )
         for delta, arranged_ in arrangements.items()
     }
@@ -366,6 +385,7 @@ def arrange_song(
     densities: tuple[int, ...] = (0,),
     file_features: np.ndarray | None = None,
     sounds: dict[str, int] | None = None,
+    written_steps: np.ndarray | None = None,
 ) -> dict[int, Arrangement]:
     """The arranging half of :func:`drums`: VAE probabilities -> one drum part per density offset.
 
@@ -392,6 +412,9 @@ def arrange_song(
     sounds : dict of str to int, optional
         Piece -> GM note written instead of the kit sounds ``file_features`` give (e.g. a study's
         upper bound, the real drums' own notes).
+    written_steps : np.ndarray [shape=(n_bars,), int], optional
+        The length a meter-aware VAE wrote each bar in (see
+        :func:`drumgen.arrangement.arrange`); None: every bar a 4/4 bar.
     """
     if drummer is None:
         raise ParameterError("arranged generation needs the drummer model (drum_generator_model/drummer)")
@@ -418,6 +441,7 @@ def arrange_song(
             bass_onsets=bass,
             sounds=sounds,
             delta=delta,
+            written_steps=written_steps,
             rng=np.random.default_rng([seed, delta + 1000]),
         )
         for delta in densities

@@ -12,10 +12,15 @@ meters count quarter notes (3/4 -> 4 4 4), x/2 half notes; compound meters (3/8,
 (steps 0, 2, 4 of each beat) are the beat's triplet; other eighth meters count pairs of eighths
 with one group of three last (5/8 -> 4 6, 7/8 -> 4 4 6).
 
-**Drums in any meter from a 4/4 model.** The drum VAE and the arranger know 16-step 4/4 bars.
-Their inputs are read as fractions of each bar (the CQT's 96 cells are; :func:`to_model_steps`
-folds the per-step part onsets onto 16 cells), and their 16-step bars are then fitted to each
-bar's meter by :func:`fit_grid`, from the arranged bar's four beats B1 B2 B3 B4:
+**Bars the model writes in their own meter.** The drum VAE and the arranger work on 16 cells per
+bar. Their inputs are read as fractions of each bar (the CQT's 96 cells are; :func:`to_model_steps`
+folds the per-step part onsets onto 16 cells). A meter-aware VAE (its conditioning ends with the
+bar's meter, :class:`drumgen.model.data.ConditionEncoding`) writes the bars of a song whose
+commonest bar is not 4/4 in their own length, in their first cells (a waltz's bar in cells 0-11,
+:meth:`SongMeter.written_steps`), and :func:`fit_grid` keeps them as written. Every other bar (a
+4/4 song's odd bars, bars longer than 16 steps, and every bar of a VAE without meter columns) is
+written as a 4/4 bar and fitted to its meter by rule, from the arranged bar's four beats B1 B2 B3
+B4:
 
 - 16-step bars (4/4, 2/2, 8/8): unchanged.
 - Simple meters, beat by beat: 1/4 (a pickup) plays B1; 2/4 the first half of the groove, B1 B2;
@@ -30,9 +35,9 @@ bar's meter by :func:`fit_grid`, from the arranged bar's four beats B1 B2 B3 B4:
   the downbeat is kept.
 
 The models train on songs of every meter (``drumgen dataset build --every-meter``), the drum VAE
-on their 16-step bars with every bar among its inputs (:class:`drumgen.model.data.BarTable`), so
-a 4/4 song's odd bar no longer keeps the song out of training; but the VAE still writes 16-step
-bars, and these rules are still the whole of drumgen's sense of other meters.
+on the bars it writes in their own length, with every bar among its inputs
+(:class:`drumgen.model.data.BarTable`), so a 4/4 song's odd bar no longer keeps the song out of
+training.
 
 Used by notebook ``step_4_generate_drum_patterns`` (through :func:`drumgen.generation.drums`).
 """
@@ -169,6 +174,34 @@ class SongMeter:
             "beat_starts": self.beat_starts(),
         }
 
+    def written_steps(self) -> np.ndarray:
+        """Steps of each bar that a meter-aware drum VAE writes itself [shape=(n_bars,), int64].
+
+        A bar's own steps where the song's commonest bar is not 16 steps long and the bar fits the
+        model's 16 cells (every bar of a 3/4 or 6/8 song, a 2/4 pickup of a waltz); 16 otherwise:
+        a 4/4 song's odd bars, and bars longer than 16 steps (5/4, 12/8), are written as 4/4 bars
+        and fitted by :func:`fit_grid`'s rules.
+
+        Examples
+        --------
+        >>> SongMeter.from_meters([(3, 4), (3, 4), (2, 4), (6, 4)]).written_steps().tolist()
+        [12, 12, 8, 16]
+        >>> SongMeter.from_meters([(4, 4), (4, 4), (2, 4)]).written_steps().tolist()
+        [16, 16, 16]
+        """
+        steps = self.bar_steps
+        if not len(steps):
+            return steps
+        lengths, counts = np.unique(steps, return_counts=True)
+        if lengths[np.argmax(counts)] == N_STEPS:
+            return np.full(len(steps), N_STEPS, dtype=np.int64)
+        return np.where(steps <= N_STEPS, steps, N_STEPS)
+
+    def written_compound(self) -> np.ndarray:
+        """Which bars a meter-aware drum VAE writes in a compound meter [shape=(n_bars,), bool]:
+        compound bars written in their own length (:meth:`written_steps`)."""
+        return self.compound & (self.written_steps() == self.bar_steps)
+
     def first_uncommon_bar(self) -> int | None:
         """Index of the first bar that is not 16 steps long, or None."""
         odd = np.flatnonzero(self.bar_steps != N_STEPS)
@@ -240,16 +273,27 @@ def to_model_steps(values: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
     return out.astype(values.dtype)
 
 
-def fit_grid(grid: np.ndarray, meter: SongMeter, *, fill_starts: np.ndarray | None = None) -> np.ndarray:
+def fit_grid(
+    grid: np.ndarray,
+    meter: SongMeter,
+    *,
+    fill_starts: np.ndarray | None = None,
+    written_steps: np.ndarray | None = None,
+) -> np.ndarray:
     """Fit 16-step 4/4 drum bars to each bar's own meter (see the module docstring).
 
     Parameters
     ----------
     grid : np.ndarray [shape=(n_bars, 46, 16), uint8 velocities or bool]
-        One arranged (or decoded) 4/4 bar per bar of the song.
+        One arranged (or decoded) bar per bar of the song, on the models' 16 cells.
     meter : SongMeter
     fill_starts : np.ndarray [shape=(n_bars,), int, steps of the 16], optional
         Where each bar's fill starts (-1: no fill), from :class:`drumgen.arrangement.Arrangement`.
+    written_steps : np.ndarray [shape=(n_bars,), int], optional
+        How many of its 16 cells the model wrote for each bar (:meth:`SongMeter.written_steps`, for
+        a meter-aware VAE). A bar written in its own length keeps its first ``bar_steps`` cells as
+        they are (a fill's tail still ends the bar); the others are fitted by the rules. Default:
+        every bar was written as a 16-step 4/4 bar.
 
     Returns
     -------
@@ -263,6 +307,7 @@ def fit_grid(grid: np.ndarray, meter: SongMeter, *, fill_starts: np.ndarray | No
     if meter.is_common_time:
         return grid
     fills = np.full(meter.n_bars, -1) if fill_starts is None else np.asarray(fill_starts)
+    written = np.full(meter.n_bars, N_STEPS) if written_steps is None else np.asarray(written_steps)
     out = np.zeros((*grid.shape[:2], meter.n_steps), dtype=grid.dtype)
     compound = meter.compound
     for bar, length in enumerate(meter.bar_steps):
@@ -272,8 +317,11 @@ def fit_grid(grid: np.ndarray, meter: SongMeter, *, fill_starts: np.ndarray | No
             continue
         beats = meter.beats(bar)
         fill_start = int(fills[bar])
-        groove = _clean_beats(source, fill_start)
-        fitted = _compound_bar(groove, beats) if compound[bar] else _simple_bar(groove, beats)
+        if written[bar] == length:
+            fitted = source[:, :length].copy()
+        else:
+            groove = _clean_beats(source, fill_start)
+            fitted = _compound_bar(groove, beats) if compound[bar] else _simple_bar(groove, beats)
         if fill_start >= 0:
             tail = min(N_STEPS - fill_start, int(length) - beats[0])
             if tail > 0:

@@ -97,6 +97,46 @@ def test_decode_groove_adds_a_missing_backbeat_but_not_in_half_time() -> None:
     assert hits[SNARE_A, 8] and not hits[SNARE_A, [4, 12]].any()
 
 
+def test_bars_written_in_another_meter_keep_no_4_4_backbeat(rng) -> None:
+    """A 6/8 bar written in cells 0-11 has its snare on cell 6; the 4/4 backbeat (cells 4 and 12)
+    would put one where no 6/8 drummer plays it."""
+    six_eight = np.zeros((46, 16))
+    six_eight[KICK_A, 0] = 0.9
+    six_eight[SNARE_A, 6] = 0.9
+    six_eight[HAT, 0:12:2] = 0.9
+    hits = arrangement.decode_groove(six_eight, hit_threshold=0.5, keeper_threshold=0.5, backbeat=False)
+    assert np.flatnonzero(hits[SNARE_A]).tolist() == [6] and hits[KICK_A, 0]
+    kickless = six_eight.copy()
+    kickless[KICK_A] = 0.0
+    hits = arrangement.decode_groove(kickless, hit_threshold=0.5, keeper_threshold=0.5, backbeat=False)
+    assert hits[KICK_A, 0], "the downbeat kick is still kept"
+    forced = arrangement.decode_groove(six_eight, hit_threshold=0.5, keeper_threshold=0.5)
+    assert forced[SNARE_A, [4, 6, 12]].all(), "as a 4/4 bar it would get the backbeat"
+    # arrange: the bars written short keep no backbeat, a 4/4 bar of the same song does
+    probabilities = np.stack([six_eight] * 3 + [rock_probabilities(1, rng=rng)[0]])
+    sections = Sections(starts=np.array([0]), labels=("A",), n_bars=4)
+    arranged = arrangement.arrange(
+        probabilities,
+        sections,
+        drummer=drummer_model(),
+        settings=settings(fills=0.0, variation=1.0),
+        written_steps=np.array([12, 12, 12, 16]),
+        rng=rng,
+    )
+    snare_steps = arranged.grid[:, [SNARE_A, SNARE_B]].max(axis=1) > 0
+    assert not snare_steps[:3, [4, 12]].any() and snare_steps[:3, 6].all()
+    assert snare_steps[3, [4, 12]].all()
+    with pytest.raises(ParameterError, match="written_steps"):
+        arrangement.arrange(
+            probabilities,
+            sections,
+            drummer=drummer_model(),
+            settings=settings(),
+            written_steps=np.ones(3),
+            rng=rng,
+        )
+
+
 def test_decode_groove_delta_changes_density(rng) -> None:
     p = rock_probabilities(1, rng=rng)[0]
     base = arrangement.decode_groove(p, hit_threshold=0.5, keeper_threshold=0.5).sum()

@@ -14,7 +14,7 @@ from drumgen.config import load_config
 from drumgen.drummer import fit_drummer
 from drumgen.exceptions import ParameterError
 from drumgen.meter import SongMeter, meter_group
-from drumgen.model.data import BarTable
+from drumgen.model.data import BarTable, ConditionEncoding
 from drumgen.representation import pitch_to_row
 
 HAT, SNARE, KICK = pitch_to_row(42), pitch_to_row(38), pitch_to_row(36)
@@ -122,9 +122,15 @@ def test_a_plain_build_skips_other_meters_and_an_every_meter_build_keeps_and_tra
     assert found["in_3_4"].arrays["drum_grids"].shape[2] == 16  # 12-step bars on the 16-step canvas
     assert found["in_3_4"].meter.bar_steps.tolist() == [12] * 8
     assert found["one_2_4_bar"].meter.bar_steps.tolist() == [16, 16, 16, 8, 16, 16, 16, 16]
-    # the models train on them: the VAE on the 16-step bars (all bars are its inputs), the drummer on all
+    # the models train on them: the VAE on the bars it writes in their own length (the waltz's
+    # 12-step bars and the other song's 16-step ones; all bars are its inputs), the drummer on all
     table = BarTable.from_songs([found["in_3_4"], found["one_2_4_bar"]])
-    assert table.n_bars == 16 and table.n_targets == 7
+    assert table.n_bars == 16 and table.target_idx.tolist() == [*range(8), 8, 9, 10, 12, 13, 14, 15]
+    assert table.conditions[:8, -2:].tolist() == [[0.25, 0.0]] * 8  # written 4 steps short, simple
+    assert not table.conditions[8:, -2:].any()  # 4/4 bars, the 2/4 bar among them, as before
+    assert not table.drum_hits[:8, :, 12:].any() and table.drum_hits[:8, :, :12].any()
+    # a VAE without meter columns trains on the 16-step bars only
+    assert BarTable.from_songs(list(found.values()), conditioning=ConditionEncoding()).n_targets == 7
     drummer = fit_drummer(list(found.values()), settings=smoke_config.drum_changes)
     assert drummer.info["n_songs"] == 2 and drummer.info["n_bars"] == 16
     # and a training build resumed on that folder drops them again

@@ -212,6 +212,52 @@ def test_fit_grid_ends_a_bar_with_its_fill() -> None:
     np.testing.assert_array_equal(four[:, :16], filled(8))
 
 
+def test_written_steps_follow_the_songs_commonest_bar() -> None:
+    """A meter-aware VAE writes a waltz's or a 6/8 song's bars (and their short bars) in their own
+    length; a 4/4 song's odd bars, and any bar longer than 16 steps, as 4/4 bars."""
+    waltz = SongMeter.from_meters([(1, 4), (3, 4), (3, 4), (3, 4), (4, 4), (5, 4)])
+    assert waltz.written_steps().tolist() == [4, 12, 12, 12, 16, 16]
+    assert not waltz.written_compound().any()
+    six_eight = SongMeter.from_meters([(6, 8), (6, 8), (12, 8), (3, 8)])
+    assert six_eight.written_steps().tolist() == [12, 12, 16, 6]
+    assert six_eight.written_compound().tolist() == [True, True, False, True]
+    four = SongMeter.from_meters([(4, 4), (2, 4), (4, 4), (3, 4), (1, 4)])
+    assert four.written_steps().tolist() == [16] * 5 and not four.written_compound().any()
+    twelve_eight = SongMeter.from_meters([(12, 8)] * 3 + [(6, 8)])
+    assert twelve_eight.written_steps().tolist() == [16, 16, 16, 12]
+
+
+def test_fit_grid_keeps_the_bars_written_in_their_own_meter() -> None:
+    """A bar the VAE wrote in its own length keeps its first cells as written (no waltz rule); a
+    fill still ends it, the first beat still grooves; a bar written as 4/4 is fitted by the rules."""
+    written_waltz = np.zeros((46, 16), np.uint8)
+    written_waltz[KICK, 0] = 110
+    written_waltz[SNARE, [4, 8]] = 90
+    written_waltz[HAT, [0, 2, 4, 6, 8, 10]] = 70
+    written_six = np.zeros((46, 16), np.uint8)
+    written_six[KICK, [0, 10]] = 100  # an off-beat kick that no rule would place
+    written_six[SNARE, 6] = 100
+    written_six[HAT, 0:12:2] = 60
+    filled_waltz = written_waltz.copy()
+    filled_waltz[:, 12:] = 0
+    filled_waltz[TOM, 12:16] = 100  # the arranger's fill on the 4/4 bar's last beat
+    song_meter = SongMeter.from_meters([(3, 4), (6, 8), (3, 4), (5, 4)])
+    grids = np.stack([written_waltz, written_six, filled_waltz, _groove()])
+    written = np.array([12, 12, 12, 16])
+    fitted = fit_grid(grids, song_meter, fill_starts=np.array([-1, -1, 12, -1]), written_steps=written)
+    three, six, three_filled, five = fitted
+    np.testing.assert_array_equal(three[:, :12], written_waltz[:, :12])
+    np.testing.assert_array_equal(six[:, :12], written_six[:, :12])
+    assert _steps(six[KICK]) == [0, 10]
+    assert _steps(three_filled[TOM]) == [8, 9, 10, 11]  # the fill's beat ends the bar
+    np.testing.assert_array_equal(three_filled[:, :8], written_waltz[:, :8])
+    assert _steps(five[KICK]) == [0, 8, 16]  # written as 4/4: the rules' 5/4
+    # without written_steps the same bar is rebuilt by the waltz rule from beats 1, 2 and 4 (its
+    # empty last four cells), losing the written third beat
+    ruled = fit_grid(grids[:1], SongMeter.from_meters([(3, 4)]))[0]
+    assert _steps(ruled[SNARE]) == [4] and _steps(ruled[HAT]) == [0, 2, 4, 6]
+
+
 def test_fit_grid_leaves_common_time_alone_and_rests_empty() -> None:
     grid = np.stack([_groove(), _groove()])
     assert fit_grid(grid, SongMeter.common_time(2)) is grid

@@ -15,6 +15,7 @@ import pytest
 from drumgen.config import Config, load_config
 from drumgen.exceptions import ModelError, ParameterError
 from drumgen.model.data import (
+    N_CONDITIONS,
     N_PART_CHANNELS,
     PART_ONSET_SATURATION,
     BarTable,
@@ -181,13 +182,23 @@ def test_masked_velocity_loss_counts_the_real_hits_only() -> None:
 
 def test_condition_encoding_known_answers_and_round_trip() -> None:
     got = conditions(np.array([80.0, 160.0, 400.0, 120.0]), genre="pop")
-    assert got.shape == (4, 2 + len(GENRES)) and got.dtype == np.float32
+    genre_columns = slice(2, 2 + len(GENRES))
+    assert got.shape == (4, 2 + len(GENRES) + 2) and got.dtype == np.float32
     np.testing.assert_allclose(got[:, 0], [-1.0, 1.0, 3.0, 0.0])  # (bpm - 120) / 40, clipped to 3
     np.testing.assert_allclose(got[:, 1], [0.0, 0.25, 0.5, 0.75])
-    assert got[:, 2 + GENRES.index("pop")].tolist() == [1.0] * 4 and got[:, 2:].sum() == 4
+    assert got[:, 2 + GENRES.index("pop")].tolist() == [1.0] * 4 and got[:, genre_columns].sum() == 4
+    # the meter columns: every bar written as a 16-step simple bar unless told, which is all zeros
+    assert got[:, -2:].tolist() == [[0.0, 0.0]] * 4
+    written = conditions(
+        np.array([120.0] * 3), genre="pop", bar_steps=np.array([12, 12, 8]), compound=[False, True, False]
+    )
+    assert written[:, -2:].tolist() == [[0.25, 0.0], [0.25, 1.0], [0.5, 0.0]]
+    with pytest.raises(ParameterError, match="one written length"):
+        conditions(np.array([120.0] * 3), genre="pop", bar_steps=np.array([12, 12]))
     # an unknown genre without a recorded mix: equal shares, never the all-zero vector
     np.testing.assert_allclose(
-        conditions(np.array([120.0]), genre="polka")[:, 2:], np.full((1, len(GENRES)), 1 / len(GENRES))
+        conditions(np.array([120.0]), genre="polka")[:, genre_columns],
+        np.full((1, len(GENRES)), 1 / len(GENRES)),
     )
     other = ConditionEncoding(
         tempo_center=100.0,
@@ -209,10 +220,18 @@ def test_condition_encoding_known_answers_and_round_trip() -> None:
         "genres": list(GENRES),
         "cqt_levels": CQT_LEVELS,
         "unknown_genre_mix": None,
+        "meter_columns": False,
     }
-    # configs saved before the mix was recorded read back with none (equal shares)
-    old = {key: value for key, value in other.to_dict().items() if key != "unknown_genre_mix"}
+    # configs saved before the mix (or the meter) was recorded read back with none (equal shares;
+    # no meter columns, as those models were trained)
+    old = {
+        key: value
+        for key, value in other.to_dict().items()
+        if key not in ("unknown_genre_mix", "meter_columns")
+    }
     assert ConditionEncoding.from_dict(old).unknown_genre_mix is None
+    assert not ConditionEncoding.from_dict(old).meter_columns
+    assert ConditionEncoding.from_dict({**old, "meter_columns": True}).n_conditions == 2 + 2 + 2
     with pytest.raises(ParameterError, match="tempo scale"):
         ConditionEncoding(tempo_scale=0.0)
     with pytest.raises(ParameterError, match="unknown-genre mix"):
@@ -321,21 +340,21 @@ def test_network_takes_parts_and_drops_out_in_training_only() -> None:
     from drumgen.model.vae import VaeShape, build_drum_vae
 
     config = load_config("smoke").vae
-    vae = build_drum_vae(VaeShape(N_BINS, N_CELLS, K + 1, 8, len(PART_FAMILIES)), config)
+    vae = build_drum_vae(VaeShape(N_BINS, N_CELLS, K + 1, N_CONDITIONS, len(PART_FAMILIES)), config)
     assert {t.name for t in vae.encoder.inputs} == {"cqt_stack", "parts", "conditions"}
     assert vae.encoder.get_layer("encoder_dropout").rate == config.dropout
     rng = np.random.default_rng(0)
     inputs = {
         "cqt_stack": rng.random((4, N_BINS, N_CELLS, K + 1)).astype(np.float32),
         "parts": rng.random((4, N_PART_CHANNELS, len(PART_FAMILIES), 16)).astype(np.float32),
-        "conditions": np.zeros((4, 8), np.float32),
+        "conditions": np.zeros((4, N_CONDITIONS), np.float32),
     }
     first = np.asarray(vae.encoder(inputs, training=False)[0])
     np.testing.assert_array_equal(first, np.asarray(vae.encoder(inputs, training=False)[0]))
     silent = {**inputs, "parts": np.zeros_like(inputs["parts"])}
     assert not np.allclose(first, np.asarray(vae.encoder(silent, training=False)[0]))
     with pytest.raises(ParameterError, match="part families"):
-        build_drum_vae(VaeShape(N_BINS, N_CELLS, K + 1, 8, 3), config)
+        build_drum_vae(VaeShape(N_BINS, N_CELLS, K + 1, N_CONDITIONS, 3), config)
 
 
 # --- training, saving, loading, generation (slow: trains a network) -------------------------------
@@ -381,6 +400,7 @@ def test_saved_config_records_the_inputs_and_format(fitted: dict[str, Any]) -> N
         "genres": list(GENRES),
         "cqt_levels": CQT_LEVELS,
         "unknown_genre_mix": [0.7, 0.3, 0.0, 0.0, 0.0, 0.0],  # the training songs' genre shares
+        "meter_columns": True,
     }
     assert fitted["vae"].conditioning.unknown_genre_mix == (0.7, 0.3, 0.0, 0.0, 0.0, 0.0)
     assert config["architecture"]["shape"]["n_families"] == len(PART_FAMILIES)
@@ -508,6 +528,64 @@ def test_generation_drums_passes_the_parts_through(fitted: dict[str, Any], fit_c
     assert grids.grids[0].shape == (song.n_bars, 46, 16)
     with pytest.raises(ParameterError, match="part_onsets"):
         generation.drums(a["bar_cqts"], a["bar_tempos"], chosen, found, part_onsets=None, **common)
+
+
+@pytest.mark.slow
+def test_a_meter_aware_vae_writes_a_waltz_in_its_own_bars(fitted: dict[str, Any], fit_config: Config) -> None:
+    """The meter columns are read, nothing is written past a bar's own length, and step 4 keeps
+    the bars as written instead of rebuilding them by the waltz rule."""
+    from drumgen import generation
+    from drumgen.meter import SongMeter, to_model_steps
+    from drumgen.model.generate import bar_probabilities, decode_hits, hits_to_velocities
+    from drumgen.sections import Sections
+    from drumgen.selection import BarSelection
+
+    vae = fitted["vae"]
+    assert vae.conditioning.meter_columns
+    song = fitted["val"][0]
+    a, n = song.arrays, song.n_bars
+    inputs = (a["bar_cqts"], a["neighbor_idx"], a["neighbor_weights"])
+    common = {"bar_tempos": a["bar_tempos"], "genre": song.genre, "part_onsets": a["part_onsets"]}
+    four = bar_probabilities(vae, *inputs, **common, rng=np.random.default_rng(0))
+    waltz = bar_probabilities(
+        vae,
+        *inputs,
+        **common,
+        rng=np.random.default_rng(0),
+        written_steps=np.full(n, 12),
+        written_compound=np.zeros(n, bool),
+    )
+    # step 4 as it reads a waltz: its parts' steps folded as fractions of 12-step bars
+    as_read = bar_probabilities(
+        vae,
+        *inputs,
+        **{**common, "part_onsets": to_model_steps(a["part_onsets"], np.full(n, 12))},
+        rng=np.random.default_rng(0),
+        temperature=fit_config.generation.temperature,
+        written_steps=np.full(n, 12),
+        written_compound=np.zeros(n, bool),
+    )
+    assert four.probabilities[:, :, 12:].any() and not waltz.probabilities[:, :, 12:].any()
+    assert not np.allclose(waltz.probabilities[:, :, :12], four.probabilities[:, :, :12])
+    chosen = BarSelection(neighbor_idx=a["neighbor_idx"], neighbor_weights=a["neighbor_weights"])
+    generated = generation.drums(
+        a["bar_cqts"],
+        a["bar_tempos"],
+        chosen,
+        Sections.whole_song(n),
+        vae=vae,
+        drummer=None,
+        config=fit_config,
+        part_onsets=a["part_onsets"],
+        seed=0,
+        arranged=False,
+        genre=song.genre,
+        meter=SongMeter.from_meters([(3, 4)] * n),
+    )
+    hits = decode_hits(as_read.probabilities, as_read.counts, delta=0, mode=fit_config.generation.decode)
+    written = hits_to_velocities(hits, as_read.probabilities)
+    np.testing.assert_array_equal(generated.grids[0][:, :, :12], written[:, :, :12])
+    assert not generated.grids[0][:, :, 12:].any()
 
 
 @pytest.mark.slow

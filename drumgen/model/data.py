@@ -24,8 +24,12 @@ from drumgen.songdata import CQT_LEVELS, GENRES, SongData
 TEMPO_CENTER = 120.0
 """Tempo conditioning is (bpm - TEMPO_CENTER) / TEMPO_SCALE, clipped to [-3, 3]."""
 TEMPO_SCALE = 40.0
-N_CONDITIONS = 2 + len(GENRES)
-"""Conditioning vector: tempo, song progress, genre one-hot (a soft mix when unknown)."""
+N_METER_COLUMNS = 2
+"""Meter columns of a meter-aware VAE's conditioning: how much shorter than a 4/4 bar the bar is
+written (``1 - steps / 16``: 0 for 4/4, 0.25 for 3/4 and 6/8) and whether it is compound; both 0
+for a 4/4 bar, so a 4/4 song's inputs are those of a VAE without them."""
+N_CONDITIONS = 2 + len(GENRES) + N_METER_COLUMNS
+"""Conditioning vector: tempo, song progress, genre one-hot (a soft mix when unknown), meter."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,11 @@ class ConditionEncoding:
         saw in training, made it play about 4.7 snares per bar instead of 1.9; the mix of shares
         2.84 against 2.33 with the song's own genre, the average 2.33 (validation songs,
         ``scripts/genre_conditioning_study.py``).
+    meter_columns : bool
+        Whether the vector ends with the bar's meter (:data:`N_METER_COLUMNS` columns: how much
+        shorter than 16 steps the VAE writes it, and 1 for a compound meter): a meter-aware VAE,
+        trained on bars of up to 16 steps of every meter, writes a 3/4 or 6/8 bar in its own
+        first 12 cells. False (models saved before): no meter columns, every bar a 4/4 bar.
     """
 
     tempo_center: float = TEMPO_CENTER
@@ -58,6 +67,7 @@ class ConditionEncoding:
     genres: tuple[str, ...] = GENRES
     cqt_levels: int = CQT_LEVELS
     unknown_genre_mix: tuple[float, ...] | None = None
+    meter_columns: bool = False
 
     def __post_init__(self) -> None:
         if self.tempo_scale <= 0:
@@ -89,8 +99,8 @@ class ConditionEncoding:
 
     @property
     def n_conditions(self) -> int:
-        """Length of the conditioning vector: tempo, progress, one column per genre."""
-        return 2 + len(self.genres)
+        """Length of the conditioning vector: tempo, progress, one column per genre, the meter."""
+        return 2 + len(self.genres) + (N_METER_COLUMNS if self.meter_columns else 0)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for the model's config."""
@@ -100,6 +110,7 @@ class ConditionEncoding:
             "genres": list(self.genres),
             "cqt_levels": self.cqt_levels,
             "unknown_genre_mix": None if self.unknown_genre_mix is None else list(self.unknown_genre_mix),
+            "meter_columns": self.meter_columns,
         }
 
     @classmethod
@@ -115,15 +126,21 @@ class ConditionEncoding:
                 if data.get("unknown_genre_mix") is None
                 else tuple(float(share) for share in data["unknown_genre_mix"])
             ),
+            meter_columns=bool(data.get("meter_columns", False)),
         )
 
 
-CURRENT_CONDITIONING = ConditionEncoding()
+CURRENT_CONDITIONING = ConditionEncoding(meter_columns=True)
 """This drumgen's conditioning, for models trained now (a loaded model keeps its own)."""
 
 
 def conditions(
-    bar_tempos: np.ndarray, *, genre: str, encoding: ConditionEncoding = CURRENT_CONDITIONING
+    bar_tempos: np.ndarray,
+    *,
+    genre: str,
+    encoding: ConditionEncoding = CURRENT_CONDITIONING,
+    bar_steps: np.ndarray | None = None,
+    compound: np.ndarray | None = None,
 ) -> np.ndarray:
     """Conditioning of every bar of a song.
 
@@ -134,24 +151,43 @@ def conditions(
         One of ``encoding.genres``, or anything else for unknown
         (:meth:`ConditionEncoding.genre_columns`).
     encoding : ConditionEncoding
-        Tempo scale and genre order (a trained model's own: ``DrumVae.conditioning``).
+        Tempo scale, genre order and whether the meter is an input (a trained model's own:
+        ``DrumVae.conditioning``).
+    bar_steps : np.ndarray [shape=(n_bars,), int, steps], optional
+        The length each bar is written in (its own, or 16 for a bar written as 4/4:
+        :meth:`drumgen.meter.SongMeter.written_steps`); default every bar 16. Read only when
+        ``encoding.meter_columns``.
+    compound : np.ndarray [shape=(n_bars,), bool], optional
+        Which bars are written in a compound meter; default none.
 
     Returns
     -------
     np.ndarray [shape=(n_bars, encoding.n_conditions), float32]
-        Columns: normalised tempo, progress (bar index / n_bars), genre one-hot (a mix if unknown).
+        Columns: normalised tempo, progress (bar index / n_bars), genre one-hot (a mix if
+        unknown), and with ``encoding.meter_columns`` ``1 - written steps / 16`` and the compound
+        flag.
 
     Examples
     --------
     >>> conditions(np.array([160.0, 160.0]), genre="pop")[:, :4]
     array([[1. , 0. , 0. , 1. ],
            [1. , 0.5, 0. , 1. ]], dtype=float32)
+    >>> six_eight = conditions(np.array([120.0]), genre="pop", bar_steps=np.array([12]), compound=[True])
+    >>> six_eight[:, -2:]
+    array([[0.25, 1.  ]], dtype=float32)
     """
     n_bars = len(bar_tempos)
     out = np.zeros((n_bars, encoding.n_conditions), dtype=np.float32)
     out[:, 0] = np.clip((np.asarray(bar_tempos) - encoding.tempo_center) / encoding.tempo_scale, -3.0, 3.0)
     out[:, 1] = np.arange(n_bars) / max(n_bars, 1)
-    out[:, 2:] = encoding.genre_columns(genre)
+    out[:, 2 : 2 + len(encoding.genres)] = encoding.genre_columns(genre)
+    if encoding.meter_columns:
+        steps = np.full(n_bars, N_STEPS) if bar_steps is None else np.asarray(bar_steps)
+        flags = np.zeros(n_bars, dtype=bool) if compound is None else np.asarray(compound, dtype=bool)
+        if steps.shape != (n_bars,) or flags.shape != (n_bars,):
+            raise ParameterError(f"need one written length and one compound flag per bar ({n_bars})")
+        out[:, -2] = 1.0 - steps / N_STEPS
+        out[:, -1] = flags
     return out
 
 
@@ -406,10 +442,12 @@ class BarTable:
 
     Songs of every meter join it. Every bar is an input (a bar and its neighbours, the CQT's 96
     cells and the part onsets read as fractions of the bar, as step 4 reads them:
-    :func:`drumgen.meter.to_model_steps`), but only the 16-step bars (4/4) are targets
-    (``target_idx``): the VAE's drums are 16-step 4/4 bars, fitted to other meters afterwards
-    (:func:`drumgen.meter.fit_grid`). A 4/4 song's one 2/4 bar thus no longer keeps its other bars
-    out of training.
+    :func:`drumgen.meter.to_model_steps`). The targets (``target_idx``) are the bars the VAE
+    writes in their own length: the 16-step bars (4/4), and with a meter-aware ``conditioning``
+    also the bars of up to 16 steps of songs whose commonest bar is not 4/4 (a waltz's 12, in
+    cells 0-11: :meth:`drumgen.meter.SongMeter.written_steps`). The others are fitted to their
+    meter after generation (:func:`drumgen.meter.fit_grid`), so a 4/4 song's one 2/4 bar is an
+    input but not a target.
 
     Attributes
     ----------
@@ -424,7 +462,8 @@ class BarTable:
     part_onsets : np.ndarray [shape=(n_total, len(PART_FAMILIES), N_STEPS), uint8 counts]
     song_of_bar : np.ndarray [shape=(n_total,), int64]
     target_idx : np.ndarray [shape=(n_targets,), int64]
-        Rows that are 16-step bars: what training, validation and the baselines use.
+        Rows written in their own length (16-step bars, and other meters' bars for a meter-aware
+        conditioning): what training, validation and the baselines use.
     conditioning : ConditionEncoding
         What made ``conditions`` and scales ``bar_cqts`` in :meth:`batch`.
     """
@@ -447,7 +486,7 @@ class BarTable:
 
     @property
     def n_targets(self) -> int:
-        """16-step bars in the table (training or validation examples)."""
+        """Target bars in the table (training or validation examples)."""
         return len(self.target_idx)
 
     @classmethod
@@ -477,7 +516,11 @@ class BarTable:
                 )
         offsets = np.cumsum([0] + [song.n_bars for song in songs])
         drums = [s.arrays["drum_grids"][..., :N_STEPS] for s in songs]
-        is_target = np.concatenate([s.meter.bar_steps == N_STEPS for s in songs])
+        written = [
+            s.meter.written_steps() if conditioning.meter_columns else np.full(s.n_bars, N_STEPS)
+            for s in songs
+        ]
+        is_target = np.concatenate([w == s.meter.bar_steps for w, s in zip(written, songs, strict=True)])
         return cls(
             bar_cqts=np.concatenate([s.arrays["bar_cqts"] for s in songs]),
             drum_hits=np.concatenate([(grid > 0).astype(np.float32) for grid in drums]),
@@ -490,7 +533,16 @@ class BarTable:
             ),
             neighbor_weights=np.concatenate([s.arrays["neighbor_weights"].astype(np.float32) for s in songs]),
             conditions=np.concatenate(
-                [conditions(s.arrays["bar_tempos"], genre=s.genre, encoding=conditioning) for s in songs]
+                [
+                    conditions(
+                        s.arrays["bar_tempos"],
+                        genre=s.genre,
+                        encoding=conditioning,
+                        bar_steps=w,
+                        compound=s.meter.written_compound(),
+                    )
+                    for w, s in zip(written, songs, strict=True)
+                ]
             ),
             part_onsets=np.concatenate(
                 [to_model_steps(s.arrays["part_onsets"], s.meter.bar_steps) for s in songs]

@@ -199,6 +199,8 @@ def bar_probabilities(
     rng: np.random.Generator,
     temperature: float = 1.0,
     unknown_genre: str = "marginal",
+    written_steps: np.ndarray | None = None,
+    written_compound: np.ndarray | None = None,
     batch_size: int = 256,
 ) -> BarPredictions:
     """The VAE's hit probabilities, note counts and velocities for every bar of a song.
@@ -221,6 +223,11 @@ def bar_probabilities(
         encoded as the VAE was trained (``vae.parts``). Required: None raises.
     rng : np.random.Generator
         Draws the latents (see :func:`sample_decoder`).
+    written_steps, written_compound : np.ndarray [shape=(n_bars,)], optional
+        The length (steps) and compound flag each bar is written in
+        (:meth:`drumgen.meter.SongMeter.written_steps`, ``written_compound``); read by a
+        meter-aware VAE (``vae.conditioning.meter_columns``), whose probabilities past a bar's
+        written length are set to 0. Default: every bar a 16-step 4/4 bar.
 
     Returns
     -------
@@ -254,7 +261,16 @@ def bar_probabilities(
     if len(bar_tempos) != n_bars:
         raise ParameterError(f"{len(bar_tempos)} bar tempos for {n_bars} bars")
     weights = genre_weights(vae, genre, unknown_genre=unknown_genre)
-    genre_conditions = [conditions(bar_tempos, genre=name, encoding=vae.conditioning) for name in weights]
+    genre_conditions = [
+        conditions(
+            bar_tempos,
+            genre=name,
+            encoding=vae.conditioning,
+            bar_steps=written_steps,
+            compound=written_compound,
+        )
+        for name in weights
+    ]
     probabilities = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=np.float32)
     counts = np.zeros(n_bars, dtype=np.float32)
     velocities = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=np.float32)
@@ -285,4 +301,6 @@ def bar_probabilities(
         probabilities[bar_idx] = batch.probabilities
         counts[bar_idx] = batch.counts
         velocities[bar_idx] = batch.velocities
+    if vae.conditioning.meter_columns and written_steps is not None:
+        probabilities *= (np.arange(N_STEPS)[None, :] < np.asarray(written_steps)[:, None])[:, None, :]
     return BarPredictions(probabilities=probabilities, counts=counts, velocities=velocities)

@@ -46,7 +46,8 @@ FORMAT_VERSION = 3
 """The drum VAE's saved format. 1: CQT stack and conditioning only; 2: adds the parts input (its
 encoding saved in ``config.json`` as ``inputs``); 3: adds the decoder's velocity output, and
 ``inputs`` also holds the conditioning constants (tempo centre and scale, genre order) and the
-stored CQT scale (:class:`drumgen.model.data.ConditionEncoding`)."""
+stored CQT scale (:class:`drumgen.model.data.ConditionEncoding`); since meter-aware models, also
+``meter_columns`` (absent: False, the conditioning has no meter columns)."""
 
 
 @dataclass(frozen=True)
