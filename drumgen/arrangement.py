@@ -178,7 +178,12 @@ _CHANCE_ROWS: tuple[list[int], ...] = tuple(
 
 
 def lock_kick_to_bass(
-    probabilities: np.ndarray, bass_onsets: np.ndarray, *, weight: float, kick_row: int | None = None
+    probabilities: np.ndarray,
+    bass_onsets: np.ndarray,
+    *,
+    weight: float,
+    kick_row: int | None = None,
+    written_steps: np.ndarray | None = None,
 ) -> np.ndarray:
     """The kick's chances pulled toward the bass line, as a drummer's kick locks with the bass.
 
@@ -202,6 +207,9 @@ def lock_kick_to_bass(
     kick_row : int, optional
         The song's kick row, which takes the chance where the model gives the kick none; default:
         the likeliest kick row over the song (:func:`choose_kit`).
+    written_steps : np.ndarray [shape=(n_bars,), int], optional
+        Each bar's written length (:func:`arrange`); a bar written shorter than 16 steps anchors
+        the kick on its downbeat only, and nothing past its end. Default: every bar 16.
 
     Returns
     -------
@@ -216,7 +224,12 @@ def lock_kick_to_bass(
     total = kick.sum(axis=1)
     onsets = (bass > 0).astype(np.float64)
     target = onsets * np.minimum(1.0, KICK_BASS_STROKES / np.maximum(onsets.sum(axis=1, keepdims=True), 1.0))
-    target[:, list(KICK_ANCHOR_STEPS)] = 1.0
+    lengths = np.full(len(p), N_STEPS) if written_steps is None else np.asarray(written_steps)
+    anchors = np.zeros((len(p), N_STEPS), dtype=bool)
+    anchors[:, 0] = True
+    anchors[np.ix_(lengths == N_STEPS, list(KICK_ANCHOR_STEPS))] = True
+    target[anchors] = 1.0
+    target[np.arange(N_STEPS)[None, :] >= lengths[:, None]] = 0.0
     chance = (1.0 - weight) * np.minimum(total, 1.0) + weight * target
     kick_row = choose_kit(p).rows["kick"] if kick_row is None else kick_row
     song_row = (np.array(rows) == kick_row).astype(np.float64)
@@ -268,7 +281,7 @@ def decode_groove(
     keeper_threshold: float,
     delta: int = 0,
     choice: KitChoice | None = None,
-    backbeat: bool = True,
+    n_steps: int = N_STEPS,
 ) -> np.ndarray:
     """One playable bar from 46 x 16 probabilities, piece by piece.
 
@@ -288,8 +301,9 @@ def decode_groove(
     :data:`COLOUR_THRESHOLD`. ``delta`` > 0 adds the next most probable piece-steps (denser), < 0
     drops the least probable ones. The backbeat is kept: if the snare plays at all, or the groove
     is not in half time, it strikes on steps 4 and 12 (or on 8 alone when the model hears half
-    time), and the kick plays the downbeat; with ``backbeat`` False (a bar the model wrote in
-    another meter, whose beats are not the 4/4 bar's) only the downbeat kick is kept.
+    time), and the kick plays the downbeat. A bar the model wrote in another meter, in its first
+    ``n_steps`` cells (a waltz's 12), keeps no 4/4 backbeat (only the downbeat kick), its pulse is
+    averaged over its own beats, and nothing strikes past its end.
 
     Parameters
     ----------
@@ -300,8 +314,8 @@ def decode_groove(
     delta : int
     choice : KitChoice, optional
         The pitches and timekeeper to write (e.g. chosen once per song or section).
-    backbeat : bool
-        Whether to keep the 4/4 backbeat (see above).
+    n_steps : int
+        The bar's written length in steps (16 for a 4/4 bar; at most 16).
 
     Returns
     -------
@@ -310,6 +324,8 @@ def decode_groove(
     p = np.asarray(probabilities, dtype=np.float64)
     if p.shape != (N_ROWS, N_STEPS):
         raise ParameterError(f"probabilities must have shape (46, 16), got {p.shape}")
+    if not 1 <= n_steps <= N_STEPS:
+        raise ParameterError(f"n_steps must be in 1..{N_STEPS}, got {n_steps}")
     choice = choice or choose_kit(p)
     pieces = piece_probabilities(p)
     skipped = {"crash"} | (set(kit.TIMEKEEPERS) - {choice.timekeeper})
@@ -330,7 +346,7 @@ def decode_groove(
             opens = p[OPEN_HAT_ROW] > np.maximum(p[main_row], OPEN_HAT_THRESHOLD)
             rows = [OPEN_HAT_ROW if opens[step] else main_row for step in range(N_STEPS)]
         if piece in kit.TIMEKEEPERS:  # a steady pulse, not a count
-            pulse = pulse_steps(pieces[piece_idx], keeper_threshold)
+            pulse = pulse_steps(pieces[piece_idx], keeper_threshold, n_steps=n_steps)
             for step in range(N_STEPS):
                 (chosen if pulse[step] else spare).append((float(pieces[piece_idx, step]), rows[step], step))
             continue
@@ -343,14 +359,19 @@ def decode_groove(
     hits = np.zeros((N_ROWS, N_STEPS), dtype=bool)
     for _, row, step in chosen:
         hits[row, step] = True
+    hits[:, n_steps:] = False
     if hits.any():
         _keep_backbeat(
-            hits, pieces, snare_row=choice.rows["snare"], kick_row=choice.rows["kick"], snare=backbeat
+            hits,
+            pieces,
+            snare_row=choice.rows["snare"],
+            kick_row=choice.rows["kick"],
+            snare=n_steps == N_STEPS,
         )
     return hits
 
 
-def pulse_steps(chances: np.ndarray, threshold: float) -> np.ndarray:
+def pulse_steps(chances: np.ndarray, threshold: float, *, n_steps: int = N_STEPS) -> np.ndarray:
     """The timekeeper's steps: the same strokes in every :data:`PULSE_PERIOD` steps of the bar.
 
     A position of the period (e.g. the second sixteenth of a beat) is struck wherever its chance
@@ -362,13 +383,20 @@ def pulse_steps(chances: np.ndarray, threshold: float) -> np.ndarray:
     chances : np.ndarray [shape=(16,), float in [0, 1]]
         The timekeeper's chance per step (:func:`piece_probabilities`).
     threshold : float
+    n_steps : int
+        The bar's written length: the average runs over its whole periods only (a waltz's three
+        beats, not the empty fourth), and no step past it strikes.
 
     Returns
     -------
     np.ndarray [shape=(16,), bool]
     """
-    per_position = np.asarray(chances, dtype=np.float64).reshape(-1, PULSE_PERIOD).mean(axis=0)
-    return np.tile(per_position > threshold, N_STEPS // PULSE_PERIOD)
+    periods = max(n_steps // PULSE_PERIOD, 1)
+    chances = np.asarray(chances, dtype=np.float64)
+    per_position = chances[: periods * PULSE_PERIOD].reshape(-1, PULSE_PERIOD).mean(axis=0)
+    pulse = np.tile(per_position > threshold, N_STEPS // PULSE_PERIOD)
+    pulse[n_steps:] = False
+    return pulse
 
 
 def _pick_steps(
@@ -706,11 +734,16 @@ def arrange(
         raise ParameterError(
             f"probabilities must have shape ({sections.n_bars}, 46, 16) to match the sections, got {p.shape}"
         )
+    if written_steps is not None and np.shape(written_steps) != (n_bars,):
+        raise ParameterError(f"written_steps must have shape ({n_bars},), got {np.shape(written_steps)}")
+    written = np.full(n_bars, N_STEPS) if written_steps is None else np.asarray(written_steps, dtype=np.int64)
     song_kit = choose_kit(p)  # one pitch per kit piece for the whole song
     if sounds:
         song_kit = KitChoice(rows={**song_kit.rows, **_sound_rows(sounds)}, timekeeper=song_kit.timekeeper)
     if bass_onsets is not None and settings.bass_lock > 0:
-        p = lock_kick_to_bass(p, bass_onsets, weight=settings.bass_lock, kick_row=song_kit.rows["kick"])
+        p = lock_kick_to_bass(
+            p, bass_onsets, weight=settings.bass_lock, kick_row=song_kit.rows["kick"], written_steps=written
+        )
     labels = sections.bar_label_idx()
     positions = sections.position_in_section()
     variation = settings.variation
@@ -718,9 +751,6 @@ def arrange(
     if ssm is not None and np.shape(ssm) != (n_bars, n_bars):
         raise ParameterError(f"ssm must have shape ({n_bars}, {n_bars}), got {np.shape(ssm)}")
     hits = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=bool)
-    if written_steps is not None and np.shape(written_steps) != (n_bars,):
-        raise ParameterError(f"written_steps must have shape ({n_bars},), got {np.shape(written_steps)}")
-    four_four = np.ones(n_bars, dtype=bool) if written_steps is None else np.asarray(written_steps) == N_STEPS
     timekeepers = {
         label: choose_kit(_pooled(p, np.flatnonzero(labels == label))).timekeeper
         for label in _in_order_of_appearance(labels)
@@ -744,7 +774,7 @@ def arrange(
                 keeper_threshold=settings.keeper_threshold,
                 delta=delta,
                 choice=section_kit,
-                backbeat=bool(four_four[bar]),
+                n_steps=int(written[bar]),
             )
         if ssm is not None and settings.contrast > 0:
             groove = decode_groove(
@@ -753,7 +783,7 @@ def arrange(
                 keeper_threshold=settings.keeper_threshold,
                 delta=delta,
                 choice=section_kit,
-                backbeat=bool(four_four[variant_bars].mean() >= 0.5),
+                n_steps=int(np.median(written[variant_bars])),
             )
             targets = [_contrast_target(ssm, variant_bars, bars, settings.contrast) for bars, _ in earlier]
             edits = contrast_edits(groove, pooled, [g for _, g in earlier], targets, choice=section_kit)

@@ -83,6 +83,7 @@ class VaeConfig:
     patience: int
     max_minutes: float
     pitch_shift_semitones: int
+    other_meter_repeats: int
 
 
 @dataclass(frozen=True)
@@ -350,6 +351,8 @@ def _validate(config: Config) -> None:
         )
     if not 0.0 <= config.vae.dropout < 1.0:
         raise ParameterError(f"vae.dropout must be in [0, 1), got {config.vae.dropout}")
+    if config.vae.other_meter_repeats < 1:
+        raise ParameterError(f"vae.other_meter_repeats must be >= 1, got {config.vae.other_meter_repeats}")
     if config.vae.pitch_shift_semitones < 0:
         shift = config.vae.pitch_shift_semitones
         raise ParameterError(f"vae.pitch_shift_semitones must be >= 0, got {shift}")

@@ -31,7 +31,7 @@ from drumgen.bars import N_STEPS
 from drumgen.config import Config
 from drumgen.drummer import DrummerModel, bar_loudness, layout_features
 from drumgen.exceptions import ParameterError
-from drumgen.meter import SongMeter, fit_grid, to_model_steps
+from drumgen.meter import SongMeter, fit_grid, to_model_steps, to_written_steps
 from drumgen.parts import PART_FAMILIES
 from drumgen.sections import Sections
 from drumgen.songdata import CQT_LEVELS, SongData
@@ -312,6 +312,7 @@ def drums(
     from drumgen.model.generate import decode_hits, hits_to_velocities
 
     meter = SongMeter.common_time(len(bar_cqts)) if meter is None else meter
+    canvas_onsets = part_onsets
     if part_onsets is not None:
         part_onsets = to_model_steps(part_onsets, meter.bar_steps)
     predicted = vae_predictions(
@@ -340,6 +341,12 @@ def drums(
             for delta in densities
         }
         return GeneratedDrums(grids=grids, arrangements={})
+    bass_onsets = None
+    if canvas_onsets is not None and written is not None:
+        # the kick locks to the bass as each bar is written: a waltz's bass on its own 12 cells
+        bass_onsets = to_written_steps(canvas_onsets, meter.bar_steps, written)[
+            :, PART_FAMILIES.index("bass")
+        ]
     layout_onsets = part_onsets
     if part_onsets is not None and not meter.is_common_time:
         # the lay-out decision counts a bar's onsets: a short bar's, per 4/4 bar, so that a 2/4
@@ -359,6 +366,7 @@ def drums(
         densities=densities,
         file_features=file_features,
         written_steps=written,
+        bass_onsets=bass_onsets,
     )
     arrangements = {
         delta: dataclasses.replace(
@@ -386,6 +394,7 @@ def arrange_song(
     file_features: np.ndarray | None = None,
     sounds: dict[str, int] | None = None,
     written_steps: np.ndarray | None = None,
+    bass_onsets: np.ndarray | None = None,
 ) -> dict[int, Arrangement]:
     """The arranging half of :func:`drums`: VAE probabilities -> one drum part per density offset.
 
@@ -415,6 +424,9 @@ def arrange_song(
     written_steps : np.ndarray [shape=(n_bars,), int], optional
         The length a meter-aware VAE wrote each bar in (see
         :func:`drumgen.arrangement.arrange`); None: every bar a 4/4 bar.
+    bass_onsets : np.ndarray [shape=(n_bars, 16), counts], optional
+        The bass onsets the kick locks to, on the cells each bar is written on
+        (:func:`drumgen.meter.to_written_steps`); default: the bass row of ``part_onsets``.
     """
     if drummer is None:
         raise ParameterError("arranged generation needs the drummer model (drum_generator_model/drummer)")
@@ -422,7 +434,7 @@ def arrange_song(
     bass = None
     if part_onsets is not None:
         rest = drummer.rest_chance(layout_features(bar_cqts, part_onsets))
-        bass = np.asarray(part_onsets)[:, PART_FAMILIES.index("bass")]
+        bass = np.asarray(part_onsets)[:, PART_FAMILIES.index("bass")] if bass_onsets is None else bass_onsets
     loudness = bar_loudness(bar_cqts)
     velocity = vae_velocity if config.arrangement.velocity_source == "vae" else None
     if sounds is None:

@@ -273,6 +273,37 @@ def to_model_steps(values: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
     return out.astype(values.dtype)
 
 
+def to_written_steps(values: np.ndarray, bar_steps: np.ndarray, written_steps: np.ndarray) -> np.ndarray:
+    """Per-step values of each bar on the 16 cells the model writes it on.
+
+    A bar written in its own length (:meth:`SongMeter.written_steps`) keeps its steps in its first
+    cells, as its drums are written (a waltz's 12 steps in cells 0-11); every other bar is folded
+    as a fraction of the bar (:func:`to_model_steps`).
+
+    Parameters
+    ----------
+    values : np.ndarray [shape=(n_bars, ..., n_steps)]
+        On the song's canvas (``n_steps >= 16``).
+    bar_steps, written_steps : np.ndarray [shape=(n_bars,), int, steps]
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars, ..., 16)], dtype of ``values``
+
+    Examples
+    --------
+    >>> onsets = np.zeros((2, 16), np.uint8); onsets[:, [0, 4, 8]] = 1
+    >>> to_written_steps(onsets, np.array([12, 12]), np.array([12, 16]))
+    array([[1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+           [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]], dtype=uint8)
+    """
+    values = np.asarray(values)
+    out = np.array(to_model_steps(values, bar_steps), copy=True)
+    own = (np.asarray(written_steps) == np.asarray(bar_steps)) & (np.asarray(bar_steps) < N_STEPS)
+    out[own] = values[own][..., :N_STEPS]
+    return out
+
+
 def fit_grid(
     grid: np.ndarray,
     meter: SongMeter,

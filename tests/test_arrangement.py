@@ -99,16 +99,17 @@ def test_decode_groove_adds_a_missing_backbeat_but_not_in_half_time() -> None:
 
 def test_bars_written_in_another_meter_keep_no_4_4_backbeat(rng) -> None:
     """A 6/8 bar written in cells 0-11 has its snare on cell 6; the 4/4 backbeat (cells 4 and 12)
-    would put one where no 6/8 drummer plays it."""
+    would put one where no 6/8 drummer plays it, and its hats end with the bar."""
     six_eight = np.zeros((46, 16))
     six_eight[KICK_A, 0] = 0.9
     six_eight[SNARE_A, 6] = 0.9
     six_eight[HAT, 0:12:2] = 0.9
-    hits = arrangement.decode_groove(six_eight, hit_threshold=0.5, keeper_threshold=0.5, backbeat=False)
+    hits = arrangement.decode_groove(six_eight, hit_threshold=0.5, keeper_threshold=0.5, n_steps=12)
     assert np.flatnonzero(hits[SNARE_A]).tolist() == [6] and hits[KICK_A, 0]
+    assert np.flatnonzero(hits[HAT]).tolist() == list(range(0, 12, 2)), "the pulse stops at the bar's end"
     kickless = six_eight.copy()
     kickless[KICK_A] = 0.0
-    hits = arrangement.decode_groove(kickless, hit_threshold=0.5, keeper_threshold=0.5, backbeat=False)
+    hits = arrangement.decode_groove(kickless, hit_threshold=0.5, keeper_threshold=0.5, n_steps=12)
     assert hits[KICK_A, 0], "the downbeat kick is still kept"
     forced = arrangement.decode_groove(six_eight, hit_threshold=0.5, keeper_threshold=0.5)
     assert forced[SNARE_A, [4, 6, 12]].all(), "as a 4/4 bar it would get the backbeat"
@@ -395,6 +396,15 @@ def test_lock_kick_to_bass_pulls_the_kick_to_the_bass_onsets_and_beats_1_and_3(r
     assert pulled[0, 0] == pulled[0, 8] == 1.0 and pulled[0, 2] == pytest.approx(0.5)
     with pytest.raises(ParameterError):
         arrangement.lock_kick_to_bass(p, bass[:, :8], weight=0.5)
+    # a waltz written in 12 cells: its downbeat anchors the kick, its third beat (cell 8) is a
+    # beat like the others, and nothing is pulled past its end
+    waltz_bass = np.zeros((4, 16))
+    waltz_bass[:, [0, 4, 13]] = 1
+    waltz = arrangement.lock_kick_to_bass(
+        np.zeros_like(p), waltz_bass, weight=1.0, written_steps=np.array([12, 12, 12, 16])
+    )[:, kick].sum(axis=1)
+    assert np.flatnonzero(waltz[0]).tolist() == [0, 4] and waltz[0, 4] == pytest.approx(1.0)
+    assert np.flatnonzero(waltz[3]).tolist() == [0, 4, 8, 13], "a 4/4 bar keeps beats 1 and 3"
 
 
 def test_arranged_kick_follows_the_bass(rng) -> None:

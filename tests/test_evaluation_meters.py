@@ -129,6 +129,11 @@ def test_a_plain_build_skips_other_meters_and_an_every_meter_build_keeps_and_tra
     assert table.conditions[:8, -2:].tolist() == [[0.25, 0.0]] * 8  # written 4 steps short, simple
     assert not table.conditions[8:, -2:].any()  # 4/4 bars, the 2/4 bar among them, as before
     assert not table.drum_hits[:8, :, 12:].any() and table.drum_hits[:8, :, :12].any()
+    assert table.written_steps.tolist() == [12] * 8 + [16] * 8
+    # an epoch may show the waltz's bars more often than the 4/4 ones (vae.other_meter_repeats)
+    assert table.epoch_examples().tolist() == table.target_idx.tolist()
+    shown = np.bincount(table.epoch_examples(3), minlength=16)
+    assert shown.tolist() == [3] * 8 + [1, 1, 1, 0, 1, 1, 1, 1]
     # a VAE without meter columns trains on the 16-step bars only
     assert BarTable.from_songs(list(found.values()), conditioning=ConditionEncoding()).n_targets == 7
     drummer = fit_drummer(list(found.values()), settings=smoke_config.drum_changes)

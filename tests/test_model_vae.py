@@ -334,6 +334,8 @@ def test_vae_config_has_the_regularisation_defaults() -> None:
         load_config("default", vae={"dropout": 1.0})
     with pytest.raises(ParameterError, match="pitch_shift_semitones"):
         load_config("default", vae={"pitch_shift_semitones": -1})
+    with pytest.raises(ParameterError, match="other_meter_repeats"):
+        load_config("default", vae={"other_meter_repeats": 0})
 
 
 def test_network_takes_parts_and_drops_out_in_training_only() -> None:

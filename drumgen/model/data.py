@@ -464,6 +464,8 @@ class BarTable:
     target_idx : np.ndarray [shape=(n_targets,), int64]
         Rows written in their own length (16-step bars, and other meters' bars for a meter-aware
         conditioning): what training, validation and the baselines use.
+    written_steps : np.ndarray [shape=(n_total,), int64]
+        The length each bar is written in (16 for a 4/4 bar, or one written as 4/4).
     conditioning : ConditionEncoding
         What made ``conditions`` and scales ``bar_cqts`` in :meth:`batch`.
     """
@@ -477,6 +479,7 @@ class BarTable:
     part_onsets: np.ndarray
     song_of_bar: np.ndarray
     target_idx: np.ndarray
+    written_steps: np.ndarray
     conditioning: ConditionEncoding = CURRENT_CONDITIONING
 
     @property
@@ -488,6 +491,17 @@ class BarTable:
     def n_targets(self) -> int:
         """Target bars in the table (training or validation examples)."""
         return len(self.target_idx)
+
+    def epoch_examples(self, other_meter_repeats: int = 1) -> np.ndarray:
+        """The rows one training epoch shows: every target once, and the targets written in
+        another meter (shorter than 16 steps) ``other_meter_repeats`` times in all.
+
+        Returns
+        -------
+        np.ndarray [shape=(n_examples,), int64], in table order (the batches shuffle it)
+        """
+        short = self.target_idx[self.written_steps[self.target_idx] < N_STEPS]
+        return np.sort(np.concatenate([self.target_idx, *([short] * (other_meter_repeats - 1))]))
 
     @classmethod
     def from_songs(
@@ -549,6 +563,7 @@ class BarTable:
             ),
             song_of_bar=np.concatenate([np.full(s.n_bars, i) for i, s in enumerate(songs)]),
             target_idx=np.flatnonzero(is_target),
+            written_steps=np.concatenate(written).astype(np.int64),
             conditioning=conditioning,
         )
 

@@ -54,6 +54,8 @@ class BarBatches(keras.utils.PyDataset):
     semitones in ``[-max_semitones, max_semitones]`` (:func:`drumgen.model.data.shift_pitch`; the
     same shift for all its stacked bars). The shifts of batch ``index`` in epoch ``e`` are drawn
     from ``default_rng([seed, e, index])``, so they do not depend on the order Keras asks for batches.
+    An epoch shows every target bar once, and the bars written in another meter
+    ``other_meter_repeats`` times (:meth:`BarTable.epoch_examples`).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class BarBatches(keras.utils.PyDataset):
         max_semitones: int = 0,
         bins_per_octave: int = 12,
         encoding: PartsEncoding = CURRENT_PARTS_ENCODING,
+        other_meter_repeats: int = 1,
     ) -> None:
         super().__init__()
         self.table = table
@@ -77,10 +80,11 @@ class BarBatches(keras.utils.PyDataset):
         self.encoding = encoding
         self.epoch = 0
         self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(table.target_idx) if shuffle else table.target_idx
+        self.examples = table.epoch_examples(other_meter_repeats)
+        self.order = self.rng.permutation(self.examples) if shuffle else self.examples
 
     def __len__(self) -> int:
-        return int(np.ceil(self.table.n_targets / self.batch_size))
+        return int(np.ceil(len(self.examples) / self.batch_size))
 
     def __getitem__(self, index: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         bar_idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
@@ -98,7 +102,7 @@ class BarBatches(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         self.epoch += 1
         if self.shuffle:
-            self.order = self.rng.permutation(self.table.target_idx)
+            self.order = self.rng.permutation(self.examples)
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -297,6 +301,7 @@ def train_drum_vae(
             max_semitones=config.vae.pitch_shift_semitones,
             bins_per_octave=config.features.bins_per_octave,
             encoding=parts,
+            other_meter_repeats=config.vae.other_meter_repeats,
         ),
         validation_data=BarBatches(
             val, batch_size=config.vae.batch_size, shuffle=False, seed=seed, encoding=parts
