@@ -90,7 +90,7 @@ class SongLimits:
     ``common_time_only`` (the default) skips a song with any bar that is not 16 steps long (the
     validation songs the study scripts score are 4/4); the training build (``drumgen dataset build
     --every-meter``) and the evaluation set it False: every model trains on songs of every meter
-    (the drum VAE on their 16-step bars, :class:`drumgen.model.data.BarTable`), and the evaluation
+    (the drum VAE on the bars it writes, :class:`drumgen.model.data.BarTable`), and the evaluation
     scores them.
     """
 

@@ -24,8 +24,9 @@ class TimeSignatureError(MidiError):
 
 
 class CommonTimeError(TimeSignatureError):
-    """A song has a bar that is not four quarter notes long where only 4/4 bars are wanted (the
-    training dataset, while the models know 16-step bars only); any other use can drum it."""
+    """A song has a bar that is not four quarter notes long where only 4/4 bars are wanted (a
+    plain ``drumgen dataset build``, e.g. the 4/4 validation songs the study scripts score); any
+    other use can drum it."""
 
 
 class LimitError(DrumgenError):

@@ -302,8 +302,9 @@ def drums(
     arranged : bool
         False: every bar decoded on its own (the reference's way; ``config.generation.decode``).
     meter : SongMeter, optional
-        Every bar's meter (step 1); the 16-step bars of the VAE and the arranger are fitted to it
-        (:func:`drumgen.meter.fit_grid`). Default: every bar 4/4.
+        Every bar's meter (step 1): a meter-aware VAE writes a 3/4 or 6/8 song's bars in their own
+        length (:meth:`SongMeter.written_steps`), the other bars are written as 4/4 bars and fitted
+        to their meter (:func:`drumgen.meter.fit_grid`). Default: every bar 4/4.
     file_features : np.ndarray [shape=(len(FILE_FEATURES),)], optional
         How the song's MIDI file is written (step 1, :func:`drumgen.filestyle.file_features`):
         the drummer model chooses the kick's and snare's GM notes from it

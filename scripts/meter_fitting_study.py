@@ -11,6 +11,11 @@ of both datasets that are not plain 4/4 (every "3/4", "compound" and "other" son
 first 40 "4/4 with odd bars"), with drumgen and ``repeat_common_bar`` written each way. Then the
 3/4 rule's alternatives (which 4/4 beats play a waltz's three, with or without their kick).
 
+The rules fit only the bars the VAE writes as 4/4 bars. A meter-aware VAE (the shipped one since
+2026-12-06) writes the bars of 3/4 and 6/8 songs itself, so there only the other bars (a 4/4
+song's odd bars, 5/4, 12/8 ...) are fitted, and the waltz alternatives change nothing; the figures
+in the README were made with the VAE before it (``--model``, a model folder without meter columns).
+
     .venv/bin/python scripts/meter_fitting_study.py ../datasets/train_all ../datasets/validation_all
 """
 
@@ -100,17 +105,21 @@ class LearnedShapes:
         return bar
 
 
-def fit_grid_learned(grid, meter, *, fill_starts=None, learned: LearnedShapes | None, rules) -> np.ndarray:
-    """``rules`` (:func:`drumgen.meter.fit_grid`), then the bars of a shape ``learned`` knows
-    written again from their groove, a fill ending them as the rules end it (the same tail as
-    ``fit_grid``'s, which has no hook for another bar writer)."""
-    out = rules(grid, meter, fill_starts=fill_starts)
+def fit_grid_learned(
+    grid, meter, *, fill_starts=None, written_steps=None, learned: LearnedShapes | None, rules
+) -> np.ndarray:
+    """``rules`` (:func:`drumgen.meter.fit_grid`), then the bars of a shape ``learned`` knows that
+    the rules fitted (not those the VAE wrote in their own length) written again from their groove,
+    a fill ending them as the rules end it (the same tail as ``fit_grid``'s, which has no hook for
+    another bar writer)."""
+    out = rules(grid, meter, fill_starts=fill_starts, written_steps=written_steps)
     if learned is None:
         return out
     fills = np.full(meter.n_bars, -1) if fill_starts is None else np.asarray(fill_starts)
+    written = np.full(meter.n_bars, N_STEPS) if written_steps is None else np.asarray(written_steps)
     for bar, length in enumerate(meter.bar_steps):
         beats, compound = meter.beats(bar), bool(meter.compound[bar])
-        if length == N_STEPS or not learned.knows(beats, compound):
+        if length == N_STEPS or written[bar] == length or not learned.knows(beats, compound):
             continue
         groove = np.concatenate(meter_module._clean_beats(grid[bar], int(fills[bar])), axis=1)
         fitted = learned.fit_bar(groove, beats, compound)
@@ -144,6 +153,7 @@ def score(songs, groups, *, fitter_of, models, bars, methods) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", nargs="+", help="dataset folders built with --every-meter")
+    parser.add_argument("--model", default=None, help="model folder (default: drum_generator_model/)")
     args = parser.parse_args(argv)
     songs = [song for folder in args.datasets for song in dataset.load_songs(folder)]
     groups = {song.song_id: meter_module.meter_group(song.meter) for song in songs}
@@ -154,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{g} {sum(groups[s.song_id] == g for s in chosen)}" for g in GROUPS)
     )
     half = {song.song_id: idx % 2 for idx, song in enumerate(chosen)}
-    models = load_models()
+    models = load_models(args.model)
     bars = evaluation.BaselineBars.from_meta(models.require("vae_meta")["baselines"])
     methods = ("drumgen", "repeat_common_bar")
     print("bars written by | method | " + " | ".join(f"{g} kit / onset F1" for g in GROUPS))

@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from drumgen.bars import N_STEPS
 from drumgen.config import Config
 from drumgen.model import store
 from drumgen.model.data import (
@@ -168,7 +169,8 @@ def onset_scores(
     batch_size: int = 256,
 ) -> dict[str, float]:
     """Cell-level precision, recall and F1 of generated bars (density delta 0) against the truth,
-    over the table's 16-step bars (``target_idx``)."""
+    over the table's target bars (``target_idx``: the 16-step bars and, for a meter-aware VAE, the
+    bars it writes in another meter)."""
     rng = np.random.default_rng(seed)
     true_positive = n_predicted = actual = 0
     for start in range(0, table.n_targets, batch_size):
@@ -198,9 +200,11 @@ def baseline_bars(table: BarTable, *, seed: int) -> dict[str, Any]:
     dict
         ``most_common_bar``: the most frequent non-empty bar of the training songs;
         ``random_bars``: ``BANK_SIZE`` training bars drawn with ``seed`` (empty ones included).
-        Both from the 16-step bars (``table.target_idx``).
+        Both from the 16-step target bars (a meter-aware table's waltz bars are left out: the
+        baselines' bars are 4/4 bars, fitted to other meters by rule).
     """
-    hits = table.drum_hits[table.target_idx] > 0.5
+    rows = table.target_idx[table.written_steps[table.target_idx] == N_STEPS]
+    hits = table.drum_hits[rows] > 0.5
     flat = np.packbits(hits.reshape(len(hits), -1), axis=1)
     non_empty = hits.any(axis=(1, 2))
     patterns, counts = np.unique(flat[non_empty], axis=0, return_counts=True)
