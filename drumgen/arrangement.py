@@ -109,6 +109,8 @@ hat's. Where the VAE hedges (open and closed both near 0.3) a real hat is far mo
 on the validation songs opening wherever the open hat was the likelier gave kit F1 0.511 and hats
 F1 0.510; with this floor 0.514 and 0.516 (0.4: 0.513; 0.6: 0.514; never opening: 0.514)."""
 PULSE_PERIOD = STEPS_PER_QUARTER
+COMPOUND_PULSE_PERIOD = 3 * STEPS_PER_QUARTER // 2
+"""The timekeeper's figure in a bar the VAE wrote in a compound meter: a dotted quarter (6 steps)."""
 """Steps after which the timekeeper's pattern repeats (:func:`pulse_steps`): a beat."""
 CONTRAST_PIVOT = 0.35
 """A piece-step with this chance is as cheap to play as to leave out: contrast edits toggle the
@@ -282,6 +284,7 @@ def decode_groove(
     delta: int = 0,
     choice: KitChoice | None = None,
     n_steps: int = N_STEPS,
+    compound: bool = False,
 ) -> np.ndarray:
     """One playable bar from 46 x 16 probabilities, piece by piece.
 
@@ -316,6 +319,9 @@ def decode_groove(
         The pitches and timekeeper to write (e.g. chosen once per song or section).
     n_steps : int
         The bar's written length in steps (16 for a 4/4 bar; at most 16).
+    compound : bool
+        Whether the bar is written in a compound meter: the timekeeper's figure then repeats every
+        dotted quarter (:data:`COMPOUND_PULSE_PERIOD`).
 
     Returns
     -------
@@ -346,7 +352,8 @@ def decode_groove(
             opens = p[OPEN_HAT_ROW] > np.maximum(p[main_row], OPEN_HAT_THRESHOLD)
             rows = [OPEN_HAT_ROW if opens[step] else main_row for step in range(N_STEPS)]
         if piece in kit.TIMEKEEPERS:  # a steady pulse, not a count
-            pulse = pulse_steps(pieces[piece_idx], keeper_threshold, n_steps=n_steps)
+            period = COMPOUND_PULSE_PERIOD if compound else PULSE_PERIOD
+            pulse = pulse_steps(pieces[piece_idx], keeper_threshold, n_steps=n_steps, period=period)
             for step in range(N_STEPS):
                 (chosen if pulse[step] else spare).append((float(pieces[piece_idx, step]), rows[step], step))
             continue
@@ -371,8 +378,11 @@ def decode_groove(
     return hits
 
 
-def pulse_steps(chances: np.ndarray, threshold: float, *, n_steps: int = N_STEPS) -> np.ndarray:
-    """The timekeeper's steps: the same strokes in every :data:`PULSE_PERIOD` steps of the bar.
+def pulse_steps(
+    chances: np.ndarray, threshold: float, *, n_steps: int = N_STEPS, period: int = PULSE_PERIOD
+) -> np.ndarray:
+    """The timekeeper's steps: the same strokes in every ``period`` steps of the bar (a beat:
+    :data:`PULSE_PERIOD`, or :data:`COMPOUND_PULSE_PERIOD` in a bar written in a compound meter).
 
     A position of the period (e.g. the second sixteenth of a beat) is struck wherever its chance
     averaged over the bar's periods exceeds ``threshold``; of all patterns that repeat every
@@ -386,15 +396,18 @@ def pulse_steps(chances: np.ndarray, threshold: float, *, n_steps: int = N_STEPS
     n_steps : int
         The bar's written length: the average runs over its whole periods only (a waltz's three
         beats, not the empty fourth), and no step past it strikes.
+    period : int
+        Steps of the repeated figure: a quarter note (4), or a dotted quarter (6) in 6/8, whose
+        eighths a quarter-note figure would cut across.
 
     Returns
     -------
     np.ndarray [shape=(16,), bool]
     """
-    periods = max(n_steps // PULSE_PERIOD, 1)
+    periods = max(n_steps // period, 1)
     chances = np.asarray(chances, dtype=np.float64)
-    per_position = chances[: periods * PULSE_PERIOD].reshape(-1, PULSE_PERIOD).mean(axis=0)
-    pulse = np.tile(per_position > threshold, N_STEPS // PULSE_PERIOD)
+    per_position = chances[: periods * period].reshape(-1, period).mean(axis=0)
+    pulse = np.tile(per_position > threshold, -(-N_STEPS // period))[:N_STEPS]
     pulse[n_steps:] = False
     return pulse
 
@@ -547,13 +560,14 @@ def contrast_edits(
     targets: list[int],
     *,
     choice: KitChoice,
+    period: int = PULSE_PERIOD,
 ) -> list[tuple[int, int, bool]]:
     """Cells to toggle so that a section label's groove differs from each earlier label's groove
     in at least its target number of cells.
 
     Candidates (:data:`CONTRAST_PIECES`) are the steps of the kick, never its downbeat, and of the
-    chosen timekeeper, never its on-beat strokes (so its pulse stays; a groove without the
-    timekeeper gets no lone strokes of it), cheapest first: a step to add costs
+    chosen timekeeper, never its strokes on a beat (every ``period`` steps: so its pulse stays; a
+    groove without the timekeeper gets no lone strokes of it), cheapest first: a step to add costs
     ``CONTRAST_PIVOT - chance``, a step to drop ``chance - CONTRAST_PIVOT``. Without those two
     guards, a label heard like several earlier ones lost its hats stroke by stroke, down to a lone
     sixteenth (on the validation songs the guards leave kit F1 at 0.511). Toggling a pulse
@@ -590,7 +604,7 @@ def contrast_edits(
             continue  # no lone strokes of a timekeeper the groove does not play
         for step in range(N_STEPS):
             sounding = [row for row in piece_rows if groove[row, step]]
-            protected = step % PULSE_PERIOD == 0 if keeper else step == 0
+            protected = step % period == 0 if keeper else step == 0
             chance = float(pieces[piece_idx, step])
             if sounding and not protected:
                 candidates.append((chance - CONTRAST_PIVOT, sounding[0], step, False))
@@ -680,6 +694,7 @@ def arrange(
     sounds: dict[str, int] | None = None,
     delta: int = 0,
     written_steps: np.ndarray | None = None,
+    written_compound: np.ndarray | None = None,
     rng: np.random.Generator,
 ) -> Arrangement:
     """Arrange a whole song (see the module docstring).
@@ -721,6 +736,9 @@ def arrange(
     written_steps : np.ndarray [shape=(n_bars,), int, steps], optional
         The length the VAE wrote each bar in (:meth:`drumgen.meter.SongMeter.written_steps`): a
         bar written shorter than 16 steps (a waltz's) keeps no 4/4 backbeat. None: all 16.
+    written_compound : np.ndarray [shape=(n_bars,), bool], optional
+        Which bars the VAE wrote in a compound meter (6/8): their timekeeper repeats every dotted
+        quarter. None: none.
     rng : np.random.Generator
         Draws the fills (the grooves themselves are deterministic).
 
@@ -737,6 +755,11 @@ def arrange(
     if written_steps is not None and np.shape(written_steps) != (n_bars,):
         raise ParameterError(f"written_steps must have shape ({n_bars},), got {np.shape(written_steps)}")
     written = np.full(n_bars, N_STEPS) if written_steps is None else np.asarray(written_steps, dtype=np.int64)
+    compound = (
+        np.zeros(n_bars, dtype=bool) if written_compound is None else np.asarray(written_compound, bool)
+    )
+    if compound.shape != (n_bars,):
+        raise ParameterError(f"written_compound must have shape ({n_bars},), got {compound.shape}")
     song_kit = choose_kit(p)  # one pitch per kit piece for the whole song
     if sounds:
         song_kit = KitChoice(rows={**song_kit.rows, **_sound_rows(sounds)}, timekeeper=song_kit.timekeeper)
@@ -775,8 +798,11 @@ def arrange(
                 delta=delta,
                 choice=section_kit,
                 n_steps=int(written[bar]),
+                compound=bool(compound[bar]),
             )
         if ssm is not None and settings.contrast > 0:
+            groove_compound = bool(compound[variant_bars].mean() > 0.5)
+            groove_period = COMPOUND_PULSE_PERIOD if groove_compound else PULSE_PERIOD
             groove = decode_groove(
                 pooled,
                 hit_threshold=settings.hit_threshold,
@@ -784,9 +810,12 @@ def arrange(
                 delta=delta,
                 choice=section_kit,
                 n_steps=int(np.median(written[variant_bars])),
+                compound=groove_compound,
             )
             targets = [_contrast_target(ssm, variant_bars, bars, settings.contrast) for bars, _ in earlier]
-            edits = contrast_edits(groove, pooled, [g for _, g in earlier], targets, choice=section_kit)
+            edits = contrast_edits(
+                groove, pooled, [g for _, g in earlier], targets, choice=section_kit, period=groove_period
+            )
             variant_hits = hits[variant_bars]
             _apply_edits(variant_hits, edits)
             hits[variant_bars] = variant_hits

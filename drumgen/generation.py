@@ -329,6 +329,7 @@ def drums(
     )
     probabilities = predicted.probabilities
     written = meter.written_steps() if vae.conditioning.meter_columns else None
+    written_compound = meter.written_compound() if written is not None else None
     if not arranged:
         grids = {
             delta: fit_grid(
@@ -367,6 +368,7 @@ def drums(
         densities=densities,
         file_features=file_features,
         written_steps=written,
+        written_compound=written_compound,
         bass_onsets=bass_onsets,
     )
     arrangements = {
@@ -395,6 +397,7 @@ def arrange_song(
     file_features: np.ndarray | None = None,
     sounds: dict[str, int] | None = None,
     written_steps: np.ndarray | None = None,
+    written_compound: np.ndarray | None = None,
     bass_onsets: np.ndarray | None = None,
 ) -> dict[int, Arrangement]:
     """The arranging half of :func:`drums`: VAE probabilities -> one drum part per density offset.
@@ -422,8 +425,8 @@ def arrange_song(
     sounds : dict of str to int, optional
         Piece -> GM note written instead of the kit sounds ``file_features`` give (e.g. a study's
         upper bound, the real drums' own notes).
-    written_steps : np.ndarray [shape=(n_bars,), int], optional
-        The length a meter-aware VAE wrote each bar in (see
+    written_steps, written_compound : np.ndarray [shape=(n_bars,)], optional
+        The length a meter-aware VAE wrote each bar in, and whether in a compound meter (see
         :func:`drumgen.arrangement.arrange`); None: every bar a 4/4 bar.
     bass_onsets : np.ndarray [shape=(n_bars, 16), counts], optional
         The bass onsets the kick locks to, on the cells each bar is written on
@@ -455,6 +458,7 @@ def arrange_song(
             sounds=sounds,
             delta=delta,
             written_steps=written_steps,
+            written_compound=written_compound,
             rng=np.random.default_rng([seed, delta + 1000]),
         )
         for delta in densities
