@@ -127,6 +127,15 @@ def test_bars_written_in_another_meter_keep_no_4_4_backbeat(rng) -> None:
     snare_steps = arranged.grid[:, [SNARE_A, SNARE_B]].max(axis=1) > 0
     assert not snare_steps[:3, [4, 12]].any() and snare_steps[:3, 6].all()
     assert snare_steps[3, [4, 12]].all()
+    with pytest.raises(ParameterError, match="written_compound"):
+        arrangement.arrange(
+            probabilities,
+            sections,
+            drummer=drummer_model(),
+            settings=settings(),
+            written_compound=np.ones(3, bool),
+            rng=rng,
+        )
     with pytest.raises(ParameterError, match="written_steps"):
         arrangement.arrange(
             probabilities,
@@ -136,6 +145,39 @@ def test_bars_written_in_another_meter_keep_no_4_4_backbeat(rng) -> None:
             written_steps=np.ones(3),
             rng=rng,
         )
+
+
+def test_compound_bars_keep_a_dotted_quarter_figure() -> None:
+    """In 6/8 the hats' figure repeats every dotted quarter: a stroke on each dotted beat stays one,
+    where a quarter-note figure would put strokes across the bar (0, 4, 8: a hemiola)."""
+    dotted = np.zeros(16)
+    dotted[[0, 6]] = 0.9  # hats on the two dotted beats of a 6/8 bar
+    quarter = arrangement.pulse_steps(dotted, 0.4, n_steps=12)
+    assert not quarter.any(), "averaged over quarter notes, neither stroke is sure enough"
+    compound = arrangement.pulse_steps(dotted, 0.4, n_steps=12, period=arrangement.COMPOUND_PULSE_PERIOD)
+    assert np.flatnonzero(compound).tolist() == [0, 6]
+    eighths = arrangement.pulse_steps(
+        np.where(np.arange(16) % 2 == 0, 0.8, 0.1), 0.4, n_steps=12, period=arrangement.COMPOUND_PULSE_PERIOD
+    )
+    assert np.flatnonzero(eighths).tolist() == [0, 2, 4, 6, 8, 10]
+    six_eight = np.zeros((46, 16))
+    six_eight[KICK_A, 0] = 0.9
+    six_eight[SNARE_A, 6] = 0.9
+    six_eight[HAT, [0, 6]] = 0.9
+    hits = arrangement.decode_groove(
+        six_eight, hit_threshold=0.5, keeper_threshold=0.4, n_steps=12, compound=True
+    )
+    assert np.flatnonzero(hits[HAT]).tolist() == [0, 6]
+    # the contrast edits never take a stroke off a dotted beat, even the cheapest one to drop
+    unsure = six_eight.copy()
+    unsure[HAT, 6] = 0.3
+    kit_choice = arrangement.choose_kit(unsure)
+    as_quarters = arrangement.contrast_edits(hits, unsure, [hits.copy()], [2], choice=kit_choice)
+    assert (HAT, 6, False) in as_quarters, "with a quarter-note figure the second dotted beat goes"
+    edits = arrangement.contrast_edits(
+        hits, unsure, [hits.copy()], [2], choice=kit_choice, period=arrangement.COMPOUND_PULSE_PERIOD
+    )
+    assert len(edits) == 2 and not [edit for edit in edits if edit[0] == HAT and not edit[2]]
 
 
 def test_decode_groove_delta_changes_density(rng) -> None:
