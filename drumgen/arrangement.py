@@ -24,7 +24,8 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
    timekeeper's on-beat strokes); the snare keeps its part. Without
    it a verse and a chorus the model hears alike get one groove, and the drums lose the form.
 3. **Per kit piece.** A piece (:mod:`drumgen.kit`) strikes on its likeliest steps, as many as
-   the model expects it to (the sum of its chances over the bar), each above ``hit_threshold``;
+   the model expects it to (the sum of its chances over the bar), each above ``hit_threshold``
+   (the snare above ``snare_threshold``: a stray snare stroke is the loudest mistake);
    the timekeeper on every position of the beat whose chance exceeds ``keeper_threshold`` (the
    same strokes on every beat, not a count, :func:`pulse_steps`); one
    GM pitch per piece for the whole song (the kick's and snare's as the drummer model reads
@@ -281,6 +282,7 @@ def decode_groove(
     *,
     hit_threshold: float,
     keeper_threshold: float,
+    snare_threshold: float | None = None,
     delta: int = 0,
     choice: KitChoice | None = None,
     n_steps: int = N_STEPS,
@@ -314,6 +316,9 @@ def decode_groove(
     hit_threshold : float
     keeper_threshold : float
         The timekeeper's threshold (no stroke count, :func:`pulse_steps`).
+    snare_threshold : float, optional
+        The snare's threshold instead of ``hit_threshold`` (if higher); the backbeat is kept
+        whatever it is.
     delta : int
     choice : KitChoice, optional
         The pitches and timekeeper to write (e.g. chosen once per song or section).
@@ -358,6 +363,8 @@ def decode_groove(
                 (chosen if pulse[step] else spare).append((float(pieces[piece_idx, step]), rows[step], step))
             continue
         threshold = max(hit_threshold, COLOUR_THRESHOLD) if piece in COLOUR_PIECES else hit_threshold
+        if piece == "snare" and snare_threshold is not None:
+            threshold = max(threshold, snare_threshold)
         _pick_steps(pieces[piece_idx], rows, threshold, chosen, spare)
     if delta < 0:
         chosen = sorted(chosen, key=lambda item: -item[0])[: max(len(chosen) + delta, 0)]
@@ -795,6 +802,7 @@ def arrange(
                 mixed,
                 hit_threshold=settings.hit_threshold,
                 keeper_threshold=settings.keeper_threshold,
+                snare_threshold=settings.snare_threshold,
                 delta=delta,
                 choice=section_kit,
                 n_steps=int(written[bar]),
@@ -807,6 +815,7 @@ def arrange(
                 pooled,
                 hit_threshold=settings.hit_threshold,
                 keeper_threshold=settings.keeper_threshold,
+                snare_threshold=settings.snare_threshold,
                 delta=delta,
                 choice=section_kit,
                 n_steps=int(np.median(written[variant_bars])),

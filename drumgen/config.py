@@ -143,6 +143,7 @@ class ArrangementConfig:
     fills: float
     play_always: bool
     hit_threshold: float
+    snare_threshold: float
     keeper_threshold: float
     layout_threshold: float
     max_rest_share: float
@@ -326,7 +327,7 @@ def _validate(config: Config) -> None:
         value = getattr(config.arrangement, name)
         if not 0.0 <= value <= 1.0:
             raise ParameterError(f"arrangement.{name} must be in [0, 1], got {value}")
-    for name in ("hit_threshold", "keeper_threshold"):
+    for name in ("hit_threshold", "snare_threshold", "keeper_threshold"):
         value = getattr(config.arrangement, name)
         if not 0.0 <= value < 1.0:
             raise ParameterError(f"arrangement.{name} must be in [0, 1), got {value}")

@@ -180,6 +180,26 @@ def test_compound_bars_keep_a_dotted_quarter_figure() -> None:
     assert len(edits) == 2 and not [edit for edit in edits if edit[0] == HAT and not edit[2]]
 
 
+def test_the_snare_needs_its_own_threshold_but_keeps_the_backbeat() -> None:
+    p = np.zeros((46, 16))
+    p[KICK_A, 0] = 0.9
+    p[HAT, 0::2] = 0.9
+    p[SNARE_A, [4, 12]] = 0.9
+    p[SNARE_A, 14] = 0.25  # a hedged extra stroke
+    p[KICK_A, 14] = 0.25
+    loose = arrangement.decode_groove(p, hit_threshold=0.2, keeper_threshold=0.5)
+    assert loose[SNARE_A, 14] and loose[KICK_A, 14]
+    strict = arrangement.decode_groove(p, hit_threshold=0.2, keeper_threshold=0.5, snare_threshold=0.3)
+    assert not strict[SNARE_A, 14] and strict[KICK_A, 14], "only the snare's bar is raised"
+    assert strict[SNARE_A, [4, 12]].all()
+    p[SNARE_A, [4, 12]] = 0.1  # unsure of the backbeat too: it is still kept
+    assert arrangement.decode_groove(p, hit_threshold=0.2, keeper_threshold=0.5, snare_threshold=0.9)[
+        SNARE_A, [4, 12]
+    ].all()
+    with pytest.raises(ParameterError, match="snare_threshold"):
+        settings(snare_threshold=1.0)
+
+
 def test_decode_groove_delta_changes_density(rng) -> None:
     p = rock_probabilities(1, rng=rng)[0]
     base = arrangement.decode_groove(p, hit_threshold=0.5, keeper_threshold=0.5).sum()
