@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None)
     parser.add_argument("--hit-threshold", type=float, nargs="+", default=[0.3, 0.4, 0.5])
     parser.add_argument("--keeper-threshold", type=float, nargs="+", default=[0.3])
+    parser.add_argument("--snare-threshold", type=float, nargs="+", default=[0.3])
     parser.add_argument("--variation", type=float, nargs="+", default=[0.0, 0.3])
     parser.add_argument("--fills", type=float, nargs="+", default=[0.6])
     parser.add_argument("--layout-threshold", type=float, nargs="+", default=[0.25])
@@ -100,13 +101,15 @@ def main(argv: list[str] | None = None) -> int:
         args.label_distance,
         args.variant_distance,
         args.bass_lock,
+        args.snare_threshold,
     )
     for setting in grid:
         (hit_threshold, keeper_threshold, variation, fills, layout, max_rest) = setting[:6]
-        always, velocity_source, contrast, label_distance, variant, bass_lock = setting[6:]
+        always, velocity_source, contrast, label_distance, variant, bass_lock, snare = setting[6:]
         tuned = config.replace(
             arrangement={
                 "hit_threshold": hit_threshold,
+                "snare_threshold": snare,
                 "keeper_threshold": keeper_threshold,
                 "variation": variation,
                 "fills": fills,
@@ -125,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             arranged = generation.stored_arrangement(song, ssms, probs, drummer=models.drummer, config=tuned)
             rows.append(metrics.song_metrics(arranged.grid, song.arrays["drum_grids"], change_bars=changes))
         label = (
-            f"thr={hit_threshold} keeper={keeper_threshold} var={variation} fills={fills} "
+            f"thr={hit_threshold} snare={snare} keeper={keeper_threshold} var={variation} fills={fills} "
             f"layout={'never' if always else layout} max_rest={max_rest} "
             f"velocity={velocity_source} contrast={contrast} label_distance={label_distance} "
             f"variant_distance={variant} bass_lock={bass_lock}"
