@@ -110,9 +110,9 @@ hat's. Where the VAE hedges (open and closed both near 0.3) a real hat is far mo
 on the validation songs opening wherever the open hat was the likelier gave kit F1 0.511 and hats
 F1 0.510; with this floor 0.514 and 0.516 (0.4: 0.513; 0.6: 0.514; never opening: 0.514)."""
 PULSE_PERIOD = STEPS_PER_QUARTER
+"""Steps after which the timekeeper's pattern repeats (:func:`pulse_steps`): a beat."""
 COMPOUND_PULSE_PERIOD = 3 * STEPS_PER_QUARTER // 2
 """The timekeeper's figure in a bar the VAE wrote in a compound meter: a dotted quarter (6 steps)."""
-"""Steps after which the timekeeper's pattern repeats (:func:`pulse_steps`): a beat."""
 CONTRAST_PIVOT = 0.35
 """A piece-step with this chance is as cheap to play as to leave out: contrast edits toggle the
 steps nearest to it first (of 0.2 / 0.35 / 0.5, 0.35 gave the most drum-SSM Pearson on the
