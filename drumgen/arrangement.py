@@ -568,9 +568,10 @@ def contrast_edits(
     *,
     choice: KitChoice,
     period: int = PULSE_PERIOD,
+    n_steps: int = N_STEPS,
 ) -> list[tuple[int, int, bool]]:
     """Cells to toggle so that a section label's groove differs from each earlier label's groove
-    in at least its target number of cells.
+    in at least its target number of cells, all within the groove's first ``n_steps`` steps.
 
     Candidates (:data:`CONTRAST_PIECES`) are the steps of the kick, never its downbeat, and of the
     chosen timekeeper, never its strokes on a beat (every ``period`` steps: so its pulse stays; a
@@ -594,6 +595,10 @@ def contrast_edits(
         Cells by which the groove must differ from each of ``earlier``.
     choice : KitChoice
         The rows the label is written with.
+    period : int
+        Steps of the timekeeper's figure (:func:`pulse_steps`).
+    n_steps : int
+        The groove's written length (a waltz's 12): no step past it is toggled.
 
     Returns
     -------
@@ -609,7 +614,7 @@ def contrast_edits(
         keeper = piece in kit.TIMEKEEPERS
         if keeper and not groove[piece_rows].any():
             continue  # no lone strokes of a timekeeper the groove does not play
-        for step in range(N_STEPS):
+        for step in range(n_steps):
             sounding = [row for row in piece_rows if groove[row, step]]
             protected = step % period == 0 if keeper else step == 0
             chance = float(pieces[piece_idx, step])
@@ -811,6 +816,7 @@ def arrange(
         if ssm is not None and settings.contrast > 0:
             groove_compound = bool(compound[variant_bars].mean() > 0.5)
             groove_period = COMPOUND_PULSE_PERIOD if groove_compound else PULSE_PERIOD
+            groove_steps = int(np.bincount(written[variant_bars]).argmax())  # most of its bars' length
             groove = decode_groove(
                 pooled,
                 hit_threshold=settings.hit_threshold,
@@ -818,15 +824,23 @@ def arrange(
                 snare_threshold=settings.snare_threshold,
                 delta=delta,
                 choice=section_kit,
-                n_steps=int(np.median(written[variant_bars])),
+                n_steps=groove_steps,
                 compound=groove_compound,
             )
             targets = [_contrast_target(ssm, variant_bars, bars, settings.contrast) for bars, _ in earlier]
             edits = contrast_edits(
-                groove, pooled, [g for _, g in earlier], targets, choice=section_kit, period=groove_period
+                groove,
+                pooled,
+                [g for _, g in earlier],
+                targets,
+                choice=section_kit,
+                period=groove_period,
+                n_steps=groove_steps,
             )
             variant_hits = hits[variant_bars]
             _apply_edits(variant_hits, edits)
+            # a bar shorter than the groove keeps nothing past its own end
+            variant_hits &= (np.arange(N_STEPS)[None, :] < written[variant_bars, None])[:, None, :]
             hits[variant_bars] = variant_hits
             for row, step, add in edits:
                 groove[row, step] = add

@@ -222,8 +222,8 @@ def stored_arrangement(
     seed: int = 0,
     sounds: dict[str, int] | None = None,
 ) -> Arrangement:
-    """:func:`arrange_song` for a 4/4 song of a built dataset, on its predicted drum SSM: what the
-    tuning and study scripts score against its real drums.
+    """:func:`arrange_predictions` for a song of a built dataset, on its predicted drum SSM: what
+    the tuning and study scripts score against its real drums.
 
     Parameters
     ----------
@@ -238,18 +238,18 @@ def stored_arrangement(
     Returns
     -------
     Arrangement
-        On 16 steps per bar (the song's bars are all 4/4 for the scores to compare).
+        On the song's step canvas, like its real drums (16 steps per bar in a 4/4 song).
     """
     chosen, found = select_and_segment(ssms, config=config, source="predicted")
     arrays = song.arrays
-    return arrange_song(
-        predicted.probabilities,
+    return arrange_predictions(
+        predicted,
         found,
         chosen=chosen,
         drum_ssm=ssms.predicted,
-        vae_velocity=predicted.velocities,
         bar_cqts=arrays["bar_cqts"],
         part_onsets=arrays.get("part_onsets"),
+        meter=song.meter,
         drummer=drummer,
         config=config,
         seed=seed,
@@ -313,23 +313,18 @@ def drums(
     from drumgen.model.generate import decode_hits, hits_to_velocities
 
     meter = SongMeter.common_time(len(bar_cqts)) if meter is None else meter
-    canvas_onsets = part_onsets
-    if part_onsets is not None:
-        part_onsets = to_model_steps(part_onsets, meter.bar_steps)
     predicted = vae_predictions(
         bar_cqts,
         bar_tempos,
         chosen,
         vae=vae,
         config=config,
-        part_onsets=part_onsets,
+        part_onsets=None if part_onsets is None else to_model_steps(part_onsets, meter.bar_steps),
         genre=genre,
         seed=seed,
         meter=meter,
     )
     probabilities = predicted.probabilities
-    written = meter.written_steps() if vae.conditioning.meter_columns else None
-    written_compound = meter.written_compound() if written is not None else None
     if not arranged:
         grids = {
             delta: fit_grid(
@@ -338,24 +333,80 @@ def drums(
                     probabilities,
                 ),
                 meter,
-                written_steps=written,
+                written_steps=predicted.written_steps,
             )
             for delta in densities
         }
         return GeneratedDrums(grids=grids, arrangements={})
-    bass_onsets = None
-    if canvas_onsets is not None and written is not None:
-        # the kick locks to the bass as each bar is written: a waltz's bass on its own 12 cells
-        bass_onsets = to_written_steps(canvas_onsets, meter.bar_steps, written)[
-            :, PART_FAMILIES.index("bass")
-        ]
-    layout_onsets = part_onsets
-    if part_onsets is not None and not meter.is_common_time:
-        # the lay-out decision counts a bar's onsets: a short bar's, per 4/4 bar, so that a 2/4
-        # bar does not sound bare for being short
-        layout_onsets = part_onsets * (N_STEPS / meter.bar_steps)[:, None, None]
+    arrangements = arrange_predictions(
+        predicted,
+        found,
+        chosen=chosen,
+        drum_ssm=drum_ssm,
+        bar_cqts=bar_cqts,
+        part_onsets=part_onsets,
+        meter=meter,
+        drummer=drummer,
+        config=config,
+        seed=seed,
+        densities=densities,
+        file_features=file_features,
+    )
+    return GeneratedDrums(grids={d: a.grid for d, a in arrangements.items()}, arrangements=arrangements)
+
+
+def arrange_predictions(
+    predicted: Any,
+    found: Sections,
+    *,
+    chosen: selection.BarSelection | None,
+    drum_ssm: np.ndarray | None,
+    bar_cqts: np.ndarray,
+    part_onsets: np.ndarray | None,
+    meter: SongMeter,
+    drummer: DrummerModel | None,
+    config: Config,
+    seed: int,
+    densities: tuple[int, ...] = (0,),
+    file_features: np.ndarray | None = None,
+    sounds: dict[str, int] | None = None,
+) -> dict[int, Arrangement]:
+    """The VAE's predictions arranged (:func:`arrange_song`), each part fitted to the song's meter:
+    the second half of :func:`drums`, and what the study scripts score.
+
+    Parameters
+    ----------
+    predicted : drumgen.model.generate.BarPredictions
+        :func:`vae_predictions` of the song; a meter-aware VAE's say which bars it wrote in their
+        own length (``written_steps``), and the arranger keeps those bars as written.
+    part_onsets : np.ndarray [shape=(n_bars, 5, meter.n_steps)], optional
+        The song's note onsets per part on its step canvas (step 1), for the lay-out decision and
+        the kick's lock with the bass.
+    meter : SongMeter
+        Every bar's meter: the arranged 16-step bars are fitted to it
+        (:func:`drumgen.meter.fit_grid`).
+
+    The other parameters are :func:`arrange_song`'s.
+
+    Returns
+    -------
+    dict of int to Arrangement
+        One per density offset, on the song's step canvas [grid shape=(n_bars, 46, meter.n_steps)].
+    """
+    written = predicted.written_steps
+    bass_onsets = layout_onsets = None
+    if part_onsets is not None:
+        layout_onsets = to_model_steps(part_onsets, meter.bar_steps)
+        if written is not None:
+            # the kick locks to the bass as each bar is written: a waltz's bass on its own 12 cells
+            on_written = to_written_steps(part_onsets, meter.bar_steps, written)
+            bass_onsets = on_written[:, PART_FAMILIES.index("bass")]
+        if not meter.is_common_time:
+            # the lay-out decision counts a bar's onsets: a short bar's, per 4/4 bar, so that a 2/4
+            # bar does not sound bare for being short
+            layout_onsets = layout_onsets * (N_STEPS / meter.bar_steps)[:, None, None]
     arrangements = arrange_song(
-        probabilities,
+        predicted.probabilities,
         found,
         chosen=chosen,
         drum_ssm=drum_ssm,
@@ -367,18 +418,18 @@ def drums(
         seed=seed,
         densities=densities,
         file_features=file_features,
+        sounds=sounds,
         written_steps=written,
-        written_compound=written_compound,
+        written_compound=predicted.written_compound,
         bass_onsets=bass_onsets,
     )
-    arrangements = {
+    return {
         delta: dataclasses.replace(
-            arranged_,
-            grid=fit_grid(arranged_.grid, meter, fill_starts=arranged_.fill_starts, written_steps=written),
+            arranged,
+            grid=fit_grid(arranged.grid, meter, fill_starts=arranged.fill_starts, written_steps=written),
         )
-        for delta, arranged_ in arrangements.items()
+        for delta, arranged in arrangements.items()
     }
-    return GeneratedDrums(grids={d: a.grid for d, a in arrangements.items()}, arrangements=arrangements)
 
 
 def arrange_song(

@@ -147,6 +147,40 @@ def test_bars_written_in_another_meter_keep_no_4_4_backbeat(rng) -> None:
         )
 
 
+def test_contrast_edits_stay_inside_bars_written_short(rng) -> None:
+    """Two labels a waltz plays alike must differ, but not by strokes past the third beat: the
+    edits toggle only the cells of the bars as written (12 steps), also in a label with a bar
+    written as 4/4 among them."""
+    waltz = np.zeros((46, 16))
+    waltz[KICK_A, 0:12] = 0.9  # a kick on every sixteenth: dropping one costs more than adding one
+    waltz[SNARE_A, [4, 8]] = 0.9
+    waltz[HAT, 0:12:2] = 0.9
+    probabilities = np.stack([waltz] * 8)
+    sections = Sections(starts=np.array([0, 4]), labels=("A", "B"), n_bars=8)
+    common = dict(drummer=drummer_model(), ssm=np.ones((8, 8)) - np.eye(8), rng=rng)
+    arranged = arrangement.arrange(
+        probabilities,
+        sections,
+        settings=settings(fills=0.0, variation=0.0, contrast=12.5, variant_distance=1.0),
+        written_steps=np.full(8, 12),
+        **common,
+    )
+    grid = arranged.grid > 0
+    assert not grid[:, :, 12:].any(), "nothing past the waltz bar's end"
+    assert (grid[:4] != grid[4:]).any(axis=(1, 2)).all(), "the two labels still differ"
+    # a label of two 12-step bars and a 16-step one is edited as a 12-step groove
+    mixed = arrangement.arrange(
+        probabilities[:6],
+        Sections(starts=np.array([0, 3]), labels=("A", "B"), n_bars=6),
+        settings=settings(fills=0.0, variation=0.0, contrast=12.5, variant_distance=1.0),
+        written_steps=np.array([12, 12, 16, 12, 12, 16]),
+        drummer=drummer_model(),
+        ssm=np.ones((6, 6)) - np.eye(6),
+        rng=rng,
+    )
+    assert not (mixed.grid[[0, 1, 3, 4], :, 12:] > 0).any()
+
+
 def test_compound_bars_keep_a_dotted_quarter_figure() -> None:
     """In 6/8 the hats' figure repeats every dotted quarter: a stroke on each dotted beat stays one,
     where a quarter-note figure would put strokes across the bar (0, 4, 8: a hemiola)."""

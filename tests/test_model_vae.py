@@ -568,6 +568,7 @@ def test_a_meter_aware_vae_writes_a_waltz_in_its_own_bars(fitted: dict[str, Any]
         written_compound=np.zeros(n, bool),
     )
     assert four.probabilities[:, :, 12:].any() and not waltz.probabilities[:, :, 12:].any()
+    assert four.written_steps is None and waltz.written_steps.tolist() == [12] * n  # kept for the arranger
     assert not np.allclose(waltz.probabilities[:, :, :12], four.probabilities[:, :, :12])
     chosen = BarSelection(neighbor_idx=a["neighbor_idx"], neighbor_weights=a["neighbor_weights"])
     generated = generation.drums(

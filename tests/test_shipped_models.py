@@ -102,3 +102,52 @@ def test_the_example_songs_drums_are_unchanged(tmp_path: Path) -> None:
             for path in sorted(out.glob("*_drums.mid"))
         }
         assert found == record["digests"][name], name
+
+
+def test_the_study_scripts_arrange_a_waltz_as_step_4_writes_it(shipped: Models) -> None:
+    """generation.stored_arrangement (what the tuning and study scripts score) gives the drums step 4
+    gives, in every meter: a waltz's bars as the VAE wrote them, in 12 steps."""
+    from drumgen import generation
+    from drumgen.songdata import SongData
+
+    rng = np.random.default_rng(3)
+    n_bars = 24
+    section = rng.integers(0, 256, (4, 84, 96))  # a 4-bar phrase repeated, with a little noise
+    cqts = np.clip(np.tile(section, (n_bars // 4, 1, 1)) + rng.integers(-8, 9, (n_bars, 84, 96)), 0, 255)
+    onsets = np.zeros((n_bars, 5, 16), np.uint8)
+    onsets[:, :, [0, 4, 8]] = rng.random((n_bars, 5, 3)) < 0.8  # the parts on the waltz's beats
+    song = SongData(
+        "waltz",
+        "pop",
+        {
+            "bar_cqts": cqts.astype(np.uint8),
+            "bar_tempos": np.full(n_bars, 100.0, np.float32),
+            "part_onsets": onsets,
+            "bar_meters": np.tile(np.array([[3, 4]], np.int16), (n_bars, 1)),
+            "melodic_ssm": np.abs(np.subtract.outer(np.arange(n_bars) % 4, np.arange(n_bars) % 4)) / 4.0,
+            "drum_ssm": np.zeros((n_bars, n_bars)),
+        },
+    )
+    config = shipped.config
+    ssms = generation.stored_similarities(song, ssm_generator=shipped.ssm_generator)
+    chosen, found = generation.select_and_segment(ssms, config=config, source="predicted")
+    predicted = generation.stored_vae_predictions(song, chosen, vae=shipped.vae, config=config)
+    assert predicted.written_steps.tolist() == [12] * n_bars and not predicted.written_compound.any()
+    stored = generation.stored_arrangement(song, ssms, predicted, drummer=shipped.drummer, config=config)
+    step_4 = generation.drums(
+        song.arrays["bar_cqts"],
+        song.arrays["bar_tempos"],
+        chosen,
+        found,
+        vae=shipped.vae,
+        drummer=shipped.drummer,
+        config=config,
+        part_onsets=song.arrays["part_onsets"],
+        drum_ssm=ssms.predicted,
+        seed=0,
+        genre="pop",
+        meter=song.meter,
+    )
+    assert stored.grid.shape == (n_bars, 46, 16) and stored.grid.any()
+    assert not stored.grid[:, :, 12:].any(), "nothing past the waltz bar's third beat"
+    np.testing.assert_array_equal(stored.grid, step_4.grids[0])

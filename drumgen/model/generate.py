@@ -54,11 +54,18 @@ class BarPredictions:
         Predicted hits per bar.
     velocities : np.ndarray [shape=(n_bars, 46, 16), float32, MIDI velocity in 1..127]
         The velocity of a hit on each cell (learned on the corpus' real hits).
+    written_steps : np.ndarray [shape=(n_bars,), int64, steps] or None
+        The length a meter-aware VAE wrote each bar in, in its first cells
+        (:meth:`drumgen.meter.SongMeter.written_steps`); None: every bar written as a 4/4 bar.
+    written_compound : np.ndarray [shape=(n_bars,), bool] or None
+        Which bars it wrote in a compound meter; None with ``written_steps``.
     """
 
     probabilities: np.ndarray
     counts: np.ndarray
     velocities: np.ndarray
+    written_steps: np.ndarray | None = None
+    written_compound: np.ndarray | None = None
 
 
 def sample_decoder(
@@ -233,7 +240,8 @@ def bar_probabilities(
     -------
     BarPredictions
         ``probabilities`` [shape=(n_bars, 46, 16)], ``counts`` [shape=(n_bars,)], ``velocities``
-        [shape=(n_bars, 46, 16), float32, 1..127].
+        [shape=(n_bars, 46, 16), float32, 1..127]; a meter-aware VAE given ``written_steps`` keeps
+        them (and ``written_compound``) with its predictions.
 
     Raises
     ------
@@ -301,6 +309,15 @@ def bar_probabilities(
         probabilities[bar_idx] = batch.probabilities
         counts[bar_idx] = batch.counts
         velocities[bar_idx] = batch.velocities
-    if vae.conditioning.meter_columns and written_steps is not None:
-        probabilities *= (np.arange(N_STEPS)[None, :] < np.asarray(written_steps)[:, None])[:, None, :]
-    return BarPredictions(probabilities=probabilities, counts=counts, velocities=velocities)
+    if not (vae.conditioning.meter_columns and written_steps is not None):
+        return BarPredictions(probabilities=probabilities, counts=counts, velocities=velocities)
+    written = np.asarray(written_steps, dtype=np.int64)
+    probabilities *= (np.arange(N_STEPS)[None, :] < written[:, None])[:, None, :]
+    compound = np.zeros(n_bars, bool) if written_compound is None else np.asarray(written_compound, bool)
+    return BarPredictions(
+        probabilities=probabilities,
+        counts=counts,
+        velocities=velocities,
+        written_steps=written,
+        written_compound=compound,
+    )
