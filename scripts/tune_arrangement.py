@@ -6,6 +6,9 @@ every setting re-arranges them. Prints one line per setting; the preset's defaul
 (``drumgen/presets/default.toml``, ``[arrangement]``) were chosen from this output.
 
     .venv/bin/python scripts/tune_arrangement.py ../datasets/validation --limit 117
+
+Songs of every meter are arranged and scored as step 4 and the evaluation do (an every-meter build
+such as ../datasets/validation_all); ``--meter-group`` keeps one group of them (e.g. "3/4").
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import sys
 import numpy as np
 
 from drumgen import dataset, evaluation, generation, metrics
+from drumgen.meter import METER_GROUPS, meter_group
 from drumgen.model.bundle import load_models
 
 COLUMNS = (
@@ -58,11 +62,15 @@ def main(argv: list[str] | None = None) -> int:
         "--play-always", action="store_true", help="also score every setting without laying out"
     )
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--meter-group", choices=METER_GROUPS, default=None, help="only these songs")
     args = parser.parse_args(argv)
 
     models = load_models(args.model)
     config = models.config
     songs = dataset.load_songs(args.dataset, limit=args.limit)
+    if args.meter_group is not None:
+        songs = [song for song in songs if meter_group(song.meter) == args.meter_group]
+    print(f"{len(songs)} songs")
     prepared = []
     for song in songs:
         ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
@@ -73,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print("setting | " + " | ".join(COLUMNS))
     real_rows = [
-        metrics.song_metrics(s.arrays["drum_grids"], s.arrays["drum_grids"], change_bars=c)
+        metrics.song_metrics(
+            s.arrays["drum_grids"], s.arrays["drum_grids"], change_bars=c, bar_steps=s.meter.bar_steps
+        )
         for s, _, _, c in prepared
     ]
     print("real | " + " | ".join(f"{np.nanmean([r[c] for r in real_rows]):.3f}" for c in COLUMNS))
@@ -84,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 evaluation.method_drums(method, s, models=models, bars=bars, seed=0, config=config),
                 s.arrays["drum_grids"],
                 change_bars=c,
+                bar_steps=s.meter.bar_steps,
             )
             for s, _, _, c in prepared
         ]
@@ -126,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for song, ssms, probs, changes in prepared:
             arranged = generation.stored_arrangement(song, ssms, probs, drummer=models.drummer, config=tuned)
-            rows.append(metrics.song_metrics(arranged.grid, song.arrays["drum_grids"], change_bars=changes))
+            real = song.arrays["drum_grids"]
+            bar_steps = song.meter.bar_steps
+            rows.append(metrics.song_metrics(arranged.grid, real, change_bars=changes, bar_steps=bar_steps))
         label = (
             f"thr={hit_threshold} snare={snare} keeper={keeper_threshold} var={variation} fills={fills} "
             f"layout={'never' if always else layout} max_rest={max_rest} "
