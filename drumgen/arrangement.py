@@ -25,7 +25,9 @@ plays a fill. The arranger instead works as a drummer does, on the song's sectio
    it a verse and a chorus the model hears alike get one groove, and the drums lose the form.
 3. **Per kit piece.** A piece (:mod:`drumgen.kit`) strikes on its likeliest steps, as many as
    the model expects it to (the sum of its chances over the bar), each above ``hit_threshold``
-   (the snare above ``snare_threshold``: a stray snare stroke is the loudest mistake);
+   (the snare of a 4/4 bar above ``snare_threshold``: a stray snare stroke on top of the kept
+   backbeat is the loudest mistake; a bar written in another meter keeps no backbeat, and its
+   snare reads ``hit_threshold``);
    the timekeeper on every position of the beat whose chance exceeds ``keeper_threshold`` (the
    same strokes on every beat, not a count, :func:`pulse_steps`); one
    GM pitch per piece for the whole song (the kick's and snare's as the drummer model reads
@@ -317,8 +319,10 @@ def decode_groove(
     keeper_threshold : float
         The timekeeper's threshold (no stroke count, :func:`pulse_steps`).
     snare_threshold : float, optional
-        The snare's threshold instead of ``hit_threshold`` (if higher); the backbeat is kept
-        whatever it is.
+        The snare's threshold instead of ``hit_threshold`` (if higher) in a 16-step bar, whose
+        backbeat is kept whatever it is. A bar written shorter keeps no backbeat, and its snare
+        reads ``hit_threshold`` (on 73 held-out songs in other meters, 0.3 there cost snare F1
+        0.366 -> 0.310 and kit F1 0.352 -> 0.344; ``scripts/meter_writing_study.py``).
     delta : int
     choice : KitChoice, optional
         The pitches and timekeeper to write (e.g. chosen once per song or section).
@@ -363,7 +367,7 @@ def decode_groove(
                 (chosen if pulse[step] else spare).append((float(pieces[piece_idx, step]), rows[step], step))
             continue
         threshold = max(hit_threshold, COLOUR_THRESHOLD) if piece in COLOUR_PIECES else hit_threshold
-        if piece == "snare" and snare_threshold is not None:
+        if piece == "snare" and snare_threshold is not None and n_steps == N_STEPS:
             threshold = max(threshold, snare_threshold)
         _pick_steps(pieces[piece_idx], rows, threshold, chosen, spare)
     if delta < 0:

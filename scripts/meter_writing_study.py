@@ -7,7 +7,8 @@ the songs whose commonest bar is not a 4/4 one (:meth:`drumgen.meter.SongMeter.w
 differs from 16 somewhere) and that neither model trained on: those of the validation dataset,
 and those of an extra dataset not in the training one (e.g. the songs a 2,700-song build adds to
 the 1,500-song training sample). Prints each group's means and the second model's mean
-difference with a 95 % bootstrap interval.
+difference with a 95 % bootstrap interval, then the same for the second model against
+``repeat_common_bar`` (the most common training bar, fitted to each bar's meter).
 
     .venv/bin/python scripts/meter_writing_study.py OLD_MODEL drum_generator_model \\
         --validation ../datasets/validation_all --extra ../datasets/train_2700 --train ../datasets/train_all
@@ -57,28 +58,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     songs = other_meter_songs(args)
     scores = []
-    for folder in (args.model_a, args.model_b):
+    for folder, methods in ((args.model_a, ("drumgen",)), (args.model_b, ("drumgen", "repeat_common_bar"))):
         models = load_models(folder)
         result = evaluation.evaluate_songs(
-            songs, models=models, config=models.config, methods=("drumgen",), progress=False
+            songs, models=models, config=models.config, methods=methods, progress=False
         )
         scores.append(result.per_song["drumgen"])
+    baseline = result.per_song["repeat_common_bar"]
     groups: dict[str, list[str]] = defaultdict(list)
     for song in songs:
         groups[meter_group(song.meter)].append(song.song_id)
         groups["all"].append(song.song_id)
     rng = np.random.default_rng(0)
-    print("group | songs | metric | A | B | B - A [95 %]")
-    for group, ids in groups.items():
-        for metric in METRICS:
-            a = np.array([scores[0][i][metric] for i in ids])
-            b = np.array([scores[1][i][metric] for i in ids])
-            difference = (b - a)[~np.isnan(b - a)]
-            low, high = bootstrap(difference, rng)
-            print(
-                f"{group} | {len(ids)} | {metric} | {np.nanmean(a):.3f} | {np.nanmean(b):.3f} | "
-                f"{difference.mean():+.3f} [{low:+.3f}, {high:+.3f}]"
-            )
+    comparisons = (("A | B | B - A", scores[0], scores[1]), ("rcb | B | B - rcb", baseline, scores[1]))
+    for title, first, second in comparisons:
+        print(f"group | songs | metric | {title} [95 %]")
+        for group, ids in groups.items():
+            for metric in METRICS:
+                a = np.array([first[i][metric] for i in ids])
+                b = np.array([second[i][metric] for i in ids])
+                difference = (b - a)[~np.isnan(b - a)]
+                low, high = bootstrap(difference, rng)
+                print(
+                    f"{group} | {len(ids)} | {metric} | {np.nanmean(a):.3f} | {np.nanmean(b):.3f} | "
+                    f"{difference.mean():+.3f} [{low:+.3f}, {high:+.3f}]"
+                )
     return 0
 
 

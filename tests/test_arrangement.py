@@ -234,6 +234,21 @@ def test_the_snare_needs_its_own_threshold_but_keeps_the_backbeat() -> None:
         settings(snare_threshold=1.0)
 
 
+def test_a_bar_written_in_another_meter_reads_the_snare_at_the_hit_threshold() -> None:
+    """No backbeat is kept in a waltz bar, so its snare is not held to the 4/4 bar's higher bar:
+    the VAE's hedged 0.28 on beats 2 and 3 is played there, and not in a 4/4 bar."""
+    waltz = np.zeros((46, 16))
+    waltz[KICK_A, 0] = 0.9
+    waltz[HAT, 0:12:2] = 0.9
+    waltz[SNARE_A, 0:12] = 0.05
+    waltz[SNARE_A, [4, 8]] = 0.28  # 1.06 expected strokes in all: two
+    common = dict(hit_threshold=0.2, keeper_threshold=0.5, snare_threshold=0.3)
+    written = arrangement.decode_groove(waltz, n_steps=12, **common)
+    assert np.flatnonzero(written[SNARE_A]).tolist() == [4, 8]
+    as_4_4 = arrangement.decode_groove(waltz, **common)
+    assert not as_4_4[SNARE_A, 8], "a 4/4 bar's off-backbeat snare needs snare_threshold"
+
+
 def test_decode_groove_delta_changes_density(rng) -> None:
     p = rock_probabilities(1, rng=rng)[0]
     base = arrangement.decode_groove(p, hit_threshold=0.5, keeper_threshold=0.5).sum()
