@@ -259,11 +259,14 @@ def test_evaluate_reports_each_meter_group_and_the_feel(tmp_path: Path) -> None:
     assert counts == {"4/4": 1, "4/4 with odd bars": 2, "3/4": 1, "compound": 2, "other": 1}
     for found in summary["meter_groups"].values():
         assert set(found["methods"]["drumgen"]) == set(evaluation.GROUP_METRICS)
-        interval = found["drumgen_minus"]["repeat_common_bar"]["onset_f1"]
-        assert interval["ci_low"] <= interval["mean"] <= interval["ci_high"]
+        for other, metric in evaluation.GROUP_COMPARISONS:
+            interval = found["drumgen_minus"][other][metric]
+            assert interval["ci_low"] <= interval["mean"] <= interval["ci_high"]
+        assert set(found["drumgen_minus"]["neighbor_bars"]) == {"kit_f1", "ssm_pearson"}
     assert summary["feel"]["n_songs"] == 7
     swung = io.read_json(out / "details.json")["timing"]["swung"]
     assert swung["real_swing_ratio"] == pytest.approx(2.0, rel=0.1)
     assert swung["generated_swing_ratio"] == pytest.approx(2.0, rel=0.1)
     text = (out / "summary.md").read_text()
     assert "## By meter group" in text and "### compound (2 songs)" in text and "## Timing and feel" in text
+    assert "| drumgen - repeat_common_bar (kit_f1) | drumgen - neighbor_bars (kit_f1) |" in text
