@@ -84,6 +84,7 @@ class VaeConfig:
     max_minutes: float
     pitch_shift_semitones: int
     other_meter_repeats: int
+    song_context: bool
 
 
 @dataclass(frozen=True)

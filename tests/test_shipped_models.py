@@ -25,8 +25,9 @@ def shipped() -> Models:
 
 
 def test_shipped_models_load_with_the_documented_sizes(shipped: Models) -> None:
-    assert shipped.require("vae").count_params() == 2_299_745
+    assert shipped.require("vae").count_params() == 2_314_145
     assert shipped.require("vae").conditioning.meter_columns, "the shipped VAE writes other meters itself"
+    assert shipped.require("vae").conditioning.song_context, "the shipped VAE hears the whole song's parts"
     assert shipped.require("ssm_generator").count_params() == 29_953
 
 

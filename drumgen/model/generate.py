@@ -276,6 +276,7 @@ def bar_probabilities(
             encoding=vae.conditioning,
             bar_steps=written_steps,
             compound=written_compound,
+            part_onsets=part_onsets,
         )
         for name in weights
     ]

@@ -255,6 +255,7 @@ def train_drum_vae(
     train_genres = [song.genre for song in train_songs]
     conditioning = dataclasses.replace(
         CURRENT_CONDITIONING,
+        song_context=config.vae.song_context,
         unknown_genre_mix=genre_shares(train_genres, known=CURRENT_CONDITIONING.genres),
     )
     train = BarTable.from_songs(train_songs, conditioning=conditioning)
