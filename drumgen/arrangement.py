@@ -397,7 +397,8 @@ def pulse_steps(
 
     A position of the period (e.g. the second sixteenth of a beat) is struck wherever its chance
     averaged over the bar's periods exceeds ``threshold``; of all patterns that repeat every
-    period, this one has the largest summed ``chance - threshold``.
+    period, this one has the largest summed ``chance - threshold``. A beat's figure (period 4) is
+    one a drummer plays (:func:`_playable_beat_figure`): no "e" or "a" without the "and".
 
     Parameters
     ----------
@@ -418,9 +419,29 @@ def pulse_steps(
     periods = max(n_steps // period, 1)
     chances = np.asarray(chances, dtype=np.float64)
     per_position = chances[: periods * period].reshape(-1, period).mean(axis=0)
-    pulse = np.tile(per_position > threshold, -(-N_STEPS // period))[:N_STEPS]
+    figure = per_position > threshold
+    if period == PULSE_PERIOD:
+        figure = _playable_beat_figure(per_position - threshold)
+    pulse = np.tile(figure, -(-N_STEPS // period))[:N_STEPS]
     pulse[n_steps:] = False
     return pulse
+
+
+def _playable_beat_figure(gains: np.ndarray) -> np.ndarray:
+    """The beat's timekeeper figure [shape=(4,), bool] with the largest summed ``gains``
+    (chance - threshold per sixteenth of the beat) among those a drummer plays: the "e" or the "a"
+    (the beat's 2nd or 4th sixteenth) only together with the "and" (its 3rd). A figure like
+    "xx.x" is the VAE hedging over a swung off-beat, which the straight grid puts on the 4th
+    sixteenth; drumgen writes off-beats on the 3rd and swings them in step 5."""
+    best, best_gain = np.zeros(PULSE_PERIOD, dtype=bool), 0.0
+    for bits in range(1, 2**PULSE_PERIOD):
+        figure = np.array([(bits >> position) & 1 for position in range(PULSE_PERIOD)], dtype=bool)
+        if (figure[1] or figure[3]) and not figure[2]:
+            continue
+        gain = float(gains[figure].sum())
+        if gain > best_gain:
+            best, best_gain = figure, gain
+    return best
 
 
 def _pick_steps(

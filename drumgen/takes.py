@@ -196,6 +196,16 @@ def make_take(
     return _finish(take_dir, step_4, config=config, renderer=renderer)
 
 
+MAX_REDRAW_TEMPERATURE = 8.0
+"""The widest latent draw a redraw tries (:func:`regenerate_bars`)."""
+
+
+def _same_bars(base: pipeline.Step4Result, new: pipeline.Step4Result, start: int, stop: int) -> bool:
+    """Whether two one-density drum parts strike the same cells in bars ``[start, stop)``."""
+    base_grid, new_grid = next(iter(base.grids.values())), next(iter(new.grids.values()))
+    return bool(np.array_equal(base_grid[start:stop] > 0, new_grid[start:stop] > 0))
+
+
 def regenerate_bars(
     run_dir: str | Path,
     base_dir: str | Path,
@@ -212,7 +222,11 @@ def regenerate_bars(
 
     The whole song is generated with ``shaping`` (its seed, usually another than the base's);
     its bars in the range replace the base's (:func:`splice_drums`), every other bar stays exactly
-    as it was. The parameters are :func:`make_take`'s; ``base_dir`` is a take made by it (or by
+    as it was. Where the new seed strikes the same cells in the range (the song-context VAE hears
+    some songs so clearly that its latent draws at temperature 1 decode alike), the draw is
+    widened, the latent temperature doubled up to :data:`MAX_REDRAW_TEMPERATURE`, until the range
+    changes; step 4's metadata records the seed and temperature of each redraw. The parameters
+    are :func:`make_take`'s; ``base_dir`` is a take made by it (or by
     this function).
 
     Raises
@@ -227,9 +241,14 @@ def regenerate_bars(
     check_bar_range(start, stop, n_bars=n_bars)
     config = shaping.apply(models.config if config is None else config)
     new = _drum_whole_song(run_dir, take_dir, shaping=shaping, models=models, config=config)
+    while _same_bars(base, new, start, stop) and config.generation.temperature < MAX_REDRAW_TEMPERATURE:
+        wider = dataclasses.replace(shaping, temperature=max(2 * config.generation.temperature, 1.0))
+        config = wider.apply(config)
+        new = _drum_whole_song(run_dir, take_dir, shaping=wider, models=models, config=config)
     spliced = dataclasses.replace(splice_drums(base, new, start=start, stop=stop), run_dir=take_dir)
     base_meta = io.load_step(base_dir, "step_4")[1]
-    regenerated = [*base_meta.get("regenerated", []), {"start": start, "stop": stop, "seed": new.seed}]
+    redraw = {"start": start, "stop": stop, "seed": new.seed, "temperature": config.generation.temperature}
+    regenerated = [*base_meta.get("regenerated", []), redraw]
     pipeline.save_step_4(
         spliced, config=config, genre=shaping.genre, meta={"regenerated": regenerated}, force=True
     )

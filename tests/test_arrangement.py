@@ -299,6 +299,20 @@ def test_the_timekeeper_plays_the_same_strokes_on_every_beat() -> None:
     assert not pulse.any(), "one likely stroke (mean 0.225 over the beats) is no pulse"
 
 
+def test_the_timekeeper_plays_no_e_or_a_without_the_and() -> None:
+    """A swung off-beat lands on the beat's 4th sixteenth of the straight grid, so the VAE may hedge
+    "xx.x" (the 3rd sixteenth unlikely): no drummer's hat figure; it becomes one that is."""
+    hedge = np.tile([0.9, 0.4, 0.1, 0.6], 4)  # gains over 0.3: +0.6, +0.1, -0.2, +0.3
+    pulse = arrangement.pulse_steps(hedge, 0.3)
+    assert pulse[:4].tolist() == [True, True, True, True], "16ths (+0.8) beat the quarter alone (+0.6)"
+    assert (pulse.reshape(4, 4) == pulse[:4]).all()
+    weak = np.tile([0.9, 0.35, 0.0, 0.4], 4)  # the "and" costs more (-0.3) than the "e" and "a" bring
+    assert np.flatnonzero(arrangement.pulse_steps(weak, 0.3)).tolist() == [0, 4, 8, 12]
+    for figure in ([0.9, 0.1, 0.8, 0.6], [0.1, 0.1, 0.9, 0.1], [0.9, 0.9, 0.9, 0.9]):
+        playable = arrangement.pulse_steps(np.tile(figure, 4), 0.3)[:4]
+        assert playable.tolist() == [chance > 0.3 for chance in figure], "real figures stay as heard"
+
+
 def test_the_hi_hat_keeps_the_pulse_the_model_hears_in_hat_like_percussion() -> None:
     tambourine, conga = pitch_to_row(54), pitch_to_row(63)
     assert tambourine in kit.HAT_LIKE_ROWS and conga not in kit.HAT_LIKE_ROWS

@@ -135,6 +135,9 @@ def test_regenerate_a_section_keeps_the_other_bars(client, studio, run, first_ta
     outside = np.r_[0:start, stop:8]
     assert np.array_equal(base[outside], new[outside])
     assert not np.array_equal(base[start:stop], new[start:stop])
+    take_dir = io.take_dir(studio.store.work_dir / run["id"], take["id"])
+    redraw = io.load_step(take_dir, "step_4")[1]["regenerated"][-1]
+    assert redraw["seed"] == 11 and redraw["start"] == start and redraw["temperature"] >= 1.0
 
 
 def test_regenerate_a_bar_range(client, studio, run, first_take) -> None:
