@@ -419,29 +419,32 @@ def pulse_steps(
     periods = max(n_steps // period, 1)
     chances = np.asarray(chances, dtype=np.float64)
     per_position = chances[: periods * period].reshape(-1, period).mean(axis=0)
-    figure = per_position > threshold
     if period == PULSE_PERIOD:
         figure = _playable_beat_figure(per_position - threshold)
+    else:
+        figure = per_position > threshold
     pulse = np.tile(figure, -(-N_STEPS // period))[:N_STEPS]
     pulse[n_steps:] = False
     return pulse
 
 
+_ALL_BEAT_FIGURES = np.array(
+    [[(bits >> position) & 1 for position in range(PULSE_PERIOD)] for bits in range(2**PULSE_PERIOD)],
+    dtype=bool,
+)
+PLAYABLE_BEAT_FIGURES = _ALL_BEAT_FIGURES[
+    ~((_ALL_BEAT_FIGURES[:, 1] | _ALL_BEAT_FIGURES[:, 3]) & ~_ALL_BEAT_FIGURES[:, 2])
+]
+"""The timekeeper figures of one beat a drummer plays [shape=(n, 4), bool], silence first: the "e"
+or the "a" (the beat's 2nd or 4th sixteenth) only together with the "and" (its 3rd)."""
+
+
 def _playable_beat_figure(gains: np.ndarray) -> np.ndarray:
-    """The beat's timekeeper figure [shape=(4,), bool] with the largest summed ``gains``
-    (chance - threshold per sixteenth of the beat) among those a drummer plays: the "e" or the "a"
-    (the beat's 2nd or 4th sixteenth) only together with the "and" (its 3rd). A figure like
-    "xx.x" is the VAE hedging over a swung off-beat, which the straight grid puts on the 4th
-    sixteenth; drumgen writes off-beats on the 3rd and swings them in step 5."""
-    best, best_gain = np.zeros(PULSE_PERIOD, dtype=bool), 0.0
-    for bits in range(1, 2**PULSE_PERIOD):
-        figure = np.array([(bits >> position) & 1 for position in range(PULSE_PERIOD)], dtype=bool)
-        if (figure[1] or figure[3]) and not figure[2]:
-            continue
-        gain = float(gains[figure].sum())
-        if gain > best_gain:
-            best, best_gain = figure, gain
-    return best
+    """The figure of :data:`PLAYABLE_BEAT_FIGURES` [shape=(4,), bool] with the largest summed
+    ``gains`` (chance - threshold per sixteenth of the beat); silence unless one gains more than 0.
+    A figure like "xx.x" is the VAE hedging over a swung off-beat, which the straight grid puts on
+    the 4th sixteenth; drumgen writes off-beats on the 3rd and swings them in step 5."""
+    return PLAYABLE_BEAT_FIGURES[int(np.argmax(PLAYABLE_BEAT_FIGURES @ gains))].copy()
 
 
 def _pick_steps(
