@@ -66,6 +66,7 @@ from drumgen import kit
 from drumgen.config import ArrangementConfig
 from drumgen.drummer import FILL_VOICES, DrummerModel
 from drumgen.exceptions import ParameterError
+from drumgen.meter import written_cells
 from drumgen.metrics import BACKBEAT_STEPS
 from drumgen.midi import STEPS_PER_QUARTER
 from drumgen.representation import DRUM_PITCHES, N_ROWS
@@ -868,7 +869,7 @@ def arrange(
             variant_hits = hits[variant_bars]
             _apply_edits(variant_hits, edits)
             # a bar shorter than the groove keeps nothing past its own end
-            variant_hits &= (np.arange(N_STEPS)[None, :] < written[variant_bars, None])[:, None, :]
+            variant_hits &= written_cells(written[variant_bars])
             hits[variant_bars] = variant_hits
             for row, step, add in edits:
                 groove[row, step] = add

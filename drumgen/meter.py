@@ -273,6 +273,27 @@ def to_model_steps(values: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
     return out.astype(values.dtype)
 
 
+def written_cells(written_steps: np.ndarray) -> np.ndarray:
+    """Which of the model's 16 cells each bar is written on: its first ``written_steps``.
+
+    Parameters
+    ----------
+    written_steps : np.ndarray [shape=(n_bars,), int, steps]
+        :meth:`SongMeter.written_steps`.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bars, 1, 16), bool]
+        Broadcasts over a grid's rows, e.g. ``grid * written_cells(steps)``.
+
+    Examples
+    --------
+    >>> written_cells(np.array([12]))[0, 0].astype(int)
+    array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0])
+    """
+    return (np.arange(N_STEPS)[None, :] < np.asarray(written_steps)[:, None])[:, None, :]
+
+
 def to_written_steps(values: np.ndarray, bar_steps: np.ndarray, written_steps: np.ndarray) -> np.ndarray:
     """Per-step values of each bar on the 16 cells the model writes it on.
 

@@ -27,6 +27,7 @@ import numpy as np
 from drumgen.bars import N_STEPS
 from drumgen.config import UNKNOWN_GENRE_MODES
 from drumgen.exceptions import ParameterError
+from drumgen.meter import written_cells
 from drumgen.model.data import (
     MAX_MIDI_VELOCITY,
     conditions,
@@ -313,7 +314,7 @@ def bar_probabilities(
     if not (vae.conditioning.meter_columns and written_steps is not None):
         return BarPredictions(probabilities=probabilities, counts=counts, velocities=velocities)
     written = np.asarray(written_steps, dtype=np.int64)
-    probabilities *= (np.arange(N_STEPS)[None, :] < written[:, None])[:, None, :]
+    probabilities *= written_cells(written)
     compound = np.zeros(n_bars, bool) if written_compound is None else np.asarray(written_compound, bool)
     return BarPredictions(
         probabilities=probabilities,
