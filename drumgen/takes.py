@@ -242,7 +242,8 @@ def regenerate_bars(
     config = shaping.apply(models.config if config is None else config)
     new = _drum_whole_song(run_dir, take_dir, shaping=shaping, models=models, config=config)
     while _same_bars(base, new, start, stop) and config.generation.temperature < MAX_REDRAW_TEMPERATURE:
-        wider = dataclasses.replace(shaping, temperature=max(2 * config.generation.temperature, 1.0))
+        wider_temperature = min(max(2 * config.generation.temperature, 1.0), MAX_REDRAW_TEMPERATURE)
+        wider = dataclasses.replace(shaping, temperature=wider_temperature)
         config = wider.apply(config)
         new = _drum_whole_song(run_dir, take_dir, shaping=wider, models=models, config=config)
     spliced = dataclasses.replace(splice_drums(base, new, start=start, stop=stop), run_dir=take_dir)
