@@ -298,10 +298,9 @@ def decode_groove(
     sixteenth-note hat, not eighths plus two sixteenths wherever the chances happen to be highest).
     Each piece sounds with one GM pitch (``choice``, by default :func:`choose_kit` of this bar),
     except that the hi-hat opens on a step where the open hat is likelier than the closed one
-    (however unsure both are: with the song-context VAE this brings the opened share of hat strokes
-    on the validation songs from 0.06 % toward the real drums' 16 %, to 4.7 %, and onset F1 from
-    0.347 to 0.352, kit F1 unchanged at 0.521; with the earlier VAEs a floor of 0.5 on the open
-    hat's chance had scored best);
+    (however unsure both are: with the song-context VAE a floor of 0.5 on the open hat's chance,
+    best for the earlier VAEs, left 0.06 % of the validation songs' hi-hat strokes open, against
+    the real drums' 16 %; ``scripts/open_hat_study.py`` and the README's "Playable kit");
     only the chosen timekeeper (hi-hat or ride) plays; crashes are left to the arranger (section
     starts); percussion rows decode one by one; toms and percussion play only above
     :data:`COLOUR_THRESHOLD`. ``delta`` > 0 adds the next most probable piece-steps (denser), < 0
