@@ -562,14 +562,30 @@ def _to_pretty_midi(midi_file: mido.MidiFile, *, name: str) -> pretty_midi.Prett
 def _with_instruments(
     song: pretty_midi.PrettyMIDI, instruments: list[pretty_midi.Instrument]
 ) -> pretty_midi.PrettyMIDI:
-    """Return a copy of ``song`` (tempo map, meter, key) holding only ``instruments``."""
+    """Return a copy of ``song`` (tempo map, meter, key) holding only ``instruments``.
+
+    The copy's instruments and their events are new objects, so editing them leaves ``song`` as
+    it was (made field by field: ``copy.deepcopy`` took 0.29 s of the benchmark song's 2.95 s
+    step 1).
+    """
     part = copy.copy(song)
-    part.instruments = [copy.deepcopy(instrument) for instrument in instruments]
+    part.instruments = [_instrument_copy(instrument) for instrument in instruments]
     part.time_signature_changes = list(song.time_signature_changes)
     part.key_signature_changes = list(song.key_signature_changes)
     part.lyrics = []
     part.text_events = []
     return part
+
+
+def _instrument_copy(instrument: pretty_midi.Instrument) -> pretty_midi.Instrument:
+    """A copy of an instrument: program, kind, name, notes, pitch bends and controller changes."""
+    copied = pretty_midi.Instrument(instrument.program, is_drum=instrument.is_drum, name=instrument.name)
+    copied.notes = [pretty_midi.Note(n.velocity, n.pitch, n.start, n.end) for n in instrument.notes]
+    copied.pitch_bends = [pretty_midi.PitchBend(b.pitch, b.time) for b in instrument.pitch_bends]
+    copied.control_changes = [
+        pretty_midi.ControlChange(c.number, c.value, c.time) for c in instrument.control_changes
+    ]
+    return copied
 
 
 def split_drums(song: pretty_midi.PrettyMIDI, *, name: str = "song") -> SplitSong:

@@ -174,14 +174,13 @@ def step_1_preprocess(
     ------
     MidiError, TimeSignatureError, SynthError, OutputExistsError, OutputError
     LimitError
-        If the song is beyond ``config.limits`` (checked before rendering, :func:`drumgen.midi.check_song`).
+        If the song is beyond ``config.limits`` (checked before rendering, by :func:`preprocess_song`).
     """
     config = _resolve(config)
     song_path = Path(song_path)
     run_dir = Path(run_dir) if run_dir is not None else io.default_run_dir(song_path)
     io.check_writable(io.step_path(run_dir, "step_1"), force=force)
     check_folder_writable(run_dir, what="run folder", flag="--runs-dir")
-    midi.check_song(song_path, limits=config.limits)
     result, audio = preprocess_song(song_path, config=config, renderer=renderer)
     arrays = {
         "bar_times": result.bar_times,

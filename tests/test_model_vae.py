@@ -381,6 +381,29 @@ def test_network_takes_parts_and_drops_out_in_training_only() -> None:
         build_drum_vae(VaeShape(N_BINS, N_CELLS, K + 1, N_CONDITIONS, 3), config)
 
 
+def test_the_encoder_halves_compute_the_encoder_on_its_own_weights() -> None:
+    from drumgen.model.vae import VaeShape, build_drum_vae
+
+    vae = build_drum_vae(
+        VaeShape(N_BINS, N_CELLS, K + 1, N_CONDITIONS, len(PART_FAMILIES)), load_config("smoke").vae
+    )
+    rng = np.random.default_rng(1)
+    inputs = {
+        "cqt_stack": rng.random((3, N_BINS, N_CELLS, K + 1)).astype(np.float32),
+        "parts": rng.random((3, N_PART_CHANNELS, len(PART_FAMILIES), 16)).astype(np.float32),
+        "conditions": rng.random((3, N_CONDITIONS)).astype(np.float32),
+    }
+    mean, log_var = (np.asarray(out) for out in vae.encoder(inputs, training=False))
+    features = np.asarray(vae.cqt_features(inputs["cqt_stack"], training=False))
+    halves = vae.encoder_head(
+        {"cqt_features": features, "parts": inputs["parts"], "conditions": inputs["conditions"]},
+        training=False,
+    )
+    np.testing.assert_allclose(np.asarray(halves[0]), mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(halves[1]), log_var, rtol=1e-5, atol=1e-6)
+    assert vae.encoder_head.get_layer("latent_mean") is vae.encoder.get_layer("latent_mean")
+
+
 # --- training, saving, loading, generation (slow: trains a network) -------------------------------
 
 

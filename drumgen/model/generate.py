@@ -81,6 +81,10 @@ def sample_decoder(
 
     Parameters
     ----------
+    inputs : dict of str to np.ndarray
+        The encoder's inputs ("cqt_stack", "parts", "conditions"), or "cqt_features" (the
+        ``vae.cqt_features`` of the CQT stack, computed once for many conditions) instead of
+        "cqt_stack".
     noise : np.ndarray [shape=(batch, latent_dim), float32], optional
         The standard-normal draws to use; None draws them from ``rng``.
 
@@ -89,7 +93,11 @@ def sample_decoder(
     BarPredictions
         Of the ``batch`` bars of ``inputs``.
     """
-    mean, log_var = vae.encoder(inputs, training=False)
+    features = inputs.get("cqt_features")
+    if features is None:
+        features = np.asarray(vae.cqt_features(inputs["cqt_stack"], training=False))
+    head_inputs = {"cqt_features": features, "parts": inputs["parts"], "conditions": inputs["conditions"]}
+    mean, log_var = vae.encoder_head(head_inputs, training=False)
     mean, log_var = np.asarray(mean), np.asarray(log_var)
     if noise is None:
         noise = rng.standard_normal(mean.shape).astype(np.float32)
@@ -287,8 +295,9 @@ def bar_probabilities(
     levels = vae.conditioning.cqt_levels
     for start in range(0, n_bars, batch_size):
         bar_idx = np.arange(start, min(start + batch_size, n_bars))
+        cqt_stack = stack_bars(bar_cqts, bar_idx, neighbor_idx, neighbor_weights, cqt_levels=levels)
         inputs = {
-            "cqt_stack": stack_bars(bar_cqts, bar_idx, neighbor_idx, neighbor_weights, cqt_levels=levels),
+            "cqt_features": np.asarray(vae.cqt_features(cqt_stack, training=False)),  # once for all genres
             "parts": stack_parts(part_onsets, bar_idx, neighbor_idx, neighbor_weights, encoding=vae.parts),
         }
         # one latent draw per bar, shared by the genres, so they differ only in the genre

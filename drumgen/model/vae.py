@@ -102,6 +102,12 @@ class DrumVae:
         velocities / 127, "note_count": (1,)}
     trainer : keras.Model
         {"cqt_stack", "parts", "conditions"} -> decoder outputs, with the KL loss attached.
+    cqt_features : keras.Model
+        The encoder's first half: "cqt_stack" -> its flattened convolution features.
+    encoder_head : keras.Model
+        The encoder's second half: {"cqt_features", "parts", "conditions"} -> [mean, log_var];
+        with ``cqt_features`` it computes what ``encoder`` does, and lets generation run the
+        convolutions once for all genres of a song (:func:`drumgen.model.generate.bar_probabilities`).
     parts : PartsEncoding
         How the "parts" input is made from a song's ``part_onsets`` (saved with the model).
     conditioning : ConditionEncoding
@@ -111,6 +117,8 @@ class DrumVae:
     encoder: keras.Model
     decoder: keras.Model
     trainer: keras.Model
+    cqt_features: keras.Model
+    encoder_head: keras.Model
     parts: PartsEncoding = CURRENT_PARTS_ENCODING
     conditioning: ConditionEncoding = CURRENT_CONDITIONING
 
@@ -151,13 +159,21 @@ def build_drum_vae(
     x = cqt_stack
     for filters in config.conv_filters:
         x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
-    x = layers.Flatten()(x)
-    p = layers.Dense(config.parts_units, activation="relu", name="parts_dense")(layers.Flatten()(parts_input))
-    x = layers.Concatenate()([x, p, conditions])
-    x = layers.Dense(config.dense_units, activation="relu")(x)
-    x = layers.Dropout(config.dropout, seed=seed, name="encoder_dropout")(x)
-    mean = layers.Dense(config.latent_dim, name="latent_mean")(x)
-    log_var = layers.Dense(config.latent_dim, name="latent_log_var")(x)
+    cqt_flat = layers.Flatten()(x)
+    # the layers after the convolutions, made in the order the saved weights were made in
+    parts_dense = layers.Dense(config.parts_units, activation="relu", name="parts_dense")
+    parts_flatten = layers.Flatten()
+    joined = layers.Concatenate()
+    dense = layers.Dense(config.dense_units, activation="relu")
+    dropout = layers.Dropout(config.dropout, seed=seed, name="encoder_dropout")
+    mean_dense = layers.Dense(config.latent_dim, name="latent_mean")
+    log_var_dense = layers.Dense(config.latent_dim, name="latent_log_var")
+
+    def encoder_head(cqt_features: Any, parts_in: Any, conditions_in: Any) -> tuple[Any, Any]:
+        h = dropout(dense(joined([cqt_features, parts_dense(parts_flatten(parts_in)), conditions_in])))
+        return mean_dense(h), log_var_dense(h)
+
+    mean, log_var = encoder_head(cqt_flat, parts_input, conditions)
     inputs = {"cqt_stack": cqt_stack, "parts": parts_input, "conditions": conditions}
     encoder = keras.Model(inputs, [mean, log_var], name="encoder")
 
@@ -185,7 +201,29 @@ def build_drum_vae(
     z = Sample(seed=seed, name="sample")(mean_out, log_var_out)
     outputs = decoder({"latent": z, "conditions": conditions})
     trainer = keras.Model(inputs, outputs, name="drum_vae")
-    return DrumVae(encoder=encoder, decoder=decoder, trainer=trainer, parts=parts, conditioning=conditioning)
+
+    # the encoder in two halves on the same layers, for generation: the convolutions, which do not
+    # depend on the conditions, and the rest, run once per genre
+    cqt_features = keras.Model(cqt_stack, cqt_flat, name="cqt_features")
+    head_inputs = {
+        "cqt_features": keras.Input((int(cqt_flat.shape[-1]),), name="cqt_features"),
+        "parts": keras.Input((N_PART_CHANNELS, shape.n_families, N_STEPS), name="parts"),
+        "conditions": keras.Input((shape.n_conditions,), name="conditions"),
+    }
+    head = keras.Model(
+        head_inputs,
+        list(encoder_head(head_inputs["cqt_features"], head_inputs["parts"], head_inputs["conditions"])),
+        name="encoder_head",
+    )
+    return DrumVae(
+        encoder=encoder,
+        decoder=decoder,
+        trainer=trainer,
+        cqt_features=cqt_features,
+        encoder_head=head,
+        parts=parts,
+        conditioning=conditioning,
+    )
 
 
 def load_drum_vae(directory: str | Path) -> tuple[DrumVae, dict[str, Any]]:
