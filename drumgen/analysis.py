@@ -164,6 +164,9 @@ def preprocess_song(
     Raises
     ------
     MidiError, SynthError
+    LimitError
+        If the song is beyond ``config.limits`` (:func:`drumgen.midi.check_midi_file`, before any
+        work).
     TimeSignatureError
         If a bar cannot be drummed (:func:`drumgen.midi.check_meter`).
     CommonTimeError
@@ -172,10 +175,9 @@ def preprocess_song(
     config = load_config("default") if config is None else config
     song_path = Path(song_path)
     midi_file = midi.read_midi_file(song_path, limits=config.limits)
+    midi.check_midi_file(midi_file, name=str(song_path), limits=config.limits)  # before any work
     file_features = filestyle.file_features(midi_file)  # before song_from_file rewrites its times
-    song = midi.ensure_time_signature(
-        midi.song_from_file(midi_file, name=str(song_path), limits=config.limits)
-    )
+    song = midi.ensure_time_signature(midi.song_from_file(midi_file, name=str(song_path)))
     split = midi.split_drums(song, name=str(song_path))
     end_time = midi.song_end_time(song)
     bar_times = bars.bar_times(song, end_time=end_time)

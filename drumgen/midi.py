@@ -14,8 +14,8 @@ Policy
   signature that repeats the meter in force is no change (:func:`meter_changes`).
 - A file is checked chunk by chunk before its events are parsed, so every fault gets a message
   naming it (SMPTE timing, tempo 0, truncated at byte N ...); unknown chunks are skipped.
-- :func:`check_song` refuses a song beyond the ``[limits]`` of the config (length, bars, notes,
-  tracks, file size) before any rendering.
+- :func:`check_song` (:func:`check_midi_file` for a file already read) refuses a song beyond
+  the ``[limits]`` of the config (length, bars, notes, tracks, file size) before any rendering.
 
 Used by notebook ``step_1_midi_data_preprocessing``.
 """
@@ -484,11 +484,18 @@ def check_song(path: str | Path, *, limits: LimitsConfig) -> SongStats:
     ------
     MidiError, LimitError
     """
-    stats = song_stats(read_midi_file(path, limits=limits))
-    check_limits(stats, limits, name=str(path))
+    return check_midi_file(read_midi_file(path, limits=limits), name=str(path), limits=limits)
+
+
+def check_midi_file(midi_file: mido.MidiFile, *, name: str, limits: LimitsConfig) -> SongStats:
+    """:func:`check_song` of a file already read (:func:`read_midi_file`), named ``name`` in the
+    messages; what step 1 runs first (:func:`drumgen.analysis.preprocess_song`). The file is not
+    modified."""
+    stats = song_stats(midi_file)
+    check_limits(stats, limits, name=name)
     log.debug(
         "%s: %.1f s, %d bars, %d notes, %d tracks",
-        path,
+        name,
         stats.duration,
         stats.n_bars,
         stats.n_notes,

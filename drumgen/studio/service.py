@@ -114,7 +114,7 @@ class Studio:
         try:
             song_path.parent.mkdir()
             song_path.write_bytes(data)
-            pipeline.analyze_song(  # step 1 checks the song first (drumgen.midi.check_song)
+            pipeline.analyze_song(  # step 1 checks the song first (drumgen.midi.check_midi_file)
                 song_path,
                 run_dir,
                 config=self.config,
