@@ -41,7 +41,6 @@ from drumgen.config import DrumChangeConfig
 from drumgen.exceptions import DrumgenError, ModelError, ParameterError
 from drumgen.meter import to_model_steps
 from drumgen.metrics import fill_bars
-from drumgen.midi import is_song_drum_event
 from drumgen.representation import N_ROWS
 from drumgen.sections import drum_section_changes_with
 from drumgen.songdata import CQT_LEVELS, SongData
@@ -332,17 +331,8 @@ def sound_example(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         If the file cannot be read.
     """
     midi_file = midi.read_midi_file(path)
-    counts = dict.fromkeys((pitch for _, pitch in SOUND_PITCHES), 0)
-    for track in midi_file.tracks:
-        for message in track:
-            if (
-                is_song_drum_event(message)
-                and message.type == "note_on"
-                and message.velocity > 0
-                and message.note in counts
-            ):
-                counts[message.note] += 1
-    return filestyle.file_features(midi_file), np.array([counts[pitch] for _, pitch in SOUND_PITCHES])
+    counts = midi.drum_note_ons(midi_file)
+    return filestyle.file_features(midi_file), counts[[pitch for _, pitch in SOUND_PITCHES]]
 
 
 def sound_examples(

@@ -162,6 +162,23 @@ def is_song_drum_event(message: mido.Message | mido.MetaMessage) -> bool:
     return not message.is_meta and getattr(message, "channel", None) == DRUM_CHANNEL
 
 
+def drum_note_ons(midi_file: mido.MidiFile) -> np.ndarray:
+    """How often a file's own drums strike each GM note: note-ons of positive velocity on
+    channel 10 (:func:`is_song_drum_event`).
+
+    Returns
+    -------
+    np.ndarray [shape=(128,), int64]
+        Indexed by MIDI note number.
+    """
+    counts = np.zeros(128, dtype=np.int64)
+    for track in midi_file.tracks:
+        for message in track:
+            if is_song_drum_event(message) and message.type == "note_on" and message.velocity > 0:
+                counts[message.note] += 1
+    return counts
+
+
 def read_midi_file(path: str | Path, *, limits: LimitsConfig | None = None) -> mido.MidiFile:
     """Read a standard MIDI file's events as they are, checking its structure on the way.
 

@@ -30,10 +30,8 @@ from tqdm import tqdm
 
 from drumgen import dataset, filestyle, kit, midi
 from drumgen.exceptions import DrumgenError
-from drumgen.midi import is_song_drum_event
 
 KEEPERS = ("closed_hat", "open_hat", "ride")
-_CLASS_OF_PITCH = {pitch: idx for idx, name in enumerate(KEEPERS) for pitch in kit.KIT_CLASS_PITCHES[name]}
 
 
 def file_keeper(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
@@ -42,13 +40,9 @@ def file_keeper(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
         midi_file = midi.read_midi_file(path)
     except DrumgenError:
         return None
-    counts = np.zeros(len(KEEPERS), dtype=np.int64)
-    for track in midi_file.tracks:
-        for message in track:
-            struck = message.type == "note_on" and message.velocity > 0
-            if struck and is_song_drum_event(message) and message.note in _CLASS_OF_PITCH:
-                counts[_CLASS_OF_PITCH[message.note]] += 1
-    return filestyle.file_features(midi_file), counts
+    counts = midi.drum_note_ons(midi_file)
+    per_class = [counts[list(kit.KIT_CLASS_PITCHES[name])].sum() for name in KEEPERS]
+    return filestyle.file_features(midi_file), np.array(per_class, dtype=np.int64)
 
 
 def main() -> None:
