@@ -13,7 +13,8 @@ On the validation songs, each section label's drums as shipped are scored by kit
    the song and the genre. Each label gets the figure of the largest expected F1 under the
    predicted odds (eighths are the safe middle: F1 2/3 against quarters and against sixteenths).
 
-Only 16-step bars are touched. Needs scikit-learn (installed with librosa).
+Only 16-step bars are read and touched (their first 16 cells on a wider song canvas). Needs
+scikit-learn (installed with librosa).
 
     .venv/bin/python scripts/timekeeper_figure_study.py ../datasets/validation
 """
@@ -26,6 +27,8 @@ from collections import Counter
 import numpy as np
 
 from drumgen import arrangement, dataset, generation, kit, metrics
+from drumgen.arrangement import N_STEPS
+from drumgen.arrangement import PULSE_PERIOD as BEAT
 from drumgen.model.bundle import load_models
 from drumgen.parts import N_FAMILIES
 from drumgen.songdata import GENRES
@@ -35,8 +38,6 @@ KEEPER_PIECES = [kit.PIECES.index(name) for name in kit.TIMEKEEPERS]
 FIGURES = ("x...", "x.x.", "xxxx")
 """The beat figures predicted: quarters, eighths, sixteenths (one character per sixteenth)."""
 FIGURE_STEPS = np.array([[char == "x" for char in figure] for figure in FIGURES])
-BEAT = 4
-N_STEPS = 16
 
 
 def figure_f1(a: np.ndarray, b: np.ndarray) -> float:
@@ -68,8 +69,8 @@ def section_rows(
     a = song.arrays
     full = song.meter.bar_steps == N_STEPS
     keeper_chance = arrangement.piece_probabilities(probabilities)[:, KEEPER_PIECES].max(axis=1)
-    real = kit.to_kit_classes(a["drum_grids"])[:, KEEPERS].any(axis=1)
-    ours = generated[:, KEEPERS].any(axis=1)
+    real = kit.to_kit_classes(a["drum_grids"])[:, KEEPERS, :N_STEPS].any(axis=1)
+    ours = generated[:, KEEPERS, :N_STEPS].any(axis=1)
     onsets = a["part_onsets"][:, :, :N_STEPS] > 0
     genre = [song.genre == name for name in GENRES]
     for label in np.unique(labels):
@@ -99,7 +100,7 @@ def with_figure(generated: np.ndarray, bars: np.ndarray, figure: np.ndarray) -> 
             continue
         keeper = KEEPERS[int(np.argmax(strokes.sum(axis=1)))]
         generated[bar, KEEPERS] = False
-        generated[bar, keeper] = np.tile(figure, N_STEPS // BEAT)
+        generated[bar, keeper, :N_STEPS] = np.tile(figure, N_STEPS // BEAT)
 
 
 def main(argv: list[str] | None = None) -> int:
