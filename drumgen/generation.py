@@ -195,9 +195,8 @@ def stored_vae_predictions(
     seed: int = 0,
     genre: str | None = None,
 ) -> Any:
-    """:func:`vae_predictions` of a song of a built dataset (its part onsets folded to 16 cells),
-    for scripts that arrange the same predictions in many ways; ``genre`` instead of the song's
-    own (e.g. "unknown", as a user's file gives it)."""
+    """:func:`vae_predictions` of a song of a built dataset (its part onsets folded to 16 cells);
+    ``genre`` instead of the song's own (e.g. "unknown", as a user's file gives it)."""
     arrays = song.arrays
     return vae_predictions(
         arrays["bar_cqts"],
@@ -212,10 +211,42 @@ def stored_vae_predictions(
     )
 
 
-def stored_arrangement(
+@dataclass(frozen=True)
+class StoredPredictions:
+    """A song of a built dataset through step 2, step 3 and the drum VAE, on its predicted drum
+    SSM (:func:`stored_predictions`): what the tuning and study scripts arrange, often in many
+    ways, and score against the song's real drums.
+
+    ``predicted`` is a :class:`drumgen.model.generate.BarPredictions`; a study that arranges other
+    predictions of the same bars swaps it with :func:`dataclasses.replace`.
+    """
+
+    song: SongData
+    ssms: Similarities
+    chosen: selection.BarSelection
+    sections: Sections
+    predicted: Any
+
+
+def stored_predictions(
     song: SongData,
-    ssms: Similarities,
-    predicted: Any,
+    *,
+    ssm_generator: Any,
+    vae: Any,
+    config: Config,
+    seed: int = 0,
+    genre: str | None = None,
+) -> StoredPredictions:
+    """:func:`stored_similarities`, :func:`select_and_segment` on the predicted drum SSM and
+    :func:`stored_vae_predictions` of a song of a built dataset, in one call."""
+    ssms = stored_similarities(song, ssm_generator=ssm_generator)
+    chosen, found = select_and_segment(ssms, config=config, source="predicted")
+    predicted = stored_vae_predictions(song, chosen, vae=vae, config=config, seed=seed, genre=genre)
+    return StoredPredictions(song=song, ssms=ssms, chosen=chosen, sections=found, predicted=predicted)
+
+
+def stored_arrangement(
+    stored: StoredPredictions,
     *,
     drummer: DrummerModel | None,
     config: Config,
@@ -227,10 +258,12 @@ def stored_arrangement(
 
     Parameters
     ----------
-    ssms : Similarities
-        From :func:`stored_similarities` (with the drum-SSM generator).
-    predicted
-        :func:`stored_vae_predictions` of the neighbours the predicted SSM chose.
+    stored : StoredPredictions
+        From :func:`stored_predictions`.
+    config : Config
+        The arrangement's settings. The sections are found again with its ``sections`` and
+        ``selection`` settings (cheap next to the VAE), so a tuning script may vary them without
+        running the VAE again; the VAE's predictions stay ``stored.predicted``.
     sounds : dict of str to int, optional
         Piece -> GM note to write instead of the drummer model's kit sounds (see
         :func:`arrange_song`); ``{}``: the VAE's likeliest notes.
@@ -240,16 +273,16 @@ def stored_arrangement(
     Arrangement
         On the song's step canvas, like its real drums (16 steps per bar in a 4/4 song).
     """
-    chosen, found = select_and_segment(ssms, config=config, source="predicted")
-    arrays = song.arrays
+    chosen, found = select_and_segment(stored.ssms, config=config, source="predicted")
+    arrays = stored.song.arrays
     return arrange_predictions(
-        predicted,
+        stored.predicted,
         found,
         chosen=chosen,
-        drum_ssm=ssms.predicted,
+        drum_ssm=stored.ssms.predicted,
         bar_cqts=arrays["bar_cqts"],
         part_onsets=arrays.get("part_onsets"),
-        meter=song.meter,
+        meter=stored.song.meter,
         drummer=drummer,
         config=config,
         seed=seed,

@@ -65,26 +65,25 @@ def main() -> None:
         bass = a["part_onsets"][:, BASS] > 0
         anchors = np.zeros_like(bass)
         anchors[:, list(KICK_ANCHOR_STEPS)] = True
-        ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
-        chosen, found = generation.select_and_segment(ssms, config=config, source="predicted")
-        predicted = generation.stored_vae_predictions(song, chosen, vae=models.vae, config=config)
-        vae_kick = predicted.probabilities[:, KICK_ROWS].sum(axis=1) > 0.3
+        stored = generation.stored_predictions(
+            song, ssm_generator=models.ssm_generator, vae=models.vae, config=config
+        )
+        ssms = stored.ssms
+        vae_kick = stored.predicted.probabilities[:, KICK_ROWS].sum(axis=1) > 0.3
         scores.setdefault("kick F1: bass onsets + beats 1 and 3", []).append(f1(bass | anchors, real_kick))
         scores.setdefault("kick F1: the VAE's kick chance > 0.3", []).append(f1(vae_kick, real_kick))
         scores.setdefault("kick F1: beats 1 and 3 (the common bar's)", []).append(f1(anchors, real_kick))
 
         grids = {}
         for name, settings in (("with variants", config), ("one groove per label", whole)):
-            grids[name] = generation.stored_arrangement(
-                song, ssms, predicted, drummer=models.drummer, config=settings
-            ).grid
+            grids[name] = generation.stored_arrangement(stored, drummer=models.drummer, config=settings).grid
         busy = (bass.sum(axis=1) >= BUSY_BASS) & real_kick.any(axis=1)
         real_counts += list(real_kick[busy].sum(axis=1))
         on_bass += list((real_kick & bass)[busy].sum(axis=1) / real_kick[busy].sum(axis=1))
         arranged_kick = (grids["with variants"][:, KICK_ROWS] > 0).any(axis=1)
         arranged_counts += list(arranged_kick[busy & arranged_kick.any(axis=1)].sum(axis=1))
 
-        labels = found.bar_label_idx()
+        labels = stored.sections.bar_label_idx()
         real_ssm = ssms.drum
         scores.setdefault("inside labels: predicted drum SSM ~ real", []).append(
             within_label_pearson(ssms.predicted, real_ssm, labels)

@@ -35,9 +35,7 @@ THRESHOLDS = (0.2, 0.25, 0.3, 0.35)
 
 @dataclass
 class PreparedSong:
-    song: dataset.SongData
-    ssms: generation.Similarities
-    predictions: object  # drumgen.model.generate.BarPredictions
+    stored: generation.StoredPredictions  # the song, its SSMs, sections and the VAE's predictions
     labels: np.ndarray  # (n_bars,) section label of each bar
     features: np.ndarray  # (n_labels * N_CLASSES * 16, n_features)
     targets: np.ndarray  # (n_labels * N_CLASSES * 16,) share of the label's bars with the hit
@@ -51,13 +49,13 @@ def class_chances(probabilities: np.ndarray) -> np.ndarray:
 
 def prepare(song: dataset.SongData, models) -> PreparedSong:
     config = models.config
-    ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
-    chosen, found = generation.select_and_segment(ssms, config=config, source="predicted")
-    predictions = generation.stored_vae_predictions(song, chosen, vae=models.vae, config=config)
-    chances = class_chances(predictions.probabilities.astype(np.float64))
+    stored = generation.stored_predictions(
+        song, ssm_generator=models.ssm_generator, vae=models.vae, config=config
+    )
+    chances = class_chances(stored.predicted.probabilities.astype(np.float64))
     real = metrics.to_kit_classes(song.arrays["drum_grids"] > 0)[..., :16].astype(np.float64)
     parts = to_model_steps(song.arrays["part_onsets"], song.meter.bar_steps) > 0
-    labels = found.bar_label_idx()
+    labels = stored.sections.bar_label_idx()
     tempo = float(np.median(song.arrays["bar_tempos"]))
     genre = GENRES.index(song.genre) if song.genre in GENRES else -1
     steps = np.arange(16)
@@ -89,9 +87,7 @@ def prepare(song: dataset.SongData, models) -> PreparedSong:
             rows.append(block)
             targets.append(share[c])
     return PreparedSong(
-        song,
-        ssms,
-        predictions,
+        stored,
         labels,
         np.concatenate(rows),
         np.concatenate(targets),
@@ -106,7 +102,7 @@ def plain_decode(labels: np.ndarray, chances: np.ndarray, threshold: float) -> n
 
 def calibrated_probabilities(prepared: PreparedSong, calibrated: np.ndarray) -> np.ndarray:
     """Each bar's 46 x 16 chances scaled row by row by its label's calibrated / pooled class chance."""
-    p = prepared.predictions.probabilities.astype(np.float64)
+    p = prepared.stored.predicted.probabilities.astype(np.float64)
     factor = calibrated / np.maximum(prepared.pooled, 1e-6)  # (n_labels, N_CLASSES, 16)
     per_row = factor[:, kit.ROW_TO_KIT_CLASS]  # (n_labels, 46, 16)
     return np.clip(p * per_row[prepared.labels], 0.0, 1.0).astype(np.float32)
@@ -138,7 +134,7 @@ def main() -> int:
     trees.fit(x, np.concatenate([p.targets for p in train]))
     print(f"{len(train)} training songs ({len(x)} label-class-steps), {len(held_out)} held-out songs")
     calibrated = [np.clip(trees.predict(p.features), 0.0, 1.0).reshape(p.pooled.shape) for p in held_out]
-    real = [metrics.to_kit_classes(p.song.arrays["drum_grids"] > 0)[..., :16] for p in held_out]
+    real = [metrics.to_kit_classes(p.stored.song.arrays["drum_grids"] > 0)[..., :16] for p in held_out]
     print("plain decode, kit F1 | " + " | ".join(f"threshold {t}" for t in THRESHOLDS))
     for name, chances in (("VAE pooled", [p.pooled for p in held_out]), ("calibrated", calibrated)):
         scores = [
@@ -155,13 +151,14 @@ def main() -> int:
     for name in ("VAE", "calibrated"):
         rows = []
         for p, c in zip(held_out, calibrated, strict=True):
-            predictions = p.predictions
+            stored = p.stored
             if name == "calibrated":
-                predictions = replace(predictions, probabilities=calibrated_probabilities(p, c))
-            arranged = generation.stored_arrangement(
-                p.song, p.ssms, predictions, drummer=models.drummer, config=models.config
-            )
-            rows.append(metrics.song_metrics(arranged.grid, p.song.arrays["drum_grids"]))
+                calibrated_chances = calibrated_probabilities(p, c)
+                stored = replace(
+                    stored, predicted=replace(stored.predicted, probabilities=calibrated_chances)
+                )
+            arranged = generation.stored_arrangement(stored, drummer=models.drummer, config=models.config)
+            rows.append(metrics.song_metrics(arranged.grid, p.stored.song.arrays["drum_grids"]))
         keys = ("kit_f1", "onset_f1", "ssm_pearson", "consecutive_repeat", "two_bar_repeat")
         print(name + " | " + " | ".join(f"{np.nanmean([r[k] for r in rows]):.4f}" for k in keys))
     return 0

@@ -68,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             if note is not None:
                 right[piece].append(chosen[piece] == note)
                 usual[piece].append(kit.PIECE_PITCHES[piece][0] == note)
-        ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
-        selected, _ = generation.select_and_segment(ssms, config=config, source="predicted")
-        predicted = generation.stored_vae_predictions(song, selected, vae=models.vae, config=config)
+        stored = generation.stored_predictions(
+            song, ssm_generator=models.ssm_generator, vae=models.vae, config=config
+        )
+        predicted = stored.predicted
         for piece, note in real_notes.items():
             first, second = kit.PIECE_PITCHES[piece][:2]
             if note in (first, second):
@@ -79,12 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         real_sounds = {**chosen, **{piece: note for piece, note in real_notes.items() if note is not None}}
         for name, sounds in zip(methods, (None, {}, real_sounds), strict=True):
             grid = generation.stored_arrangement(
-                song,
-                ssms,
-                predicted,
-                drummer=models.drummer,
-                config=config,
-                sounds=sounds,
+                stored, drummer=models.drummer, config=config, sounds=sounds
             ).grid
             real = a["drum_grids"]
             scores[name].append(

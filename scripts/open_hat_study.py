@@ -51,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     open_hat_songs = 0
     for song in tqdm(songs, desc="arranging", unit="song"):
         real = song.arrays["drum_grids"]
-        ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
-        chosen, _ = generation.select_and_segment(ssms, config=config, source="predicted")
-        predicted = generation.stored_vae_predictions(song, chosen, vae=models.vae, config=config)
-        arranged = generation.stored_arrangement(song, ssms, predicted, drummer=models.drummer, config=config)
+        stored = generation.stored_predictions(
+            song, ssm_generator=models.ssm_generator, vae=models.vae, config=config
+        )
+        arranged = generation.stored_arrangement(stored, drummer=models.drummer, config=config)
         nb = evaluation.method_drums("neighbor_bars", song, models=models, bars=bars, seed=0, config=config)
         strokes["real"] += hat_strokes(real)
         strokes["neighbor_bars"] += hat_strokes(nb)

@@ -78,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         timing = read_timing(meta["song"]["path"], config=config)
         if len(timing.step_times) != len(real):
             continue
-        ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
-        chosen, _ = generation.select_and_segment(ssms, config=config, source="predicted")
-        predicted = generation.stored_vae_predictions(song, chosen, vae=models.vae, config=config)
-        arranged = generation.stored_arrangement(song, ssms, predicted, drummer=models.drummer, config=config)
+        stored = generation.stored_predictions(
+            song, ssm_generator=models.ssm_generator, vae=models.vae, config=config
+        )
+        predicted = stored.predicted
+        arranged = generation.stored_arrangement(stored, drummer=models.drummer, config=config)
         common = evaluation.method_drums(
             "repeat_common_bar", song, models=models, bars=bars, seed=0, config=config
         )

@@ -117,10 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     config = models.config
     songs, rows = [], []
     for song in dataset.load_songs(args.validation, limit=args.limit):
-        ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
-        chosen, sections = generation.select_and_segment(ssms, config=config, source="predicted")
-        predicted = generation.stored_vae_predictions(song, chosen, vae=models.vae, config=config)
-        arranged = generation.stored_arrangement(song, ssms, predicted, drummer=models.drummer, config=config)
+        stored = generation.stored_predictions(
+            song, ssm_generator=models.ssm_generator, vae=models.vae, config=config
+        )
+        predicted = stored.predicted
+        sections = stored.sections
+        arranged = generation.stored_arrangement(stored, drummer=models.drummer, config=config)
         labels = sections.bar_label_idx()
         generated = kit.to_kit_classes(arranged.grid)
         songs.append((song, labels, generated))

@@ -58,10 +58,10 @@ def oracle_swap(validation: str, limit: int) -> None:
     plain, swapped = [], []
     for song in dataset.load_songs(validation, limit=limit):
         a = song.arrays
-        ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
-        chosen, _ = generation.select_and_segment(ssms, config=config, source="predicted")
-        predicted = generation.stored_vae_predictions(song, chosen, vae=models.vae, config=config)
-        arranged = generation.stored_arrangement(song, ssms, predicted, drummer=models.drummer, config=config)
+        stored = generation.stored_predictions(
+            song, ssm_generator=models.ssm_generator, vae=models.vae, config=config
+        )
+        arranged = generation.stored_arrangement(stored, drummer=models.drummer, config=config)
         generated, real = kit.to_kit_classes(arranged.grid), kit.to_kit_classes(a["drum_grids"])
         plain.append(metrics.onset_f1(generated, real))
         keeper = generated[:, KEEPERS].any(axis=1)

@@ -73,18 +73,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(songs)} songs")
     prepared = []
     for song in songs:
-        ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
-        chosen, _ = generation.select_and_segment(ssms, config=config, source="predicted")
-        probs = generation.stored_vae_predictions(song, chosen, vae=models.vae, config=config)
-        changes = evaluation.real_section_changes(song, config=config)
-        prepared.append((song, ssms, probs, changes))
+        stored = generation.stored_predictions(
+            song, ssm_generator=models.ssm_generator, vae=models.vae, config=config
+        )
+        prepared.append((stored, evaluation.real_section_changes(song, config=config)))
 
     print("setting | " + " | ".join(COLUMNS))
     real_rows = [
         metrics.song_metrics(
             s.arrays["drum_grids"], s.arrays["drum_grids"], change_bars=c, bar_steps=s.meter.bar_steps
         )
-        for s, _, _, c in prepared
+        for s, c in ((stored.song, changes) for stored, changes in prepared)
     ]
     print("real | " + " | ".join(f"{np.nanmean([r[c] for r in real_rows]):.3f}" for c in COLUMNS))
     bars = evaluation.BaselineBars.from_meta(models.require("vae_meta")["baselines"])
@@ -96,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 change_bars=c,
                 bar_steps=s.meter.bar_steps,
             )
-            for s, _, _, c in prepared
+            for s, c in ((stored.song, changes) for stored, changes in prepared)
         ]
         print(method + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
     grid = itertools.product(
@@ -135,10 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             sections={"label_distance": label_distance},
         )
         rows = []
-        for song, ssms, probs, changes in prepared:
-            arranged = generation.stored_arrangement(song, ssms, probs, drummer=models.drummer, config=tuned)
-            real = song.arrays["drum_grids"]
-            bar_steps = song.meter.bar_steps
+        for stored, changes in prepared:
+            arranged = generation.stored_arrangement(stored, drummer=models.drummer, config=tuned)
+            real = stored.song.arrays["drum_grids"]
+            bar_steps = stored.song.meter.bar_steps
             rows.append(metrics.song_metrics(arranged.grid, real, change_bars=changes, bar_steps=bar_steps))
         label = (
             f"thr={hit_threshold} snare={snare} keeper={keeper_threshold} var={variation} fills={fills} "

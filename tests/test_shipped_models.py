@@ -130,11 +130,13 @@ def test_the_study_scripts_arrange_a_waltz_as_step_4_writes_it(shipped: Models) 
         },
     )
     config = shipped.config
-    ssms = generation.stored_similarities(song, ssm_generator=shipped.ssm_generator)
-    chosen, found = generation.select_and_segment(ssms, config=config, source="predicted")
-    predicted = generation.stored_vae_predictions(song, chosen, vae=shipped.vae, config=config)
+    stored = generation.stored_predictions(
+        song, ssm_generator=shipped.ssm_generator, vae=shipped.vae, config=config
+    )
+    chosen, found = stored.chosen, stored.sections
+    predicted = stored.predicted
     assert predicted.written_steps.tolist() == [12] * n_bars and not predicted.written_compound.any()
-    stored = generation.stored_arrangement(song, ssms, predicted, drummer=shipped.drummer, config=config)
+    arranged = generation.stored_arrangement(stored, drummer=shipped.drummer, config=config)
     step_4 = generation.drums(
         song.arrays["bar_cqts"],
         song.arrays["bar_tempos"],
@@ -144,11 +146,11 @@ def test_the_study_scripts_arrange_a_waltz_as_step_4_writes_it(shipped: Models) 
         drummer=shipped.drummer,
         config=config,
         part_onsets=song.arrays["part_onsets"],
-        drum_ssm=ssms.predicted,
+        drum_ssm=stored.ssms.predicted,
         seed=0,
         genre="pop",
         meter=song.meter,
     )
-    assert stored.grid.shape == (n_bars, 46, 16) and stored.grid.any()
-    assert not stored.grid[:, :, 12:].any(), "nothing past the waltz bar's third beat"
-    np.testing.assert_array_equal(stored.grid, step_4.grids[0])
+    assert arranged.grid.shape == (n_bars, 46, 16) and arranged.grid.any()
+    assert not arranged.grid[:, :, 12:].any(), "nothing past the waltz bar's third beat"
+    np.testing.assert_array_equal(arranged.grid, step_4.grids[0])
