@@ -11,7 +11,11 @@ Prints, over the dataset's songs (mean over songs):
   per bar (median, mean), the share of them on bass onsets, and the arranged kicks per bar with
   the preset's settings;
 - inside section labels (pairs of bars sharing one): the Pearson correlation of the real drum
-  SSM with the predicted drum SSM and with the arranged drums' SSM, with and without variants.
+  SSM with the predicted drum SSM and with the arranged drums' SSM, with and without variants;
+- around the real drums' section changes (``evaluation.real_section_changes``), pooled over the
+  songs' bars, for the real and the arranged drums: the share of the bars before a change that
+  are fills (``metrics.fill_bars``) against the share of the other bars, and the share of the
+  changes' first bars that open with a crash (``metrics.crash_bars``) against the other bars'.
 
 Measured on this machine, not asserted by any test. The README's arranger section cites it.
 """
@@ -22,7 +26,7 @@ import argparse
 
 import numpy as np
 
-from drumgen import dataset, generation, kit, parts, similarity
+from drumgen import dataset, evaluation, generation, kit, metrics, parts, similarity
 from drumgen.arrangement import KICK_ANCHOR_STEPS
 from drumgen.model.bundle import load_models
 
@@ -48,6 +52,25 @@ def within_label_pearson(first: np.ndarray, second: np.ndarray, labels: np.ndarr
     return float(np.corrcoef(x, y)[0, 1])
 
 
+def marks_around_changes(grid: np.ndarray, changes: np.ndarray, bar_steps: np.ndarray) -> np.ndarray:
+    """Counts [fills before a change, bars before a change, fills elsewhere, other bars, crashes on
+    a change, changes, crashes elsewhere, other bars] of one song's drums (int array of 8)."""
+    n_bars = len(grid)
+    changes = changes[(changes >= 1) & (changes < n_bars)]
+    before = np.zeros(n_bars, dtype=bool)
+    before[changes - 1] = True
+    on = np.zeros(n_bars, dtype=bool)
+    on[changes] = True
+    fills = metrics.fill_bars(grid, bar_steps=bar_steps)
+    crashes = metrics.crash_bars(grid)
+    return np.array(
+        [
+            *(fills[before].sum(), before.sum(), fills[~before].sum(), (~before).sum()),
+            *(crashes[on].sum(), on.sum(), crashes[~on].sum(), (~on).sum()),
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", help="a validation dataset folder (drumgen dataset build)")
@@ -59,6 +82,7 @@ def main() -> None:
     whole = config.replace(arrangement={"variant_distance": 1.0})
     scores: dict[str, list[float]] = {}
     real_counts, on_bass, arranged_counts = [], [], []
+    marks = {"real drums": np.zeros(8, dtype=np.int64), "arranged drums": np.zeros(8, dtype=np.int64)}
     for song in dataset.load_songs(args.dataset, limit=args.limit):
         a = song.arrays
         real_kick = (a["drum_grids"][:, KICK_ROWS] > 0).any(axis=1)  # (n_bars, 16)
@@ -83,6 +107,10 @@ def main() -> None:
         arranged_kick = (grids["with variants"][:, KICK_ROWS] > 0).any(axis=1)
         arranged_counts += list(arranged_kick[busy & arranged_kick.any(axis=1)].sum(axis=1))
 
+        changes = evaluation.real_section_changes(song, config=config)
+        for name, grid in (("real drums", a["drum_grids"]), ("arranged drums", grids["with variants"])):
+            marks[name] += marks_around_changes(grid, changes, song.meter.bar_steps)
+
         labels = stored.sections.bar_label_idx()
         real_ssm = ssms.drum
         scores.setdefault("inside labels: predicted drum SSM ~ real", []).append(
@@ -101,6 +129,12 @@ def main() -> None:
         f"mean {np.mean(real_counts):.2f}, {np.mean(on_bass):.0%} on bass onsets; "
         f"arranged kicks per bar mean {np.mean(arranged_counts):.2f}"
     )
+    for name, c in marks.items():
+        print(
+            f"{name} around the real section changes ({c[5]}): fills in {c[0] / c[1]:.3f} of the bars "
+            f"before one ({c[2] / c[3]:.3f} of the others), a crash on {c[4] / c[5]:.3f} of their first "
+            f"bars ({c[6] / c[7]:.3f} of the others)"
+        )
 
 
 if __name__ == "__main__":
