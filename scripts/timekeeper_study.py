@@ -4,7 +4,7 @@ drums" quotes this output.
 
 1. On the validation songs: the arranged grooves (no fills, no rests) scored by kit F1, then the
    same grooves with their hats/ride moved to the real song's dominant timekeeper class.
-2. On the training songs: a 5-fold logistic classifier of that timekeeper from song-level features
+2. On the training songs in 4/4: a 5-fold logistic classifier of that timekeeper from song-level features
    (mean CQT spectrum, part-onset profile and densities, genre, tempo) against always guessing the
    majority class. Needs scikit-learn (installed with librosa).
 3. On the validation songs: one groove per song from the training songs whose song-level features
@@ -12,7 +12,10 @@ drums" quotes this output.
    in every bar, against the same groove from all training songs (which is the most common bar's)
    and against each song's own most common bar (an upper bound for any single repeated groove).
 
-    .venv/bin/python scripts/timekeeper_study.py ../datasets/validation ../datasets/train
+    .venv/bin/python scripts/timekeeper_study.py ../datasets/validation ../datasets/train_all
+
+The training dataset may hold songs of every meter (``--every-meter``); the classifier and the
+retrieval read its songs in 4/4 only, as they did on the 4/4 builds.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import argparse
 import numpy as np
 
 from drumgen import dataset, generation, kit, metrics
+from drumgen.meter import to_model_steps
 from drumgen.model.bundle import load_models
 from drumgen.songdata import CQT_LEVELS, GENRES
 
@@ -44,7 +48,7 @@ def dominant_timekeeper(real_grid: np.ndarray) -> int:
 def song_features(song: dataset.SongData) -> np.ndarray:
     a = song.arrays
     spectrum = (a["bar_cqts"].astype(np.float32) / CQT_LEVELS).mean(axis=(0, 2))
-    onsets = a["part_onsets"].astype(np.float32)
+    onsets = to_model_steps(a["part_onsets"], song.meter.bar_steps).astype(np.float32)  # (n_bars, 5, 16)
     profile = np.log1p(onsets).mean(axis=0).ravel()
     density = (onsets > 0).mean(axis=(0, 2))
     genre = np.array([song.genre == name for name in GENRES], dtype=np.float32)
@@ -81,6 +85,7 @@ def classifier(songs: list[dataset.SongData]) -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    songs = [song for song in songs if song.meter.is_common_time]
     x = np.array([song_features(song) for song in songs])
     y = np.array([dominant_timekeeper(song.arrays["drum_grids"]) for song in songs])
     counts = np.bincount(y, minlength=len(NAMES))
