@@ -76,11 +76,15 @@ def main(argv: list[str] | None = None) -> int:
         n_songs += 1
         real = song.arrays["drum_grids"]
         rows["real drums"].append(strokes_per_playing_bar(real))
+        # the SSMs, neighbours and sections do not depend on the genre: found once per song
+        ssms = generation.stored_similarities(song, ssm_generator=models.ssm_generator)
+        chosen, found = generation.select_and_segment(ssms, config=config, source="predicted")
         for way, (way_vae, genre, mode) in settings.items():
             way_config = config.replace(generation={"unknown_genre": mode})
-            stored = generation.stored_predictions(
-                song, ssm_generator=models.ssm_generator, vae=way_vae, config=way_config, genre=genre
+            predicted = generation.stored_vae_predictions(
+                song, chosen, vae=way_vae, config=way_config, genre=genre
             )
+            stored = generation.StoredPredictions(song, ssms, chosen, found, predicted)
             grid = generation.stored_arrangement(stored, drummer=models.drummer, config=way_config).grid
             rows[way].append(
                 {

@@ -81,21 +81,24 @@ def main(argv: list[str] | None = None) -> int:
     print("setting | " + " | ".join(COLUMNS))
     real_rows = [
         metrics.song_metrics(
-            s.arrays["drum_grids"], s.arrays["drum_grids"], change_bars=c, bar_steps=s.meter.bar_steps
+            stored.song.arrays["drum_grids"],
+            stored.song.arrays["drum_grids"],
+            change_bars=changes,
+            bar_steps=stored.song.meter.bar_steps,
         )
-        for s, c in ((stored.song, changes) for stored, changes in prepared)
+        for stored, changes in prepared
     ]
     print("real | " + " | ".join(f"{np.nanmean([r[c] for r in real_rows]):.3f}" for c in COLUMNS))
     bars = evaluation.BaselineBars.from_meta(models.require("vae_meta")["baselines"])
     for method in () if args.no_baselines else ("repeat_common_bar", "neighbor_bars", "vae_per_bar"):
         rows = [
             metrics.song_metrics(
-                evaluation.method_drums(method, s, models=models, bars=bars, seed=0, config=config),
-                s.arrays["drum_grids"],
-                change_bars=c,
-                bar_steps=s.meter.bar_steps,
+                evaluation.method_drums(method, stored.song, models=models, bars=bars, seed=0, config=config),
+                stored.song.arrays["drum_grids"],
+                change_bars=changes,
+                bar_steps=stored.song.meter.bar_steps,
             )
-            for s, c in ((stored.song, changes) for stored, changes in prepared)
+            for stored, changes in prepared
         ]
         print(method + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
     grid = itertools.product(
