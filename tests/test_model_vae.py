@@ -346,6 +346,30 @@ def test_training_batches_shift_each_example_whole_and_are_seeded(rng: np.random
     assert not np.array_equal(other_epoch[1][0]["cqt_stack"], augmented[1][0]["cqt_stack"])
 
 
+def test_training_dataset_gives_the_batches_in_order_and_reshuffles_each_pass(
+    rng: np.random.Generator,
+) -> None:
+    from drumgen.model.train_vae import BarBatches
+
+    table = BarTable.from_songs([bass_song("a", rng), bass_song("b", rng, n_bars=21)])
+    batches = BarBatches(table, batch_size=16, shuffle=True, seed=5, max_semitones=2)
+    twin = BarBatches(table, batch_size=16, shuffle=True, seed=5, max_semitones=2)
+    dataset = batches.as_tf_dataset()
+    assert int(dataset.cardinality()) == len(twin) == 4  # 53 bars: the last batch holds 5
+    for _ in range(2):  # each pass is one epoch of the twin's, in the same order
+        passed = list(dataset.as_numpy_iterator())
+        assert len(passed) == len(twin)
+        for index, (inputs, targets) in enumerate(passed):
+            expected_inputs, expected_targets = twin[index]
+            for got, expected in ((inputs, expected_inputs), (targets, expected_targets)):
+                assert got.keys() == expected.keys()
+                for name in got:
+                    np.testing.assert_array_equal(got[name], expected[name])
+        twin.on_epoch_end()
+    assert batches.epoch == 2
+    assert not np.array_equal(passed[0][1]["drums"], next(dataset.as_numpy_iterator())[1]["drums"])
+
+
 # --- config --------------------------------------------------------------------------------------
 
 

@@ -8,6 +8,8 @@ weight ``vae.velocity_weight``), the note count's squared error, and the KL term
 whatever TensorFlow sees (CPU here, a CUDA GPU when TensorFlow has one), keeps the weights of the
 best validation epoch, checkpoints every epoch, stops early when the validation loss stops
 improving or after ``max_minutes``, and saves the model with its config and training history.
+:func:`training_setup` and :func:`training_batches` build what it trains, for the benchmark
+``scripts/benchmark_vae_training.py`` as well.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from drumgen.model.data import (
     CURRENT_CONDITIONING,
     CURRENT_PARTS_ENCODING,
     BarTable,
+    ConditionEncoding,
     PartsEncoding,
     genre_shares,
     random_pitch_shifts,
@@ -104,6 +107,37 @@ class BarBatches(keras.utils.PyDataset):
         self.epoch += 1
         if self.shuffle:
             self.order = self.rng.permutation(self.examples)
+
+    def as_tf_dataset(self) -> tf.data.Dataset:
+        """These batches as a ``tf.data.Dataset``: one pass is one epoch, then :meth:`on_epoch_end`.
+
+        What ``fit`` trains on. Given the PyDataset itself, Keras wraps it in a generator dataset
+        prefetched with ``tf.data.AUTOTUNE``, whose tuning threads on a 2-core CPU take time from
+        the training step: the same batches, in the same order, ran about a quarter slower a step
+        (``scripts/benchmark_vae_training.py``; README, "Training"). Here tf.data's autotuning is
+        off and one batch is made ahead while the step runs.
+        """
+        inputs, targets = self[0]
+
+        def spec(arrays: dict[str, np.ndarray]) -> dict[str, tf.TensorSpec]:
+            return {
+                name: tf.TensorSpec((None, *array.shape[1:]), tf.as_dtype(array.dtype))
+                for name, array in arrays.items()
+            }
+
+        def one_epoch() -> Any:
+            for index in range(len(self)):
+                yield self[index]
+            self.on_epoch_end()
+
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        dataset = tf.data.Dataset.from_generator(one_epoch, output_signature=(spec(inputs), spec(targets)))
+        return (
+            dataset.apply(tf.data.experimental.assert_cardinality(len(self)))
+            .prefetch(1)
+            .with_options(options)
+        )
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -216,6 +250,66 @@ def baseline_bars(table: BarTable, *, seed: int) -> dict[str, Any]:
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainingSetup:
+    """A compiled, untrained drum VAE and the bar tables it trains and validates on."""
+
+    vae: DrumVae
+    shape: VaeShape
+    train: BarTable
+    val: BarTable
+    parts: PartsEncoding
+    conditioning: ConditionEncoding
+
+
+def training_setup(
+    train_songs: list[SongData], val_songs: list[SongData], *, config: Config, seed: int = 0
+) -> TrainingSetup:
+    """Build the bar tables and a compiled VAE shaped for them (what :func:`train_drum_vae` trains).
+
+    A song of unknown genre is conditioned like an average training song: the conditioning's
+    ``unknown_genre_mix`` holds the training songs' genre shares.
+    """
+    conditioning = dataclasses.replace(
+        CURRENT_CONDITIONING,
+        song_context=config.vae.song_context,
+        unknown_genre_mix=genre_shares(
+            [song.genre for song in train_songs], known=CURRENT_CONDITIONING.genres
+        ),
+    )
+    train = BarTable.from_songs(train_songs, conditioning=conditioning)
+    val = BarTable.from_songs(val_songs, conditioning=conditioning)
+    parts = CURRENT_PARTS_ENCODING
+    shape = VaeShape(
+        n_bins=train.bar_cqts.shape[1],
+        n_cells=train.bar_cqts.shape[2],
+        n_stacked=train.neighbor_idx.shape[1] + 1,
+        n_conditions=conditioning.n_conditions,
+        n_families=len(parts.families),
+    )
+    vae = build_drum_vae(shape, config.vae, parts=parts, conditioning=conditioning, seed=seed)
+    compile_vae(vae, config)
+    return TrainingSetup(vae, shape, train, val, parts, conditioning)
+
+
+def training_batches(setup: TrainingSetup, *, config: Config, seed: int = 0) -> tuple[BarBatches, BarBatches]:
+    """The training batches (reshuffled and pitch-shifted every epoch) and the validation ones."""
+    train = BarBatches(
+        setup.train,
+        batch_size=config.vae.batch_size,
+        shuffle=True,
+        seed=seed,
+        max_semitones=config.vae.pitch_shift_semitones,
+        bins_per_octave=config.features.bins_per_octave,
+        encoding=setup.parts,
+        other_meter_repeats=config.vae.other_meter_repeats,
+    )
+    val = BarBatches(
+        setup.val, batch_size=config.vae.batch_size, shuffle=False, seed=seed, encoding=setup.parts
+    )
+    return train, val
+
+
 def train_drum_vae(
     train_songs: list[SongData],
     val_songs: list[SongData],
@@ -251,26 +345,8 @@ def train_drum_vae(
     if out_dir is not None:
         store.check_can_save(out_dir, force=force)
     keras.utils.set_random_seed(seed)
-    # a song of unknown genre is conditioned like an average training song
-    train_genres = [song.genre for song in train_songs]
-    conditioning = dataclasses.replace(
-        CURRENT_CONDITIONING,
-        song_context=config.vae.song_context,
-        unknown_genre_mix=genre_shares(train_genres, known=CURRENT_CONDITIONING.genres),
-    )
-    train = BarTable.from_songs(train_songs, conditioning=conditioning)
-    val = BarTable.from_songs(val_songs, conditioning=conditioning)
-    k = train.neighbor_idx.shape[1]
-    parts = CURRENT_PARTS_ENCODING
-    shape = VaeShape(
-        n_bins=train.bar_cqts.shape[1],
-        n_cells=train.bar_cqts.shape[2],
-        n_stacked=k + 1,
-        n_conditions=conditioning.n_conditions,
-        n_families=len(parts.families),
-    )
-    vae = build_drum_vae(shape, config.vae, parts=parts, conditioning=conditioning, seed=seed)
-    compile_vae(vae, config)
+    setup = training_setup(train_songs, val_songs, config=config, seed=seed)
+    vae, train, val = setup.vae, setup.train, setup.val
     log.info(
         "training the drum VAE (%d parameters) on %d bars of %d songs, validating on %d bars of %d songs",
         vae.count_params(),
@@ -297,21 +373,12 @@ def train_drum_vae(
             )
         )
     started = time.perf_counter()
+    train_batches, val_batches = training_batches(setup, config=config, seed=seed)
     history = vae.trainer.fit(
-        BarBatches(
-            train,
-            batch_size=config.vae.batch_size,
-            shuffle=True,
-            seed=seed,
-            max_semitones=config.vae.pitch_shift_semitones,
-            bins_per_octave=config.features.bins_per_octave,
-            encoding=parts,
-            other_meter_repeats=config.vae.other_meter_repeats,
-        ),
-        validation_data=BarBatches(
-            val, batch_size=config.vae.batch_size, shuffle=False, seed=seed, encoding=parts
-        ),
+        train_batches.as_tf_dataset(),
+        validation_data=val_batches.as_tf_dataset(),
         epochs=config.vae.epochs,
+        shuffle=False,  # BarBatches reshuffles every epoch itself
         callbacks=callbacks,
         verbose=1 if progress else 2,
     )
@@ -357,8 +424,8 @@ def train_drum_vae(
             kind=KIND,
             meta={
                 "config": config.to_dict(),
-                "architecture": {"shape": shape.__dict__, "vae": config.vae.__dict__},
-                "inputs": {**parts.to_dict(), **conditioning.to_dict()},
+                "architecture": {"shape": setup.shape.__dict__, "vae": config.vae.__dict__},
+                "inputs": {**setup.parts.to_dict(), **setup.conditioning.to_dict()},
                 "soundfont": config.render.soundfont,
                 "data": data_info or {},
                 "training": report,
