@@ -3,16 +3,17 @@
     .venv/bin/python scripts/benchmark_vae_training.py DATASET [--songs 200] [--steps 30] [--rounds 2]
 
 Builds the VAE as `drumgen train vae` does (`drumgen.model.train_vae.training_setup`) on the first
---songs songs of a dataset build, then times --steps training steps of `fit` fed two ways, the
-same batches in the same order, alternating for --rounds rounds after a warm-up of each:
+--songs songs of a dataset build, then times --steps training steps of `fit` fed two ways with
+batches of the same bars (Keras reshuffles them as it starts), alternating for --rounds rounds
+after a warm-up of each:
 
 - `keras`: the `BarBatches` PyDataset handed to `fit`, which Keras wraps in a generator dataset
   prefetched with `tf.data.AUTOTUNE` (how drumgen trained before session 24);
 - `drumgen`: `BarBatches.as_tf_dataset()`, tf.data's autotuning off, one batch made ahead (what
   `drumgen train vae` uses now).
 
-Prints milliseconds a step (CPU seconds beside them) and the ratio. Ratios measured in one run on
-this machine; not asserted by any test.
+Prints milliseconds a step (CPU milliseconds beside them, all threads) and the ratio. Ratios
+measured in one run on this machine; not asserted by any test.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ class BarBatches(keras.utils.PyDataset):
 
         What ``fit`` trains on. Given the PyDataset itself, Keras wraps it in a generator dataset
         prefetched with ``tf.data.AUTOTUNE``, whose tuning threads on a 2-core CPU take time from
-        the training step: the same batches, in the same order, ran about a quarter slower a step
+        the training step: batches of the same bars ran about a quarter slower a step
         (``scripts/benchmark_vae_training.py``; README, "Training"). Here tf.data's autotuning is
         off and one batch is made ahead while the step runs.
         """
