@@ -112,10 +112,11 @@ class BarBatches(keras.utils.PyDataset):
         """These batches as a ``tf.data.Dataset``: one pass is one epoch, then :meth:`on_epoch_end`.
 
         What ``fit`` trains on. Given the PyDataset itself, Keras wraps it in a generator dataset
-        prefetched with ``tf.data.AUTOTUNE``, whose tuning threads on a 2-core CPU take time from
-        the training step: batches of the same bars ran about a quarter slower a step
-        (``scripts/benchmark_vae_training.py``; README, "Training"). Here tf.data's autotuning is
-        off and one batch is made ahead while the step runs.
+        prefetched with ``tf.data.AUTOTUNE``. On a 2-core CPU that feed ran a step about a quarter
+        slower on 200 songs; on the full training set 4 % (best rounds) to 15 % (mean of six)
+        slower, within the machine's noise (``scripts/benchmark_vae_training.py``; README,
+        "Training"). Here tf.data's autotuning is off and one batch is made ahead while the step
+        runs.
         """
         inputs, targets = self[0]
 
