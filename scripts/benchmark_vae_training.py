@@ -25,6 +25,7 @@ from typing import Any
 
 from drumgen import dataset
 from drumgen.config import load_config
+from drumgen.exceptions import DrumgenError
 from drumgen.model.train_vae import training_batches, training_setup
 
 
@@ -50,7 +51,10 @@ def main() -> None:
         parser.error("--songs, --steps and --rounds must be at least 1")
 
     config = load_config()
-    songs = dataset.load_songs(args.dataset, limit=args.songs)
+    try:
+        songs = dataset.load_songs(args.dataset, limit=args.songs)
+    except DrumgenError as error:
+        parser.error(str(error))
     setup = training_setup(songs, songs[:1], config=config)
     batches, _ = training_batches(setup, config=config)
     if len(batches) < args.steps + 3:
