@@ -356,8 +356,9 @@ def test_training_dataset_gives_the_batches_in_order_and_reshuffles_each_pass(
     twin = BarBatches(table, batch_size=16, shuffle=True, seed=5, max_semitones=2)
     dataset = batches.as_tf_dataset()
     assert int(dataset.cardinality()) == len(twin) == 4  # 53 bars: the last batch holds 5
-    for _ in range(2):  # each pass is one epoch of the twin's, in the same order
+    for epoch in range(2):  # each pass is one epoch of the twin's, in the same order
         passed = list(dataset.as_numpy_iterator())
+        assert batches.epoch == epoch  # a pass advances the epoch as it starts, not at its end
         assert len(passed) == len(twin)
         for index, (inputs, targets) in enumerate(passed):
             expected_inputs, expected_targets = twin[index]
@@ -366,8 +367,8 @@ def test_training_dataset_gives_the_batches_in_order_and_reshuffles_each_pass(
                 for name in got:
                     np.testing.assert_array_equal(got[name], expected[name])
         twin.on_epoch_end()
-    assert batches.epoch == 2
     assert not np.array_equal(passed[0][1]["drums"], next(dataset.as_numpy_iterator())[1]["drums"])
+    assert batches.epoch == 2
 
 
 # --- config --------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ improving or after ``max_minutes``, and saves the model with its config and trai
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import time
 from pathlib import Path
@@ -109,7 +110,12 @@ class BarBatches(keras.utils.PyDataset):
             self.order = self.rng.permutation(self.examples)
 
     def as_tf_dataset(self) -> tf.data.Dataset:
-        """These batches as a ``tf.data.Dataset``: one pass is one epoch, then :meth:`on_epoch_end`.
+        """These batches as a ``tf.data.Dataset``: one pass is one epoch.
+
+        Every pass after the first starts with :meth:`on_epoch_end` (the reshuffle). Keras's
+        ``fit`` opens the next epoch's pass right after the last step, without reading the
+        previous pass to its end, so a reshuffle at the end of a pass would depend on the
+        previous pass's prefetch thread getting there before the new pass reads its first batch.
 
         What ``fit`` trains on. Given the PyDataset itself, Keras wraps it in a generator dataset
         prefetched with ``tf.data.AUTOTUNE``. On a 2-core CPU that feed ran a step about a quarter
@@ -126,10 +132,13 @@ class BarBatches(keras.utils.PyDataset):
                 for name, array in arrays.items()
             }
 
+        passes = itertools.count()
+
         def one_epoch() -> Any:
+            if next(passes) > 0:
+                self.on_epoch_end()
             for index in range(len(self)):
                 yield self[index]
-            self.on_epoch_end()
 
         options = tf.data.Options()
         options.autotune.enabled = False
