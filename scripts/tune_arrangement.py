@@ -2,8 +2,10 @@
 evaluation's own metrics (notes, structure and musical behaviour, not F1 alone).
 
 The VAE's probabilities do not depend on the arranger, so they are computed once per song and
-every setting re-arranges them. Prints one line per setting; the preset's defaults
-(``drumgen/presets/default.toml``, ``[arrangement]``) were chosen from this output.
+every setting re-arranges them. Prints the real drums' and the baselines' rows, then one line per
+setting of the grid: every combination of the values given, each knob left out at the model's
+configured value (so with no knob given, one line: the arranger as shipped). The preset's
+defaults (``drumgen/presets/default.toml``, ``[arrangement]``) were chosen from this output.
 
     .venv/bin/python scripts/tune_arrangement.py ../datasets/validation --limit 117
 
@@ -14,6 +16,7 @@ such as ../datasets/validation_all); ``--meter-group`` keeps one group of them (
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import sys
 
@@ -41,32 +44,60 @@ COLUMNS = (
 )
 
 
+KNOBS = (
+    ("hit_threshold", float),
+    ("keeper_threshold", float),
+    ("snare_threshold", float),
+    ("variation", float),
+    ("fills", float),
+    ("layout_threshold", float),
+    ("max_rest_share", float),
+    ("velocity_source", str),
+    ("contrast", float),
+    ("label_distance", float),
+    ("variant_distance", float),
+    ("bass_lock", float),
+)
+"""The grid's knobs (``[arrangement]``, and ``[sections]`` for ``label_distance``) and their types."""
+
+
+def column_means(rows: list[dict[str, float]]) -> str:
+    """Each of :data:`COLUMNS`' mean over the songs that have it (NaN where none has), as a table row."""
+    means = []
+    for column in COLUMNS:
+        values = np.array([row[column] for row in rows], dtype=np.float64)
+        values = values[~np.isnan(values)]
+        means.append(f"{values.mean():.3f}" if len(values) else "nan")
+    return " | ".join(means)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", help="a validation dataset folder (drumgen dataset build)")
-    parser.add_argument("--limit", type=int, default=60)
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--hit-threshold", type=float, nargs="+", default=[0.3, 0.4, 0.5])
-    parser.add_argument("--keeper-threshold", type=float, nargs="+", default=[0.3])
-    parser.add_argument("--snare-threshold", type=float, nargs="+", default=[0.3])
-    parser.add_argument("--variation", type=float, nargs="+", default=[0.0, 0.3])
-    parser.add_argument("--fills", type=float, nargs="+", default=[0.6])
-    parser.add_argument("--layout-threshold", type=float, nargs="+", default=[0.25])
-    parser.add_argument("--max-rest-share", type=float, nargs="+", default=[0.3])
-    parser.add_argument("--velocity-source", nargs="+", default=["vae"], choices=["vae", "table"])
-    parser.add_argument("--contrast", type=float, nargs="+", default=[15.0])
-    parser.add_argument("--label-distance", type=float, nargs="+", default=[0.3])
-    parser.add_argument("--variant-distance", type=float, nargs="+", default=[0.17])
-    parser.add_argument("--bass-lock", type=float, nargs="+", default=[0.5])
+    parser.add_argument("--limit", type=int, default=None, help="only the first songs (default: all)")
+    parser.add_argument("--model", default=None, help="model folder (default: drum_generator_model/)")
+    for name, kind in KNOBS:
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=kind,
+            nargs="+",
+            default=None,
+            choices=["vae", "table"] if name == "velocity_source" else None,
+            help="values to try (default: the model's configured value alone)",
+        )
     parser.add_argument(
         "--play-always", action="store_true", help="also score every setting without laying out"
     )
-    parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--no-baselines", action="store_true", help="skip the bar baselines' rows")
     parser.add_argument("--meter-group", choices=METER_GROUPS, default=None, help="only these songs")
     args = parser.parse_args(argv)
 
     models = load_models(args.model)
     config = models.config
+    configured = {**dataclasses.asdict(config.arrangement), "label_distance": config.sections.label_distance}
+    for name, _ in KNOBS:
+        if getattr(args, name) is None:
+            setattr(args, name, [configured[name]])
     songs = dataset.load_songs(args.dataset, limit=args.limit)
     if args.meter_group is not None:
         songs = [song for song in songs if meter_group(song.meter) == args.meter_group]
@@ -88,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         for stored, changes in prepared
     ]
-    print("real | " + " | ".join(f"{np.nanmean([r[c] for r in real_rows]):.3f}" for c in COLUMNS))
+    print("real | " + column_means(real_rows))
     bars = evaluation.BaselineBars.from_meta(models.require("vae_meta")["baselines"])
     for method in () if args.no_baselines else ("repeat_common_bar", "neighbor_bars", "vae_per_bar"):
         rows = [
@@ -100,41 +131,15 @@ def main(argv: list[str] | None = None) -> int:
             )
             for stored, changes in prepared
         ]
-        print(method + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
-    grid = itertools.product(
-        args.hit_threshold,
-        args.keeper_threshold,
-        args.variation,
-        args.fills,
-        args.layout_threshold,
-        args.max_rest_share,
-        (False, True) if args.play_always else (False,),
-        args.velocity_source,
-        args.contrast,
-        args.label_distance,
-        args.variant_distance,
-        args.bass_lock,
-        args.snare_threshold,
-    )
-    for setting in grid:
-        (hit_threshold, keeper_threshold, variation, fills, layout, max_rest) = setting[:6]
-        always, velocity_source, contrast, label_distance, variant, bass_lock, snare = setting[6:]
+        print(method + " | " + column_means(rows))
+    names = [name for name, _ in KNOBS]
+    always_values = (False, True) if args.play_always else (config.arrangement.play_always,)
+    for values in itertools.product(*(getattr(args, name) for name in names), always_values):
+        setting = dict(zip(names, values[:-1], strict=True))
+        always = values[-1]
+        label_distance = setting.pop("label_distance")
         tuned = config.replace(
-            arrangement={
-                "hit_threshold": hit_threshold,
-                "snare_threshold": snare,
-                "keeper_threshold": keeper_threshold,
-                "variation": variation,
-                "fills": fills,
-                "layout_threshold": layout,
-                "max_rest_share": max_rest,
-                "play_always": always,
-                "velocity_source": velocity_source,
-                "contrast": contrast,
-                "variant_distance": variant,
-                "bass_lock": bass_lock,
-            },
-            sections={"label_distance": label_distance},
+            arrangement={**setting, "play_always": always}, sections={"label_distance": label_distance}
         )
         rows = []
         for stored, changes in prepared:
@@ -142,13 +147,9 @@ def main(argv: list[str] | None = None) -> int:
             real = stored.song.arrays["drum_grids"]
             bar_steps = stored.song.meter.bar_steps
             rows.append(metrics.song_metrics(arranged.grid, real, change_bars=changes, bar_steps=bar_steps))
-        label = (
-            f"thr={hit_threshold} snare={snare} keeper={keeper_threshold} var={variation} fills={fills} "
-            f"layout={'never' if always else layout} max_rest={max_rest} "
-            f"velocity={velocity_source} contrast={contrast} label_distance={label_distance} "
-            f"variant_distance={variant} bass_lock={bass_lock}"
-        )
-        print(label + " | " + " | ".join(f"{np.nanmean([r[c] for r in rows]):.3f}" for c in COLUMNS))
+        label = " ".join(f"{name}={value}" for name, value in setting.items())
+        label += f" label_distance={label_distance}" + (" layout=never" if always else "")
+        print(label + " | " + column_means(rows))
         sys.stdout.flush()
     return 0
 
