@@ -7,11 +7,12 @@ are real meta events, read back by ``pretty_midi`` exactly as a file would be) a
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 import mido
 import numpy as np
@@ -181,6 +182,16 @@ def single_note_song(
     instrument.notes.append(pretty_midi.Note(velocity, pitch, start, end))
     song.instruments.append(instrument)
     return song
+
+
+def load_script(name: str) -> ModuleType:
+    """Import ``scripts/<name>.py`` (the scripts folder is no package) to call its ``main``."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_script", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
 
 
 @pytest.fixture

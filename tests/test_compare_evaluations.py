@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "compare_evaluations.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("compare_evaluations_script", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
+from tests.conftest import load_script
 
 
 def write_run(folder: Path, kit_f1: dict[str, float]) -> Path:
@@ -30,7 +21,7 @@ def write_run(folder: Path, kit_f1: dict[str, float]) -> Path:
 def test_the_moves_are_after_minus_before_on_the_songs_both_runs_scored(tmp_path, capsys) -> None:
     before = write_run(tmp_path / "before", {"a": 0.5, "b": 0.4, "gone": 0.9})
     after = write_run(tmp_path / "after", {"a": 0.7, "b": 0.4, "new": 0.1})
-    assert load_script().main([str(before), str(after), "--show", "1"]) == 0
+    assert load_script("compare_evaluations").main([str(before), str(after), "--show", "1"]) == 0
     out = capsys.readouterr().out
     assert "2 songs in both runs" in out
     assert "kit_f1       +0.1000" in out, "the mean of +0.2 (song a) and 0 (song b)"
@@ -41,4 +32,4 @@ def test_the_moves_are_after_minus_before_on_the_songs_both_runs_scored(tmp_path
 def test_a_method_missing_from_a_run_is_a_one_line_error(tmp_path) -> None:
     before = write_run(tmp_path / "before", {"a": 0.5})
     with pytest.raises(SystemExit, match="no method 'nb'"):
-        load_script().main([str(before), str(before), "--method", "nb"])
+        load_script("compare_evaluations").main([str(before), str(before), "--method", "nb"])

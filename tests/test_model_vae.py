@@ -802,13 +802,9 @@ def test_learning_curve_resumes_and_refuses_other_settings(
 
 @pytest.mark.slow
 def test_learning_curve_script_writes_json_and_plot(tiny_dataset: Path, tmp_path: Path) -> None:
-    import importlib.util
+    from tests.conftest import load_script
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "learning_curve.py"
-    spec = importlib.util.spec_from_file_location("learning_curve_script", path)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("learning_curve")
     out = tmp_path / "curve"
     data = [str(tiny_dataset), str(tiny_dataset)]
     assert (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import itertools
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from drumgen import bars, testing
 from drumgen.exceptions import ParameterError
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -231,11 +231,7 @@ def test_bundled_example_files_are_up_to_date() -> None:
 
 
 def test_make_example_songs_refuses_to_overwrite(tmp_path: Path) -> None:
-    path = REPO / "scripts" / "make_example_songs.py"
-    spec = importlib.util.spec_from_file_location("make_example_songs", path)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("make_example_songs")
     out = tmp_path / "songs"
     assert script.main(["--out", str(out)]) == 0
     written = sorted(path.name for path in out.iterdir())

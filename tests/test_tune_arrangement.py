@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from drumgen.model.bundle import load_models
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "tune_arrangement.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("tune_arrangement_script", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
+from tests.conftest import load_script
 
 
 def setting_lines(out: str) -> list[str]:
@@ -27,7 +15,7 @@ def setting_lines(out: str) -> list[str]:
 @pytest.mark.slow
 def test_knobs_left_out_take_the_models_configured_values(tiny_dataset, tiny_models, capsys) -> None:
     configured = load_models(tiny_models).config.arrangement
-    script = load_script()
+    script = load_script("tune_arrangement")
     args = [str(tiny_dataset), "--model", str(tiny_models), "--no-baselines", "--limit", "3"]
     assert script.main(args) == 0
     lines = setting_lines(capsys.readouterr().out)
@@ -50,7 +38,7 @@ def test_knobs_left_out_take_the_models_configured_values(tiny_dataset, tiny_mod
 
 
 def test_column_means_skip_the_songs_without_a_value_and_say_nan_where_none_has_one() -> None:
-    script = load_script()
+    script = load_script("tune_arrangement")
     rows = [dict.fromkeys(script.COLUMNS, float("nan")) for _ in range(2)]
     rows[0]["kit_f1"], rows[1]["kit_f1"] = 0.5, 0.25
     rows[1]["change_coverage"] = 0.6
