@@ -23,6 +23,7 @@ import sys
 import numpy as np
 
 from drumgen import dataset, evaluation, generation, metrics
+from drumgen.config import VELOCITY_SOURCES
 from drumgen.meter import METER_GROUPS, meter_group
 from drumgen.model.bundle import load_models
 
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             type=kind,
             nargs="+",
             default=None,
-            choices=["vae", "table"] if name == "velocity_source" else None,
+            choices=VELOCITY_SOURCES if name == "velocity_source" else None,
             help="values to try (default: the model's configured value alone)",
         )
     parser.add_argument(
@@ -95,9 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     models = load_models(args.model)
     config = models.config
     configured = {**dataclasses.asdict(config.arrangement), "label_distance": config.sections.label_distance}
-    for name, _ in KNOBS:
-        if getattr(args, name) is None:
-            setattr(args, name, [configured[name]])
+    tried = {name: getattr(args, name) or [configured[name]] for name, _ in KNOBS}
     songs = dataset.load_songs(args.dataset, limit=args.limit)
     if args.meter_group is not None:
         songs = [song for song in songs if meter_group(song.meter) == args.meter_group]
@@ -132,14 +131,13 @@ def main(argv: list[str] | None = None) -> int:
             for stored, changes in prepared
         ]
         print(method + " | " + column_means(rows))
-    names = [name for name, _ in KNOBS]
     always_values = (False, True) if args.play_always else (config.arrangement.play_always,)
-    for values in itertools.product(*(getattr(args, name) for name in names), always_values):
-        setting = dict(zip(names, values[:-1], strict=True))
-        always = values[-1]
-        label_distance = setting.pop("label_distance")
+    for *values, always in itertools.product(*tried.values(), always_values):
+        setting = dict(zip(tried, values, strict=True))
+        arrangement = {name: value for name, value in setting.items() if name != "label_distance"}
         tuned = config.replace(
-            arrangement={**setting, "play_always": always}, sections={"label_distance": label_distance}
+            arrangement={**arrangement, "play_always": always},
+            sections={"label_distance": setting["label_distance"]},
         )
         rows = []
         for stored, changes in prepared:
@@ -148,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             bar_steps = stored.song.meter.bar_steps
             rows.append(metrics.song_metrics(arranged.grid, real, change_bars=changes, bar_steps=bar_steps))
         label = " ".join(f"{name}={value}" for name, value in setting.items())
-        label += f" label_distance={label_distance}" + (" layout=never" if always else "")
+        label += " layout=never" if always else ""
         print(label + " | " + column_means(rows))
         sys.stdout.flush()
     return 0
