@@ -24,6 +24,7 @@ import numpy as np
 
 from drumgen import dataset, evaluation, generation, metrics
 from drumgen.config import VELOCITY_SOURCES
+from drumgen.exceptions import DrumgenError
 from drumgen.meter import METER_GROUPS, meter_group
 from drumgen.model.bundle import load_models
 
@@ -93,11 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meter-group", choices=METER_GROUPS, default=None, help="only these songs")
     args = parser.parse_args(argv)
 
-    models = load_models(args.model)
+    try:
+        songs = dataset.load_songs(args.dataset, limit=args.limit)
+        models = load_models(args.model)
+    except DrumgenError as error:
+        parser.error(str(error))
     config = models.config
     configured = {**dataclasses.asdict(config.arrangement), "label_distance": config.sections.label_distance}
     tried = {name: getattr(args, name) or [configured[name]] for name, _ in KNOBS}
-    songs = dataset.load_songs(args.dataset, limit=args.limit)
     if args.meter_group is not None:
         songs = [song for song in songs if meter_group(song.meter) == args.meter_group]
     print(f"{len(songs)} songs")

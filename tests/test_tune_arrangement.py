@@ -47,3 +47,11 @@ def test_column_means_skip_the_songs_without_a_value_and_say_nan_where_none_has_
     assert cells[script.COLUMNS.index("kit_f1")] == "0.375"
     assert cells[script.COLUMNS.index("change_coverage")] == "0.600"
     assert cells[script.COLUMNS.index("onset_f1")] == "nan"
+
+
+def test_a_folder_that_is_no_dataset_is_a_one_line_error(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        load_script("tune_arrangement").main([str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "no index.json; build it with `drumgen dataset build`" in err
+    assert "Traceback" not in err
