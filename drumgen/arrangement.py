@@ -790,28 +790,94 @@ def arrange(
         raise ParameterError(
             f"probabilities must have shape ({sections.n_bars}, 46, 16) to match the sections, got {p.shape}"
         )
-    if written_steps is not None and np.shape(written_steps) != (n_bars,):
-        raise ParameterError(f"written_steps must have shape ({n_bars},), got {np.shape(written_steps)}")
-    written = np.full(n_bars, N_STEPS) if written_steps is None else np.asarray(written_steps, dtype=np.int64)
-    compound = (
-        np.zeros(n_bars, dtype=bool) if written_compound is None else np.asarray(written_compound, bool)
-    )
-    if compound.shape != (n_bars,):
-        raise ParameterError(f"written_compound must have shape ({n_bars},), got {compound.shape}")
-    song_kit = choose_kit(p)  # one pitch per kit piece for the whole song
+    written = _per_bar(written_steps, n_bars, "written_steps", default=N_STEPS, dtype=np.int64)
+    compound = _per_bar(written_compound, n_bars, "written_compound", default=False, dtype=bool)
+    if ssm is not None and np.shape(ssm) != (n_bars, n_bars):
+        raise ParameterError(f"ssm must have shape ({n_bars}, {n_bars}), got {np.shape(ssm)}")
+    if vae_velocity is not None and np.shape(vae_velocity) != p.shape:
+        raise ParameterError(
+            f"vae_velocity must have shape {p.shape} like the probabilities, got {np.shape(vae_velocity)}"
+        )
+
+    # 0. one pitch per kit piece for the whole song, and the kick locked with the bass
+    song_kit = choose_kit(p)
     if sounds:
         song_kit = KitChoice(rows={**song_kit.rows, **_sound_rows(sounds)}, timekeeper=song_kit.timekeeper)
     if bass_onsets is not None and settings.bass_lock > 0:
         p = lock_kick_to_bass(
             p, bass_onsets, weight=settings.bass_lock, kick_row=song_kit.rows["kick"], written_steps=written
         )
+    # 1-3. one groove per section label, its variants, contrast between labels
+    bars = _BarShapes(written=written, compound=compound)
+    own = p if selection is None else neighbourhood_probabilities(p, selection)
+    hits = _section_grooves(p, own, sections, song_kit, settings, ssm=ssm, delta=delta, bars=bars)
+
+    # 5. laying out (before the fills: a resting bar gets no fill, and the next no crash)
+    resting = np.zeros(n_bars, dtype=bool)
+    if rest_chance is not None and not settings.play_always:
+        chance = np.asarray(rest_chance, dtype=np.float64)
+        smoothed = 0.5 * chance + 0.5 * _section_means(chance, sections)[sections.bar_section()]
+        resting = _rests(smoothed, threshold=settings.layout_threshold, max_share=settings.max_rest_share)
+    hits[resting] = False
+
+    # 4. fills and crashes at the section changes
+    fills, fill_starts, crashes = _mark_changes(hits, sections, resting, drummer, song_kit, settings, rng)
+
+    # 6. dynamics
+    pooled_velocity = None if vae_velocity is None else _label_means(vae_velocity, sections.bar_label_idx())
+    loudness = _section_loudness(bar_loudness, sections)
+    grid = velocities(hits, drummer=drummer, loudness=loudness, base=pooled_velocity)
+    return Arrangement(grid=grid, resting=resting, fills=fills, crashes=crashes, fill_starts=fill_starts)
+
+
+@dataclass(frozen=True)
+class _BarShapes:
+    """How the VAE wrote each bar: its length in steps [shape=(n_bars,), int] and whether in a
+    compound meter [shape=(n_bars,), bool]."""
+
+    written: np.ndarray
+    compound: np.ndarray
+
+
+def _per_bar(
+    values: np.ndarray | None, n_bars: int, name: str, *, default: object, dtype: type
+) -> np.ndarray:
+    """``values`` as an array of shape (n_bars,), or ``default`` in every bar when None."""
+    if values is None:
+        return np.full(n_bars, default, dtype=dtype)
+    out = np.asarray(values, dtype=dtype)
+    if out.shape != (n_bars,):
+        raise ParameterError(f"{name} must have shape ({n_bars},), got {out.shape}")
+    return out
+
+
+def _section_grooves(
+    p: np.ndarray,
+    own: np.ndarray,
+    sections: Sections,
+    song_kit: KitChoice,
+    settings: ArrangementConfig,
+    *,
+    ssm: np.ndarray | None,
+    delta: int,
+    bars: _BarShapes,
+) -> np.ndarray:
+    """Every bar's groove (steps 1-3 of the module docstring) -> hits [shape=(n_bars, 46, 16), bool].
+
+    Each variant of a section label (:func:`variant_labels`) pools its bars' chances ``p`` (and
+    its odd bars' apart, for two-bar phrases); each bar decodes that pool blended with its own
+    chances ``own`` by ``settings.variation``, with its label's timekeeper. With ``ssm``, a
+    variant whose groove comes out too like an earlier one's is edited in all its bars
+    (:func:`contrast_edits`)."""
     labels = sections.bar_label_idx()
     positions = sections.position_in_section()
-    variation = settings.variation
-    own = p if selection is None else neighbourhood_probabilities(p, selection)
-    if ssm is not None and np.shape(ssm) != (n_bars, n_bars):
-        raise ParameterError(f"ssm must have shape ({n_bars}, {n_bars}), got {np.shape(ssm)}")
-    hits = np.zeros((n_bars, N_ROWS, N_STEPS), dtype=bool)
+    thresholds = {
+        "hit_threshold": settings.hit_threshold,
+        "keeper_threshold": settings.keeper_threshold,
+        "snare_threshold": settings.snare_threshold,
+        "delta": delta,
+    }
+    hits = np.zeros(p.shape, dtype=bool)
     timekeepers = {
         label: choose_kit(_pooled(p, np.flatnonzero(labels == label))).timekeeper
         for label in _in_order_of_appearance(labels)
@@ -828,89 +894,91 @@ def arrange(
         section_kit = KitChoice(rows=song_kit.rows, timekeeper=timekeepers[int(labels[variant_bars[0]])])
         for bar in variant_bars:
             base = pooled_odd if positions[bar] % 2 == 1 else pooled
-            mixed = (1.0 - variation) * base + variation * own[bar]
+            mixed = (1.0 - settings.variation) * base + settings.variation * own[bar]
             hits[bar] = decode_groove(
                 mixed,
-                hit_threshold=settings.hit_threshold,
-                keeper_threshold=settings.keeper_threshold,
-                snare_threshold=settings.snare_threshold,
-                delta=delta,
                 choice=section_kit,
-                n_steps=int(written[bar]),
-                compound=bool(compound[bar]),
+                n_steps=int(bars.written[bar]),
+                compound=bool(bars.compound[bar]),
+                **thresholds,
             )
         if ssm is not None and settings.contrast > 0:
-            groove_compound = bool(compound[variant_bars].mean() > 0.5)
-            groove_period = COMPOUND_PULSE_PERIOD if groove_compound else PULSE_PERIOD
-            groove_steps = int(np.bincount(written[variant_bars]).argmax())  # most of its bars' length
+            groove_compound = bool(bars.compound[variant_bars].mean() > 0.5)
+            groove_steps = int(np.bincount(bars.written[variant_bars]).argmax())  # most of its bars' length
             groove = decode_groove(
-                pooled,
-                hit_threshold=settings.hit_threshold,
-                keeper_threshold=settings.keeper_threshold,
-                snare_threshold=settings.snare_threshold,
-                delta=delta,
-                choice=section_kit,
-                n_steps=groove_steps,
-                compound=groove_compound,
+                pooled, choice=section_kit, n_steps=groove_steps, compound=groove_compound, **thresholds
             )
-            targets = [_contrast_target(ssm, variant_bars, bars, settings.contrast) for bars, _ in earlier]
+            targets = [_contrast_target(ssm, variant_bars, other, settings.contrast) for other, _ in earlier]
             edits = contrast_edits(
                 groove,
                 pooled,
                 [g for _, g in earlier],
                 targets,
                 choice=section_kit,
-                period=groove_period,
+                period=COMPOUND_PULSE_PERIOD if groove_compound else PULSE_PERIOD,
                 n_steps=groove_steps,
             )
             variant_hits = hits[variant_bars]
             _apply_edits(variant_hits, edits)
             # a bar shorter than the groove keeps nothing past its own end
-            variant_hits &= written_cells(written[variant_bars])
+            variant_hits &= written_cells(bars.written[variant_bars])
             hits[variant_bars] = variant_hits
             for row, step, add in edits:
                 groove[row, step] = add
             earlier.append((variant_bars, groove))
+    return hits
 
-    resting = np.zeros(n_bars, dtype=bool)
-    if rest_chance is not None and not settings.play_always:
-        chance = np.asarray(rest_chance, dtype=np.float64)
-        smoothed = 0.5 * chance + 0.5 * _section_means(chance, sections)[sections.bar_section()]
-        resting = _rests(smoothed, threshold=settings.layout_threshold, max_share=settings.max_rest_share)
-    hits[resting] = False
 
+def _mark_changes(
+    hits: np.ndarray,
+    sections: Sections,
+    resting: np.ndarray,
+    drummer: DrummerModel,
+    song_kit: KitChoice,
+    settings: ArrangementConfig,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fills before and crashes on the section changes (step 4 of the module docstring), written
+    into ``hits`` [shape=(n_bars, 46, 16), bool] in place.
+
+    Returns
+    -------
+    fills : np.ndarray [shape=(n_bars,), bool]
+    fill_starts : np.ndarray [shape=(n_bars,), int64, steps]
+        -1 in bars without a fill.
+    crashes : np.ndarray [shape=(n_bars,), bool]
+    """
+    n_bars = len(hits)
+    labels = sections.bar_label_idx()
     fills = np.zeros(n_bars, dtype=bool)
     fill_starts = np.full(n_bars, -1, dtype=np.int64)
     crashes = np.zeros(n_bars, dtype=bool)
-    if settings.fills > 0:
-        for change in sections.changes:
-            before, after = int(change) - 1, int(change)
-            if not resting[before] and hits[before].any() and rng.random() < settings.fills:
-                into_new = labels[after] not in labels[:after]
-                hits[before], fill_starts[before] = _fill(
-                    hits[before], drummer, song_kit, rng, earliest=0 if into_new else SHORT_FILL_START
-                )
-                fills[before] = True
-            if not resting[after]:
-                hits[after, CRASH_ROW, 0] = True
-                if not hits[after, list(kit.piece_rows("kick")), 0].any():
-                    hits[after, song_kit.rows["kick"], 0] = True
-                crashes[after] = True
-
-    pooled_velocity: np.ndarray | None = None
-    if vae_velocity is not None:
-        v = np.asarray(vae_velocity, dtype=np.float64)
-        if v.shape != p.shape:
-            raise ParameterError(
-                f"vae_velocity must have shape {p.shape} like the probabilities, got {v.shape}"
+    if settings.fills <= 0:
+        return fills, fill_starts, crashes
+    for change in sections.changes:
+        before, after = int(change) - 1, int(change)
+        if not resting[before] and hits[before].any() and rng.random() < settings.fills:
+            into_new = labels[after] not in labels[:after]
+            hits[before], fill_starts[before] = _fill(
+                hits[before], drummer, song_kit, rng, earliest=0 if into_new else SHORT_FILL_START
             )
-        pooled_velocity = np.empty_like(v)
-        for label in np.unique(labels):
-            label_bars = np.flatnonzero(labels == label)
-            pooled_velocity[label_bars] = _pooled(v, label_bars)
-    loudness = _section_loudness(bar_loudness, sections)
-    grid = velocities(hits, drummer=drummer, loudness=loudness, base=pooled_velocity)
-    return Arrangement(grid=grid, resting=resting, fills=fills, crashes=crashes, fill_starts=fill_starts)
+            fills[before] = True
+        if not resting[after]:
+            hits[after, CRASH_ROW, 0] = True
+            if not hits[after, list(kit.piece_rows("kick")), 0].any():
+                hits[after, song_kit.rows["kick"], 0] = True
+            crashes[after] = True
+    return fills, fill_starts, crashes
+
+
+def _label_means(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per-bar values [shape=(n_bars, ...)] replaced by their mean over the bars of each label."""
+    values = np.asarray(values, dtype=np.float64)
+    means = np.empty_like(values)
+    for label in np.unique(labels):
+        label_bars = np.flatnonzero(labels == label)
+        means[label_bars] = _pooled(values, label_bars)
+    return means
 
 
 def _sound_rows(sounds: dict[str, int]) -> dict[str, int]:
