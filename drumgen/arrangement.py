@@ -57,6 +57,7 @@ Used by notebook ``step_4_generate_drum_patterns``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -845,7 +846,7 @@ def _per_bar(
     """``values`` as an array of shape (n_bars,), or ``default`` in every bar when None."""
     if values is None:
         return np.full(n_bars, default, dtype=dtype)
-    out = np.asarray(values, dtype=dtype)
+    out: np.ndarray = np.asarray(values, dtype=dtype)
     if out.shape != (n_bars,):
         raise ParameterError(f"{name} must have shape ({n_bars},), got {out.shape}")
     return out
@@ -871,12 +872,13 @@ def _section_grooves(
     (:func:`contrast_edits`)."""
     labels = sections.bar_label_idx()
     positions = sections.position_in_section()
-    thresholds = {
-        "hit_threshold": settings.hit_threshold,
-        "keeper_threshold": settings.keeper_threshold,
-        "snare_threshold": settings.snare_threshold,
-        "delta": delta,
-    }
+    decode = partial(
+        decode_groove,
+        hit_threshold=settings.hit_threshold,
+        keeper_threshold=settings.keeper_threshold,
+        snare_threshold=settings.snare_threshold,
+        delta=delta,
+    )
     hits = np.zeros(p.shape, dtype=bool)
     timekeepers = {
         label: choose_kit(_pooled(p, np.flatnonzero(labels == label))).timekeeper
@@ -895,19 +897,13 @@ def _section_grooves(
         for bar in variant_bars:
             base = pooled_odd if positions[bar] % 2 == 1 else pooled
             mixed = (1.0 - settings.variation) * base + settings.variation * own[bar]
-            hits[bar] = decode_groove(
-                mixed,
-                choice=section_kit,
-                n_steps=int(bars.written[bar]),
-                compound=bool(bars.compound[bar]),
-                **thresholds,
+            hits[bar] = decode(
+                mixed, choice=section_kit, n_steps=int(bars.written[bar]), compound=bool(bars.compound[bar])
             )
         if ssm is not None and settings.contrast > 0:
             groove_compound = bool(bars.compound[variant_bars].mean() > 0.5)
             groove_steps = int(np.bincount(bars.written[variant_bars]).argmax())  # most of its bars' length
-            groove = decode_groove(
-                pooled, choice=section_kit, n_steps=groove_steps, compound=groove_compound, **thresholds
-            )
+            groove = decode(pooled, choice=section_kit, n_steps=groove_steps, compound=groove_compound)
             targets = [_contrast_target(ssm, variant_bars, other, settings.contrast) for other, _ in earlier]
             edits = contrast_edits(
                 groove,
