@@ -809,9 +809,10 @@ def arrange(
             p, bass_onsets, weight=settings.bass_lock, kick_row=song_kit.rows["kick"], written_steps=written
         )
     # 1-3. one groove per section label, its variants, contrast between labels
-    bars = _BarShapes(written=written, compound=compound)
     own = p if selection is None else neighbourhood_probabilities(p, selection)
-    hits = _section_grooves(p, own, sections, song_kit, settings, ssm=ssm, delta=delta, bars=bars)
+    hits = _section_grooves(
+        p, own, sections, song_kit, settings, ssm=ssm, delta=delta, written=written, compound=compound
+    )
 
     # 5. laying out (before the fills: a resting bar gets no fill, and the next no crash)
     resting = np.zeros(n_bars, dtype=bool)
@@ -829,15 +830,6 @@ def arrange(
     loudness = _section_loudness(bar_loudness, sections)
     grid = velocities(hits, drummer=drummer, loudness=loudness, base=pooled_velocity)
     return Arrangement(grid=grid, resting=resting, fills=fills, crashes=crashes, fill_starts=fill_starts)
-
-
-@dataclass(frozen=True)
-class _BarShapes:
-    """How the VAE wrote each bar: its length in steps [shape=(n_bars,), int] and whether in a
-    compound meter [shape=(n_bars,), bool]."""
-
-    written: np.ndarray
-    compound: np.ndarray
 
 
 def _per_bar(
@@ -861,9 +853,13 @@ def _section_grooves(
     *,
     ssm: np.ndarray | None,
     delta: int,
-    bars: _BarShapes,
+    written: np.ndarray,
+    compound: np.ndarray,
 ) -> np.ndarray:
     """Every bar's groove (steps 1-3 of the module docstring) -> hits [shape=(n_bars, 46, 16), bool].
+
+    ``written`` [shape=(n_bars,), int, steps] and ``compound`` [shape=(n_bars,), bool] say how
+    the VAE wrote each bar (:func:`arrange`).
 
     Each variant of a section label (:func:`variant_labels`) pools its bars' chances ``p`` (and
     its odd bars' apart, for two-bar phrases); each bar decodes that pool blended with its own
@@ -898,11 +894,11 @@ def _section_grooves(
             base = pooled_odd if positions[bar] % 2 == 1 else pooled
             mixed = (1.0 - settings.variation) * base + settings.variation * own[bar]
             hits[bar] = decode(
-                mixed, choice=section_kit, n_steps=int(bars.written[bar]), compound=bool(bars.compound[bar])
+                mixed, choice=section_kit, n_steps=int(written[bar]), compound=bool(compound[bar])
             )
         if ssm is not None and settings.contrast > 0:
-            groove_compound = bool(bars.compound[variant_bars].mean() > 0.5)
-            groove_steps = int(np.bincount(bars.written[variant_bars]).argmax())  # most of its bars' length
+            groove_compound = bool(compound[variant_bars].mean() > 0.5)
+            groove_steps = int(np.bincount(written[variant_bars]).argmax())  # most of its bars' length
             groove = decode(pooled, choice=section_kit, n_steps=groove_steps, compound=groove_compound)
             targets = [_contrast_target(ssm, variant_bars, other, settings.contrast) for other, _ in earlier]
             edits = contrast_edits(
@@ -917,7 +913,7 @@ def _section_grooves(
             variant_hits = hits[variant_bars]
             _apply_edits(variant_hits, edits)
             # a bar shorter than the groove keeps nothing past its own end
-            variant_hits &= written_cells(bars.written[variant_bars])
+            variant_hits &= written_cells(written[variant_bars])
             hits[variant_bars] = variant_hits
             for row, step, add in edits:
                 groove[row, step] = add
