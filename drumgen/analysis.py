@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pretty_midi
 
 from drumgen import bars, features, filestyle, midi, parts, representation
 from drumgen.config import Config, load_config
@@ -197,13 +198,15 @@ def preprocess_song(
     render = config.render
     if renderer is None:
         with Renderer.from_config(render) as own:
-            audio = own.render(split.melody, duration=float(bar_times[-1]), peak=None)
+            audio, melody_gain = render_scaled(
+                split.melody, duration=float(bar_times[-1]), renderer=own, peak=render.peak
+            )
     else:
         if renderer.sr != render.sample_rate:
             raise ParameterError(f"renderer runs at {renderer.sr} Hz, config asks {render.sample_rate} Hz")
-        audio = renderer.render(split.melody, duration=float(bar_times[-1]), peak=None)
-    melody_gain = peak_gain(audio, peak=render.peak)
-    audio *= melody_gain  # as Renderer.render(peak=render.peak) scales it, the gain kept for mixing
+        audio, melody_gain = render_scaled(
+            split.melody, duration=float(bar_times[-1]), renderer=renderer, peak=render.peak
+        )
 
     bar_cqts = features.bar_features_with(audio, bar_times, sr=render.sample_rate, settings=config.features)
     drum_grids = None
@@ -221,3 +224,39 @@ def preprocess_song(
         file_features=file_features,
     )
     return result, audio
+
+
+def render_scaled(
+    melody: pretty_midi.PrettyMIDI, *, duration: float, renderer: Renderer, peak: float
+) -> tuple[np.ndarray, float]:
+    """Render a song's non-drum parts scaled to peak at ``peak``; also return the scale.
+
+    Returns
+    -------
+    audio : np.ndarray [shape=(ceil(duration * renderer.sr),), float32]
+        As ``renderer.render(melody, duration=duration, peak=peak)`` gives it.
+    gain : float
+        The factor FluidSynth's output was multiplied by (:func:`drumgen.mixdown.mix_with_melody`
+        divides by it to add drums rendered alone at FluidSynth's level).
+    """
+    audio = renderer.render(melody, duration=duration, peak=None)
+    gain = peak_gain(audio, peak=peak)
+    audio *= gain
+    return audio, gain
+
+
+def render_song_melody(
+    song_path: str | Path, *, duration: float, renderer: Renderer, config: Config
+) -> tuple[np.ndarray, float]:
+    """A song file's non-drum parts rendered as :func:`preprocess_song` renders them, at the
+    renderer's rate (e.g. the audio files' rate, ``config.audio.sample_rate``): see
+    :func:`render_scaled`, with ``peak = config.render.peak``.
+
+    Raises
+    ------
+    MidiError, LimitError, SynthError
+    """
+    midi_file = midi.read_midi_file(song_path, limits=config.limits)
+    song = midi.song_from_file(midi_file, name=str(song_path))
+    melody = midi.split_drums(song, name=str(song_path)).melody
+    return render_scaled(melody, duration=duration, renderer=renderer, peak=config.render.peak)

@@ -190,10 +190,12 @@ class LimitsConfig:
 class AudioConfig:
     """The rendered song with its drums, as a compressed file (:mod:`drumgen.mixdown`).
 
+    ``sample_rate`` is the files' rate in Hz (step 1 renders for analysis at ``render.sample_rate``);
     ``format`` is "ogg" (Vorbis) or "flac"; ``quality`` the Vorbis quality in [0, 1] (libsndfile's
     compression level is 1 - quality; FLAC ignores it).
     """
 
+    sample_rate: int
     format: str
     quality: float
 
@@ -393,6 +395,8 @@ def _validate_feel(feel: FeelConfig) -> None:
 
 
 def _validate_studio(audio: AudioConfig, studio: StudioConfig) -> None:
+    if not 8000 <= audio.sample_rate <= 192000:
+        raise ParameterError(f"audio.sample_rate must be in 8000..192000 Hz, got {audio.sample_rate}")
     if audio.format not in AUDIO_FORMATS:
         raise ParameterError(f"audio.format must be one of {', '.join(AUDIO_FORMATS)}, got {audio.format!r}")
     if not 0.0 <= audio.quality <= 1.0:

@@ -43,6 +43,7 @@ import re
 import secrets
 import tempfile
 import time
+import wave
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from importlib import metadata
@@ -286,6 +287,12 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     return (pcm.astype(np.float32) / 32767.0), int(sr)
 
 
+def audio_sample_rate(path: str | Path) -> int:
+    """The sample rate in Hz of a WAV written by :func:`save_audio`, without reading its samples."""
+    with wave.open(str(path)) as header:
+        return int(header.getframerate())
+
+
 ENCODE_BLOCK = 1 << 16
 """Frames per write when encoding audio: libsndfile 1.2.2's Vorbis encoder crashes (segfault) on
 one write of a few million frames (a 3-minute song), never on blocks of this size."""
@@ -343,7 +350,8 @@ def take_dir(run_dir: str | Path, take_idx: int) -> Path:
 
 
 def link_analysis(run_dir: str | Path, target_dir: str | Path) -> Path:
-    """Make ``target_dir`` a run folder holding the analysis (steps 1-3 and the melody render) of
+    """Make ``target_dir`` a run folder holding the analysis (steps 1-3 and the melody render, and
+    the melody rendered for listening where it was, :func:`listening_melody_path`) of
     ``run_dir``, hard-linked (copied where links are not possible), so steps 4 and 5 can run
     there without touching ``run_dir``'s own results.
 
@@ -363,6 +371,10 @@ def link_analysis(run_dir: str | Path, target_dir: str | Path) -> Path:
         source = Path(run_dir) / name
         if not source.is_file():
             raise RunFolderError(f"{source} not found; analyse the song (steps 1-3) first")
+    stem = Path(MELODY_AUDIO).stem
+    names += sorted(p.name for p in Path(run_dir).glob(f"{stem}_*.*") if p.suffix in (".wav", ".json"))
+    for name in names:
+        source = Path(run_dir) / name
         destination = target_dir / name
         destination.unlink(missing_ok=True)
         try:
@@ -375,6 +387,12 @@ def link_analysis(run_dir: str | Path, target_dir: str | Path) -> Path:
 def melody_audio_path(run_dir: str | Path) -> Path:
     """Path of the rendered non-drum audio in a run folder."""
     return Path(run_dir) / MELODY_AUDIO
+
+
+def listening_melody_path(run_dir: str | Path, sr: int) -> Path:
+    """Path of the non-drum audio rendered again at ``sr`` Hz for listening (when step 1's render,
+    made for analysis, has another rate); its gain is in the JSON file of the same stem."""
+    return Path(run_dir) / f"{Path(MELODY_AUDIO).stem}_{int(sr)}.wav"
 
 
 def analysis_plot_path(run_dir: str | Path) -> Path:

@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from drumgen import bars, feel, filestyle, generation, io, midi, midi_out, mixdown, selection
-from drumgen.analysis import Step1Result, preprocess_song
+from drumgen.analysis import Step1Result, preprocess_song, render_song_melody
 from drumgen.arrangement import DECISIONS
 from drumgen.config import Config, config_from_dict, load_config
-from drumgen.exceptions import OutputError, ParameterError
+from drumgen.exceptions import OutputError, ParameterError, RunFolderError
 from drumgen.sections import Sections
 from drumgen.synth import Renderer
 
@@ -772,8 +772,9 @@ def generate_song(
     )
     written = None
     if audio:
+        listening = renderer if renderer is not None and renderer.sr == config.audio.sample_rate else None
         written = write_audio(
-            run_dir, step_5, force=force, renderer=renderer, config=config, keep_song_drums=keep_song_drums
+            run_dir, step_5, force=force, renderer=listening, config=config, keep_song_drums=keep_song_drums
         )
     return GenerationResult(analysis=analysis, step_4=step_4, step_5=step_5, audio=written)
 
@@ -787,18 +788,67 @@ class AudioResult:
     files : dict
         density offset -> the song with those drums.
     song : Path or None
-        The song alone (its own drums left out), as step 1 rendered it (None: not written).
+        The song alone (its own drums left out), as :func:`listening_melody` renders it (None:
+        not written).
     """
 
     files: dict[int, Path]
     song: Path | None
 
 
-def write_song_audio(run_dir: str | Path, path: str | Path, *, config: Config, force: bool = False) -> Path:
-    """Encode step 1's render of the song without its drums (``config.audio``)."""
-    melody, sr = io.load_audio(io.melody_audio_path(run_dir))
+def listening_melody(
+    run_dir: str | Path, *, renderer: Renderer, config: Config
+) -> tuple[np.ndarray, float | None]:
+    """The song without its drums at ``renderer.sr`` Hz for listening, and the gain that scaled it
+    (:func:`drumgen.analysis.render_scaled`).
+
+    Step 1's own render where it ran at that rate; otherwise (step 1 renders at the analysis rate,
+    ``config.render.sample_rate``, lower than the audio files' ``config.audio.sample_rate``) the
+    song's MIDI file rendered again, once: kept in the run folder
+    (:func:`drumgen.io.listening_melody_path`) for the next take.
+
+    Returns
+    -------
+    audio : np.ndarray [shape=(n_samples,), float32]
+        Up to the song's last bar line, peaking at ``config.render.peak``.
+    gain : float or None
+        None for a run folder from before step 1 kept its gain.
+
+    Raises
+    ------
+    RunFolderError
+        If step 1 has not run, or the song's MIDI file is gone or changed since.
+    """
+    step_1_audio = io.melody_audio_path(run_dir)
+    step_1 = load_step_1(run_dir)
+    if step_1_audio.is_file() and io.audio_sample_rate(step_1_audio) == renderer.sr:
+        return io.load_audio(step_1_audio)[0], step_1.melody_gain
+    cached = io.listening_melody_path(run_dir, renderer.sr)
+    gain_file = cached.with_suffix(".json")
+    if cached.is_file() and gain_file.is_file():
+        return io.load_audio(cached)[0], float(io.read_json(gain_file)["gain"])
+    song = io.load_step(run_dir, "step_1")[1]["song"]
+    song_path = Path(song["path"])
+    if not song_path.is_file() or io.file_digest(song_path) != song["md5"]:
+        raise RunFolderError(
+            f"{song_path} is gone or changed since step 1; run step 1 again to render it at {renderer.sr} Hz"
+        )
+    audio, gain = render_song_melody(
+        song_path, duration=float(step_1.bar_times[-1]), renderer=renderer, config=config
+    )
+    io.save_audio(cached, audio, sr=renderer.sr, force=True)
+    io.write_json(gain_file, {"gain": gain, "sample_rate": renderer.sr, "song_md5": song["md5"]})
+    return audio, gain
+
+
+def write_song_audio(
+    run_dir: str | Path, path: str | Path, *, renderer: Renderer, config: Config, force: bool = False
+) -> Path:
+    """Encode the song without its drums (:func:`listening_melody`, ``config.audio``)."""
+    io.check_writable(path, force=force)
+    melody, _ = listening_melody(run_dir, renderer=renderer, config=config)
     return io.save_encoded_audio(
-        path, melody, sr=sr, format=config.audio.format, quality=config.audio.quality, force=force
+        path, melody, sr=renderer.sr, format=config.audio.format, quality=config.audio.quality, force=force
     )
 
 
@@ -811,8 +861,8 @@ def render_with_drums(
     config: Config,
     keep_song_drums: bool = False,
 ) -> np.ndarray:
-    """The song with its new drums as audio, from step 1's render plus the drums alone
-    (:mod:`drumgen.mixdown`), ``mixdown.TAIL_SECONDS`` longer than the song.
+    """The song with its new drums as audio, from the song's render (:func:`listening_melody`)
+    plus the drums alone (:mod:`drumgen.mixdown`), ``mixdown.TAIL_SECONDS`` longer than the song.
 
     A run folder from before step 1 kept its render's gain, or a merged file that keeps the song's
     own drums (which step 1 did not render), is rendered whole from ``full_path`` instead.
@@ -827,11 +877,9 @@ def render_with_drums(
     np.ndarray [shape=(n_samples,), float32]
         At ``renderer.sr`` Hz, peaking at ``config.render.peak``.
     """
-    melody, sr = io.load_audio(io.melody_audio_path(run_dir))
-    if renderer.sr != sr:
-        raise ParameterError(f"renderer runs at {renderer.sr} Hz, step 1 rendered at {sr} Hz")
+    melody, gain = listening_melody(run_dir, renderer=renderer, config=config)
+    sr = renderer.sr
     n_samples = len(melody) + mixdown.tail_samples(sr)
-    gain = load_step_1(run_dir).melody_gain
     if gain is None or keep_song_drums:
         whole = midi.read_midi(full_path)
         return renderer.render(whole, duration=n_samples / sr, peak=config.render.peak)
@@ -857,7 +905,8 @@ def write_audio(
     step_5 : Step5Result
         Where step 5 wrote the MIDI files.
     renderer : Renderer, optional
-        Default: one made from ``config.render`` (the soundfont of step 1).
+        Its rate is the files' rate. Default: one at ``config.audio.sample_rate`` with the
+        soundfont of step 1 (``config.render``).
     config : Config, optional
         Default: the config step 4 was run with.
     song_alone : bool
@@ -880,7 +929,11 @@ def write_audio(
     song_path = next(iter(named.values()))[1] if song_alone else None
     for path in (*paths.values(), *([song_path] if song_path else [])):
         io.check_writable(path, force=force)
-    synth = Renderer.from_config(config.render) if renderer is None else renderer
+    synth = (
+        Renderer.from_config(config.render, sample_rate=config.audio.sample_rate)
+        if renderer is None
+        else renderer
+    )
     try:
         for density, path in paths.items():
             full_path, drums_path = step_5.files[density]
@@ -895,9 +948,9 @@ def write_audio(
             io.save_encoded_audio(
                 path, audio, sr=synth.sr, format=fmt, quality=config.audio.quality, force=force
             )
+        if song_path is not None:
+            write_song_audio(run_dir, song_path, renderer=synth, config=config, force=force)
     finally:
         if renderer is None:
             synth.close()
-    if song_path is not None:
-        write_song_audio(run_dir, song_path, config=config, force=force)
     return AudioResult(files=paths, song=song_path)

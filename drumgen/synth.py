@@ -142,11 +142,14 @@ class Renderer:
             raise SynthError(f"FluidSynth could not load the soundfont {self.soundfont}")
 
     @classmethod
-    def from_config(cls, render: RenderConfig, *, threads: int = 1) -> Renderer:
-        """A renderer with the settings of a config's ``render`` section."""
+    def from_config(
+        cls, render: RenderConfig, *, threads: int = 1, sample_rate: int | None = None
+    ) -> Renderer:
+        """A renderer with the settings of a config's ``render`` section, at ``sample_rate`` Hz
+        if given (e.g. ``config.audio.sample_rate`` for the files you listen to)."""
         return cls(
             soundfont=render.soundfont,
-            sr=render.sample_rate,
+            sr=render.sample_rate if sample_rate is None else sample_rate,
             gain=render.gain,
             polyphony=render.polyphony,
             threads=threads,

@@ -69,7 +69,7 @@ def test_the_mix_sounds_as_the_whole_file_rendered(generated: Path) -> None:
     run_dir = generated / "runs" / "tune"
     full, drums = io.output_midi_paths(generated / "out", "tune", oracle=False, density=0)
     config = pipeline.config_from_dict(io.load_step(run_dir, "step_4")[1]["config"])
-    with Renderer.from_config(config.render) as renderer:
+    with Renderer.from_config(config.render, sample_rate=config.audio.sample_rate) as renderer:
         mixed = pipeline.render_with_drums(run_dir, full, drums, renderer=renderer, config=config)
         whole = renderer.render(
             midi.read_midi(full), duration=len(mixed) / renderer.sr, peak=config.render.peak

@@ -11,8 +11,8 @@ import pytest
 
 from drumgen import dataset, io, metrics, pipeline, testing
 from drumgen.cli import main
-from drumgen.config import load_config
-from drumgen.model.bundle import Models, load_models
+from drumgen.config import config_from_dict, load_config
+from drumgen.model.bundle import Models, analysis_rate_of, load_models
 
 pytestmark = pytest.mark.slow
 
@@ -44,10 +44,16 @@ def test_shipped_models_record_their_training(shipped: Models) -> None:
 
 
 def test_shipped_models_analyse_songs_like_the_default_preset(shipped: Models) -> None:
-    """A song analysed with the default preset is what the shipped models were trained on."""
-    default = dataset.data_settings(load_config("default").to_dict())
+    """A song analysed with the default preset gives the CQT frames the shipped models were trained
+    on: they learned from 44.1 kHz renders with a hop of 256, the preset renders at 22.05 kHz with
+    a hop of 128 (:func:`drumgen.model.bundle.analysis_rate_of`); everything else is the same."""
+    preset = load_config("default")
+    default = dataset.data_settings(preset.to_dict())
+    assert dataset.data_settings(shipped.config.to_dict()) == default
     for meta in (shipped.require("vae_meta"), shipped.require("ssm_meta")):
-        assert dataset.data_settings(meta["config"]) == default
+        saved = config_from_dict(meta["config"])
+        assert (saved.render.sample_rate, saved.features.hop_length) == (44100, 256)
+        assert dataset.data_settings(saved.replace(**analysis_rate_of(saved, preset)).to_dict()) == default
 
 
 def test_example_song_gets_drums_that_follow_its_form(tmp_path: Path, shipped: Models) -> None:

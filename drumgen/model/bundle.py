@@ -13,8 +13,34 @@ from drumgen.drummer import DrummerModel, load_drummer
 from drumgen.exceptions import ModelError
 from drumgen.model.vae import DrumVae, load_drum_vae
 
-RUN_TIME_SECTIONS: tuple[str, ...] = ("sections", "drum_changes", "arrangement", "feel")
+RUN_TIME_SECTIONS: tuple[str, ...] = ("sections", "drum_changes", "arrangement", "feel", "audio")
 """Config sections taken from the preset at run time rather than from a model's saved config."""
+
+
+def analysis_rate_of(saved: Config, preset: Config) -> dict[str, dict[str, int]]:
+    """The preset's render sample rate and CQT hop, as config changes, where they give the CQT
+    frames a model was trained on: the same frames a second (``sample_rate / hop_length``) and
+    the same bins (fmin, bins per octave, count, dB floor); otherwise no change ({}).
+
+    The CQT's top bin (4.2 kHz) lies far below Nyquist at either 22.05 or 44.1 kHz, so a model
+    trained on 44.1 kHz renders hears the same notes in a 22.05 kHz render, which takes half the
+    time (README, "Speed": the shipped models score the same on the validation songs either way).
+    """
+    same_frames = (
+        saved.render.sample_rate * preset.features.hop_length
+        == preset.render.sample_rate * saved.features.hop_length
+    )
+    unchanged = {"sample_rate": None, "hop_length": None}
+    same_bins = {**dataclasses.asdict(saved.features), **unchanged} == {
+        **dataclasses.asdict(preset.features),
+        **unchanged,
+    }
+    if not (same_frames and same_bins):
+        return {}
+    return {
+        "render": {"sample_rate": preset.render.sample_rate},
+        "features": {"hop_length": preset.features.hop_length},
+    }
 
 
 @dataclass(frozen=True)
@@ -46,11 +72,13 @@ class Models:
         """The config songs are generated with: the drum VAE's own (songs are analysed as its
         training data was, and decoded as chosen on its validation songs), with the section
         finding and arranging settings of its preset as they are now (:data:`RUN_TIME_SECTIONS`:
-        nothing is learned from them, so the preset, not the model, decides them)."""
+        nothing is learned from them, so the preset, not the model, decides them), and the
+        preset's render sample rate where it gives the model's CQT frames (:func:`analysis_rate_of`)."""
         saved = config_from_dict(self.require("vae_meta")["config"])
         preset = load_config(saved.preset)
         return saved.replace(
-            **{name: dataclasses.asdict(getattr(preset, name)) for name in RUN_TIME_SECTIONS}
+            **{name: dataclasses.asdict(getattr(preset, name)) for name in RUN_TIME_SECTIONS},
+            **analysis_rate_of(saved, preset),
         )
 
     def require(self, name: str) -> Any:

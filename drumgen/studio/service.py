@@ -1,8 +1,9 @@
 """What the studio does, as calls of the library: analyse an upload, make and reshape takes.
 
-:class:`Studio` holds what is loaded once - the models, the config, a FluidSynth renderer - and
-runs every action through the one-at-a-time :class:`~drumgen.studio.jobs.JobQueue`, so the models,
-the renderer and the run records are never used by two requests at once. Each action is the
+:class:`Studio` holds what is loaded once - the models, the config, two FluidSynth renderers (one
+at the analysis rate for step 1, one at the audio files' rate) - and runs every action through the
+one-at-a-time :class:`~drumgen.studio.jobs.JobQueue`, so the models,
+the renderers and the run records are never used by two requests at once. Each action is the
 library's own: :func:`drumgen.pipeline.analyze_song` and :func:`drumgen.pipeline.write_song_audio`
 for an upload, :func:`drumgen.takes.make_take` and :func:`drumgen.takes.regenerate_bars` for takes.
 """
@@ -64,7 +65,7 @@ def _renamed(error: DrumgenError, path: Path, name: str) -> DrumgenError:
 
 
 class Studio:
-    """The studio's state: models, config, renderer, work folder and job queue.
+    """The studio's state: models, config, renderers, work folder and job queue.
 
     Parameters
     ----------
@@ -84,12 +85,17 @@ class Studio:
             settings.work_dir, max_runs=settings.max_runs, max_age_hours=settings.max_age_hours
         )
         self.queue = JobQueue(settings.max_pending)
-        self.renderer = Renderer.from_config(config.render, threads=os.cpu_count() or 1)
+        threads = os.cpu_count() or 1
+        self.renderer = Renderer.from_config(config.render, threads=threads)  # step 1, for analysis
+        self.listening = Renderer.from_config(  # the audio files
+            config.render, threads=threads, sample_rate=config.audio.sample_rate
+        )
         self.store.cleanup()
 
     def close(self) -> None:
-        """Free the renderer."""
+        """Free the renderers."""
         self.renderer.close()
+        self.listening.close()
 
     # --- uploads ---------------------------------------------------------------------------
 
@@ -123,7 +129,9 @@ class Studio:
                 renderer=self.renderer,
                 ssm_generator=self.models.ssm_generator,
             )
-            pipeline.write_song_audio(run_dir, self.song_audio_path(run_dir, name), config=self.config)
+            pipeline.write_song_audio(
+                run_dir, self.song_audio_path(run_dir, name), renderer=self.listening, config=self.config
+            )
             self.store.save_state(
                 run_id,
                 {"name": name, "upload": filename[:200], "created": _now(), "next_take": 1, "takes": []},
@@ -160,7 +168,7 @@ class Studio:
                 take_dir,
                 shaping=shaping,
                 models=self.models,
-                renderer=self.renderer,
+                renderer=self.listening,
                 config=self.config,
             )
 
@@ -202,7 +210,7 @@ class Studio:
                 stop=stop,
                 shaping=shaping,
                 models=self.models,
-                renderer=self.renderer,
+                renderer=self.listening,
                 config=self.config,
             )
 
