@@ -7,10 +7,10 @@ song (TensorFlow's and librosa's first calls), then uploads the 3-minute, four-i
 song of scripts/benchmark_generation.py --repeat times over HTTP and times, from the start of the
 upload:
 
-- the song alone playable: the upload answered (steps 1-3, the song rendered and encoded) and its
-  audio downloaded;
+- the song alone playable: the upload answered (steps 1-3, the song rendered again for listening
+  and encoded) and its audio downloaded;
 - the song with drums playable: the first take answered (steps 4-5, the drums rendered alone and
-  mixed with step 1's render, encoded) and its audio downloaded.
+  mixed with the song's render, encoded) and its audio downloaded.
 
 Best and median of the runs; measured on this machine, not asserted by any test.
 """
