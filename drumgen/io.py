@@ -371,8 +371,7 @@ def link_analysis(run_dir: str | Path, target_dir: str | Path) -> Path:
         source = Path(run_dir) / name
         if not source.is_file():
             raise RunFolderError(f"{source} not found; analyse the song (steps 1-3) first")
-    stem = Path(MELODY_AUDIO).stem
-    names += sorted(p.name for p in Path(run_dir).glob(f"{stem}_*.*") if p.suffix in (".wav", ".json"))
+    names += [path.name for path in listening_melody_files(run_dir)]
     for name in names:
         source = Path(run_dir) / name
         destination = target_dir / name
@@ -393,6 +392,12 @@ def listening_melody_path(run_dir: str | Path, sr: int) -> Path:
     """Path of the non-drum audio rendered again at ``sr`` Hz for listening (when step 1's render,
     made for analysis, has another rate); its gain is in the JSON file of the same stem."""
     return Path(run_dir) / f"{Path(MELODY_AUDIO).stem}_{int(sr)}.wav"
+
+
+def listening_melody_files(run_dir: str | Path) -> list[Path]:
+    """The listening renders in a run folder (:func:`listening_melody_path`, WAV and JSON), sorted."""
+    stem = Path(MELODY_AUDIO).stem
+    return sorted(p for p in Path(run_dir).glob(f"{stem}_*") if p.suffix in (".wav", ".json"))
 
 
 def analysis_plot_path(run_dir: str | Path) -> Path:

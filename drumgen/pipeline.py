@@ -203,6 +203,8 @@ def step_1_preprocess(
         "soundfont": str(renderer.soundfont if renderer is not None else config.render.soundfont),
         "config": config.to_dict(),
     }
+    for stale in io.listening_melody_files(run_dir):  # renders of the song this step replaces
+        stale.unlink()
     io.save_audio(io.melody_audio_path(run_dir), audio, sr=config.render.sample_rate, force=True)
     io.save_step(run_dir, "step_1", arrays, meta, force=force)
     return dataclasses.replace(result, run_dir=run_dir)
@@ -825,9 +827,11 @@ def listening_melody(
         return io.load_audio(step_1_audio)[0], step_1.melody_gain
     cached = io.listening_melody_path(run_dir, renderer.sr)
     gain_file = cached.with_suffix(".json")
-    if cached.is_file() and gain_file.is_file():
-        return io.load_audio(cached)[0], float(io.read_json(gain_file)["gain"])
     song = io.load_step(run_dir, "step_1")[1]["song"]
+    if cached.is_file() and gain_file.is_file():
+        kept = io.read_json(gain_file)
+        if kept.get("song_md5") == song["md5"]:
+            return io.load_audio(cached)[0], float(kept["gain"])
     song_path = Path(song["path"])
     if not song_path.is_file() or io.file_digest(song_path) != song["md5"]:
         raise RunFolderError(

@@ -100,3 +100,22 @@ def test_a_changed_song_is_not_rendered_in_place_of_the_analysed_one(analysed: t
     finally:
         song.write_bytes(original)
     assert not io.listening_melody_path(run_dir, 48000).exists()
+
+
+def test_step_1_again_drops_the_listening_render_of_the_song_it_replaces(tmp_path: Path) -> None:
+    song = tmp_path / "tune.mid"
+    song.write_bytes(testing.make_song_bytes("AB", bars_per_section=2, drums=False, parts=("piano",)))
+    run_dir = tmp_path / "run"
+    config = load_config("default")
+    pipeline.step_1_preprocess(song, run_dir, config=config)
+    with Renderer.from_config(config.render, sample_rate=44100) as listening:
+        pipeline.listening_melody(run_dir, renderer=listening, config=config)
+        assert [p.name for p in io.listening_melody_files(run_dir)] == [
+            "step_1_melody_44100.json",
+            "step_1_melody_44100.wav",
+        ]
+        song.write_bytes(testing.make_song_bytes("ABAB", bars_per_section=2, drums=False, parts=("bass",)))
+        pipeline.step_1_preprocess(song, run_dir, config=config, force=True)
+        assert io.listening_melody_files(run_dir) == []
+        audio, _ = pipeline.listening_melody(run_dir, renderer=listening, config=config)
+    assert len(audio) == int(np.ceil(float(pipeline.load_step_1(run_dir).bar_times[-1]) * 44100))
