@@ -23,7 +23,10 @@ METRICS = ("kit_f1", "onset_f1", "ssm_pearson", "kick_f1", "snare_f1", "hats_f1"
 
 def per_song_scores(evaluation_dir: Path, method: str) -> dict[str, dict[str, float]]:
     """``{song id: {metric: score}}`` of one method in an evaluation folder's details.json."""
-    details = io.read_json(evaluation_dir / "details.json")
+    path = evaluation_dir / "details.json"
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: give a finished `drumgen evaluate --out` folder")
+    details = io.read_json(path)
     if method not in details["per_song"]:
         raise SystemExit(f"{evaluation_dir}: no method {method!r} (has {', '.join(details['per_song'])})")
     return details["per_song"][method]
