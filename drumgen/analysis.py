@@ -246,17 +246,19 @@ def render_scaled(
 
 
 def render_song_melody(
-    song_path: str | Path, *, duration: float, renderer: Renderer, config: Config
+    song_path: str | Path, *, renderer: Renderer, config: Config
 ) -> tuple[np.ndarray, float]:
-    """A song file's non-drum parts rendered as :func:`preprocess_song` renders them, at the
-    renderer's rate (e.g. the audio files' rate, ``config.audio.sample_rate``): see
-    :func:`render_scaled`, with ``peak = config.render.peak``.
+    """A song file's non-drum parts rendered as :func:`preprocess_song` renders them, up to the
+    song's last bar line, at the renderer's rate (e.g. the audio files' rate,
+    ``config.audio.sample_rate``): see :func:`render_scaled`, with ``peak = config.render.peak``.
 
     Raises
     ------
     MidiError, LimitError, SynthError
     """
     midi_file = midi.read_midi_file(song_path, limits=config.limits)
-    song = midi.song_from_file(midi_file, name=str(song_path))
+    midi.check_midi_file(midi_file, name=str(song_path), limits=config.limits)  # before any work
+    song = midi.ensure_time_signature(midi.song_from_file(midi_file, name=str(song_path)))
     melody = midi.split_drums(song, name=str(song_path)).melody
-    return render_scaled(melody, duration=duration, renderer=renderer, peak=config.render.peak)
+    end_time = float(bars.bar_times(song, end_time=midi.song_end_time(song))[-1])
+    return render_scaled(melody, duration=end_time, renderer=renderer, peak=config.render.peak)

@@ -17,10 +17,12 @@ Steps 4 and 5 (and the drum-SSM prediction of step 2) import TensorFlow through
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -750,35 +752,66 @@ def generate_song(
         from drumgen.model.bundle import load_models
 
         models = load_models()
-    analysis = analyze_song(
-        song_path,
-        run_dir,
-        config=config,
-        source="oracle" if oracle else "predicted",
-        force=True,
-        renderer=renderer,
-        ssm_generator=models.ssm_generator,
-    )
-    step_4 = step_4_generate(
-        run_dir,
-        config=config,
-        vae=models.vae,
-        drummer=models.drummer,
-        seed=seed,
-        densities=densities,
-        genre=genre,
-        force=True,
-    )
-    step_5 = step_5_write_midi(
-        run_dir, out_dir=out_dir, force=force, keep_song_drums=keep_song_drums, config=config
-    )
-    written = None
-    if audio:
-        listening = renderer if renderer is not None and renderer.sr == config.audio.sample_rate else None
-        written = write_audio(
-            run_dir, step_5, force=force, renderer=listening, config=config, keep_song_drums=keep_song_drums
+    with contextlib.ExitStack() as stack:
+        listening, melody_job = _listening_alongside(
+            stack, song_path, renderer=renderer, config=config, audio=audio
         )
+        analysis = analyze_song(
+            song_path,
+            run_dir,
+            config=config,
+            source="oracle" if oracle else "predicted",
+            force=True,
+            renderer=renderer,
+            ssm_generator=models.ssm_generator,
+        )
+        step_4 = step_4_generate(
+            run_dir,
+            config=config,
+            vae=models.vae,
+            drummer=models.drummer,
+            seed=seed,
+            densities=densities,
+            genre=genre,
+            force=True,
+        )
+        step_5 = step_5_write_midi(
+            run_dir, out_dir=out_dir, force=force, keep_song_drums=keep_song_drums, config=config
+        )
+        written = None
+        if audio:
+            if melody_job is not None:
+                assert listening is not None
+                keep_listening_melody(run_dir, *melody_job.result(), sr=listening.sr)
+            written = write_audio(
+                run_dir,
+                step_5,
+                force=force,
+                renderer=listening,
+                config=config,
+                keep_song_drums=keep_song_drums,
+            )
     return GenerationResult(analysis=analysis, step_4=step_4, step_5=step_5, audio=written)
+
+
+def _listening_alongside(
+    stack: contextlib.ExitStack, song_path: Path, *, renderer: Renderer | None, config: Config, audio: bool
+) -> tuple[Renderer | None, Future[tuple[np.ndarray, float]] | None]:
+    """For :func:`generate_song`: the renderer of the audio files, and the song's render for
+    listening (:func:`drumgen.analysis.render_song_melody`) started on it in a thread, to run
+    while steps 1-5 do their single-threaded work (the CQT, the models, the MIDI files); both end
+    with ``stack``. (None, None) without ``audio``; (the renderer given, None) where step 1's own
+    render is at the audio files' rate."""
+    if not audio:
+        return None, None
+    if (renderer.sr if renderer is not None else config.render.sample_rate) == config.audio.sample_rate:
+        return renderer, None
+    listening = Renderer.from_config(
+        config.render, threads=os.cpu_count() or 1, sample_rate=config.audio.sample_rate
+    )
+    stack.callback(listening.close)
+    pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))  # its exit waits for the render
+    return listening, pool.submit(render_song_melody, song_path, renderer=listening, config=config)
 
 
 @dataclass(frozen=True)
@@ -822,12 +855,12 @@ def listening_melody(
         If step 1 has not run, or the song's MIDI file is gone or changed since.
     """
     step_1_audio = io.melody_audio_path(run_dir)
-    step_1 = load_step_1(run_dir)
+    meta = io.load_step(run_dir, "step_1")[1]
     if step_1_audio.is_file() and io.audio_sample_rate(step_1_audio) == renderer.sr:
-        return io.load_audio(step_1_audio)[0], step_1.melody_gain
+        return io.load_audio(step_1_audio)[0], meta.get("melody_gain")
     cached = io.listening_melody_path(run_dir, renderer.sr)
     gain_file = cached.with_suffix(".json")
-    song = io.load_step(run_dir, "step_1")[1]["song"]
+    song = meta["song"]
     if cached.is_file() and gain_file.is_file():
         kept = io.read_json(gain_file)
         if kept.get("song_md5") == song["md5"]:
@@ -837,12 +870,19 @@ def listening_melody(
         raise RunFolderError(
             f"{song_path} is gone or changed since step 1; run step 1 again to render it at {renderer.sr} Hz"
         )
-    audio, gain = render_song_melody(
-        song_path, duration=float(step_1.bar_times[-1]), renderer=renderer, config=config
-    )
-    io.save_audio(cached, audio, sr=renderer.sr, force=True)
-    io.write_json(gain_file, {"gain": gain, "sample_rate": renderer.sr, "song_md5": song["md5"]})
+    audio, gain = render_song_melody(song_path, renderer=renderer, config=config)
+    keep_listening_melody(run_dir, audio, gain, sr=renderer.sr)
     return audio, gain
+
+
+def keep_listening_melody(run_dir: str | Path, audio: np.ndarray, gain: float, *, sr: int) -> None:
+    """Keep a render of step 1's song without drums at ``sr`` Hz
+    (:func:`drumgen.analysis.render_song_melody`) in the run folder, where
+    :func:`listening_melody` finds it."""
+    song = io.load_step(run_dir, "step_1")[1]["song"]
+    path = io.listening_melody_path(run_dir, sr)
+    io.save_audio(path, audio, sr=sr, force=True)
+    io.write_json(path.with_suffix(".json"), {"gain": gain, "sample_rate": sr, "song_md5": song["md5"]})
 
 
 def write_song_audio(

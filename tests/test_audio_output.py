@@ -40,6 +40,9 @@ def test_generate_audio_writes_the_song_with_and_without_drums(generated: Path) 
     ]
     step_1 = pipeline.load_step_1(generated / "runs" / "tune")
     seconds = float(step_1.bar_times[-1])
+    # step 1 analysed a 22.05 kHz render; the song was rendered again at 44.1 kHz, beside steps 1-5
+    assert io.audio_sample_rate(io.melody_audio_path(generated / "runs" / "tune")) == 22050
+    assert io.audio_sample_rate(io.listening_melody_path(generated / "runs" / "tune", 44100)) == 44100
     with_drums, sr = soundfile.read(out / "tune_drumgen.ogg", dtype="float32")
     alone, _ = soundfile.read(out / "tune_song.ogg", dtype="float32")
     assert sr == 44100

@@ -38,5 +38,5 @@ def test_a_method_missing_from_a_run_is_a_one_line_error(tmp_path) -> None:
 def test_an_unfinished_run_is_a_one_line_error(tmp_path) -> None:
     before = write_run(tmp_path / "before", {"a": 0.5})
     (tmp_path / "running").mkdir()  # an evaluation still analysing: no details.json yet
-    with pytest.raises(SystemExit, match="details.json not found: give a finished"):
+    with pytest.raises(SystemExit, match=r"details\.json not found: give a finished"):
         load_script("compare_evaluations").main([str(before), str(tmp_path / "running")])

@@ -18,10 +18,12 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from drumgen import io, pipeline, takes
+from drumgen.analysis import render_song_melody
 from drumgen.config import Config, StudioConfig
 from drumgen.exceptions import DrumgenError, ParameterError
 from drumgen.shaping import Shaping
@@ -120,15 +122,20 @@ class Studio:
         try:
             song_path.parent.mkdir()
             song_path.write_bytes(data)
-            pipeline.analyze_song(  # step 1 checks the song first (drumgen.midi.check_midi_file)
-                song_path,
-                run_dir,
-                config=self.config,
-                source="predicted",
-                force=True,
-                renderer=self.renderer,
-                ssm_generator=self.models.ssm_generator,
-            )
+            with ThreadPoolExecutor(max_workers=1) as pool:  # the render to listen to, alongside
+                melody_job = pool.submit(
+                    render_song_melody, song_path, renderer=self.listening, config=self.config
+                )
+                pipeline.analyze_song(  # step 1 checks the song first (drumgen.midi.check_midi_file)
+                    song_path,
+                    run_dir,
+                    config=self.config,
+                    source="predicted",
+                    force=True,
+                    renderer=self.renderer,
+                    ssm_generator=self.models.ssm_generator,
+                )
+                pipeline.keep_listening_melody(run_dir, *melody_job.result(), sr=self.listening.sr)
             pipeline.write_song_audio(
                 run_dir, self.song_audio_path(run_dir, name), renderer=self.listening, config=self.config
             )
