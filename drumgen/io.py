@@ -4,7 +4,8 @@ A run folder holds one song's results, step by step::
 
     RUN_DIR/
       step_1_bars.npz / .json       bar and step times, tempos, per-bar CQTs, true drum grids
-      step_1_melody.wav             the rendered non-drum part (16-bit PCM)
+      step_1_melody.wav             the rendered non-drum part (16-bit PCM, at the analysis rate)
+      step_1_melody_44100.wav/.json the same at the audio files' rate, and its gain (with audio)
       step_2_ssm.npz / .json        melodic SSM, true drum SSM (when the song has drums)
       step_3_selection.npz / .json  each bar's 7 neighbours and their weights
       step_4_drums.npz / .json      generated drum grids, one per density offset
