@@ -270,6 +270,17 @@ def load_step(run_dir: str | Path, step: str) -> tuple[dict[str, np.ndarray], di
     return load_arrays(step_path(run_dir, step))
 
 
+def load_step_meta(run_dir: str | Path, step: str) -> dict[str, Any]:
+    """A step's JSON sidecar alone (what :func:`load_step` returns second), its arrays not read."""
+    path = step_path(run_dir, step)
+    if not path.is_file():
+        raise RunFolderError(f"{path} not found; run the step that makes it first")
+    try:
+        return read_json(path.with_suffix(".json"))
+    except (OSError, ValueError) as error:
+        raise RunFolderError(f"{path} is unreadable ({error}); run its step again with --force") from error
+
+
 def save_audio(path: str | Path, audio: np.ndarray, *, sr: int, force: bool = False) -> Path:
     """Write mono float audio in [-1, 1] as 16-bit PCM WAV, atomically."""
     path = Path(path)

@@ -612,7 +612,7 @@ def step_5_write_midi(
     step_1 = load_step_1(run_dir)
     step_4 = load_step_4(run_dir)
     if config is None:
-        config = config_from_dict(io.load_step(run_dir, "step_4")[1].get("config", {}))
+        config = config_from_dict(io.load_step_meta(run_dir, "step_4").get("config", {}))
     song_path = Path(meta_1["song"]["path"])
     name = meta_1["song"]["name"]
     oracle = step_4.source == "oracle"
@@ -855,7 +855,7 @@ def listening_melody(
         If step 1 has not run, or the song's MIDI file is gone or changed since.
     """
     step_1_audio = io.melody_audio_path(run_dir)
-    meta = io.load_step(run_dir, "step_1")[1]
+    meta = io.load_step_meta(run_dir, "step_1")
     if step_1_audio.is_file() and io.audio_sample_rate(step_1_audio) == renderer.sr:
         return io.load_audio(step_1_audio)[0], meta.get("melody_gain")
     cached = io.listening_melody_path(run_dir, renderer.sr)
@@ -879,7 +879,7 @@ def keep_listening_melody(run_dir: str | Path, audio: np.ndarray, gain: float, *
     """Keep a render of step 1's song without drums at ``sr`` Hz
     (:func:`drumgen.analysis.render_song_melody`) in the run folder, where
     :func:`listening_melody` finds it."""
-    song = io.load_step(run_dir, "step_1")[1]["song"]
+    song = io.load_step_meta(run_dir, "step_1")["song"]
     path = io.listening_melody_path(run_dir, sr)
     io.save_audio(path, audio, sr=sr, force=True)
     io.write_json(path.with_suffix(".json"), {"gain": gain, "sample_rate": sr, "song_md5": song["md5"]})
@@ -961,9 +961,9 @@ def write_audio(
     OutputExistsError, RunFolderError, SynthError
     """
     if config is None:
-        config = config_from_dict(io.load_step(run_dir, "step_4")[1].get("config", {}))
+        config = config_from_dict(io.load_step_meta(run_dir, "step_4").get("config", {}))
     fmt = config.audio.format
-    name = io.load_step(run_dir, "step_1")[1]["song"]["name"]
+    name = io.load_step_meta(run_dir, "step_1")["song"]["name"]
     oracle = load_step_4(run_dir).source == "oracle"
     named = {
         density: io.output_audio_paths(full_path.parent, name, oracle=oracle, density=density, format=fmt)

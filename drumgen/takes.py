@@ -247,7 +247,7 @@ def regenerate_bars(
         config = wider.apply(config)
         new = _drum_whole_song(run_dir, take_dir, shaping=wider, models=models, config=config)
     spliced = dataclasses.replace(splice_drums(base, new, start=start, stop=stop), run_dir=take_dir)
-    base_meta = io.load_step(base_dir, "step_4")[1]
+    base_meta = io.load_step_meta(base_dir, "step_4")
     redraw = {"start": start, "stop": stop, "seed": new.seed, "temperature": config.generation.temperature}
     regenerated = [*base_meta.get("regenerated", []), redraw]
     pipeline.save_step_4(

@@ -261,3 +261,14 @@ def test_a_killed_writers_temporary_goes_at_the_next_write(tmp_path: Path) -> No
     assert dio.remove_stale_temporaries(run) == []
     os.utime(old, (0, 0))
     assert dio.remove_stale_temporaries(run) == [old]
+
+
+def test_a_steps_sidecar_reads_alone_as_load_step_gives_it(tmp_path: Path) -> None:
+    dio.save_step(tmp_path, "step_1", {"bar_cqts": np.ones((3, 4))}, {"song": {"name": "tune"}})
+    assert dio.load_step_meta(tmp_path, "step_1") == dio.load_step(tmp_path, "step_1")[1]
+    assert dio.load_step_meta(tmp_path, "step_1")["song"] == {"name": "tune"}
+    with pytest.raises(RunFolderError, match=r"step_2_ssm\.npz not found"):
+        dio.load_step_meta(tmp_path, "step_2")
+    (tmp_path / "step_1_bars.json").write_text("{not json")
+    with pytest.raises(RunFolderError, match="unreadable"):
+        dio.load_step_meta(tmp_path, "step_1")

@@ -30,11 +30,7 @@ def analysis_rate_of(saved: Config, preset: Config) -> dict[str, dict[str, int]]
         saved.render.sample_rate * preset.features.hop_length
         == preset.render.sample_rate * saved.features.hop_length
     )
-    unchanged = {"sample_rate": None, "hop_length": None}
-    same_bins = {**dataclasses.asdict(saved.features), **unchanged} == {
-        **dataclasses.asdict(preset.features),
-        **unchanged,
-    }
+    same_bins = dataclasses.replace(saved.features, hop_length=preset.features.hop_length) == preset.features
     if not (same_frames and same_bins):
         return {}
     return {

@@ -60,7 +60,7 @@ def run_view(run_dir: str | Path) -> dict[str, Any]:
         ``labels``); ``ssms`` with ``melodic`` and ``predicted`` [n_bars x n_bars distances, 0 =
         alike, or None]; ``notes`` (:func:`song_notes`); ``kit_classes`` (names of the drum rows).
     """
-    meta_1 = io.load_step(run_dir, "step_1")[1]
+    meta_1 = io.load_step_meta(run_dir, "step_1")
     step_1 = pipeline.load_step_1(run_dir)
     step_2 = pipeline.load_step_2(run_dir)
     found = pipeline.load_step_3(run_dir).sections
