@@ -256,9 +256,7 @@ def render_song_melody(
     ------
     MidiError, LimitError, SynthError
     """
-    midi_file = midi.read_midi_file(song_path, limits=config.limits)
-    midi.check_midi_file(midi_file, name=str(song_path), limits=config.limits)  # before any work
-    song = midi.ensure_time_signature(midi.song_from_file(midi_file, name=str(song_path)))
+    song = midi.ensure_time_signature(midi.read_midi(Path(song_path), limits=config.limits))
     melody = midi.split_drums(song, name=str(song_path)).melody
-    end_time = float(bars.bar_times(song, end_time=midi.song_end_time(song))[-1])
+    end_time = float(bars.bar_times(song)[-1])
     return render_scaled(melody, duration=end_time, renderer=renderer, peak=config.render.peak)
